@@ -1,0 +1,27 @@
+"""The ``sicherheitsanalyse`` command line.
+
+Each area registers its commands from its own module, so the CLI stays thin: commands parse
+arguments, call ``survey`` / ``scoring``, and print. Bad input exits 1 with one line per
+problem, never a traceback.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from cli import codes, demo, questionnaire, score, users
+
+app = typer.Typer(
+    name="sicherheitsanalyse",
+    help="Sicherheitsanalyse: survey, incident data and ranked priorities per action field.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+for module in (questionnaire, codes, score, users, demo):
+    module.register(app)
+
+
+def main() -> None:
+    app()

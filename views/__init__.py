@@ -1,0 +1,1 @@
+"""Thin Streamlit pages: no statistics and no SQL here."""
