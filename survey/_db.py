@@ -1,0 +1,58 @@
+"""Database engines: the embedded SQLite default and PostgreSQL, by one SQLAlchemy URL.
+
+Every table of the product is declared on :data:`metadata` (in the module that owns it) so
+that :func:`create_schema` creates and migrates all of them.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, MetaData, create_engine, event
+
+DATABASE_URL_ENV_VAR = "SICHERHEITSANALYSE_DATABASE_URL"
+DEFAULT_SQLITE_PATH = Path("data") / "sicherheitsanalyse.db"
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+metadata = MetaData()
+
+
+def database_url() -> str:
+    """The configured URL, or the embedded SQLite file under ``./data/``."""
+    url = os.environ.get(DATABASE_URL_ENV_VAR)
+    if url:
+        return url
+    return f"sqlite:///{DEFAULT_SQLITE_PATH}"
+
+
+def make_engine(url: str | None = None) -> Engine:
+    """An engine for ``url`` (default: :func:`database_url`).
+
+    SQLite gets WAL mode, a busy timeout and ``synchronous=FULL`` so that every commit is
+    durable; PostgreSQL uses psycopg 3 and a small pool.
+    """
+    url = url or database_url()
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[1] if "///" in url else ""
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(
+            url,
+            connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
+        )
+        event.listen(engine, "connect", _configure_sqlite)
+        return engine
+    return create_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+
+
+def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()

@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+from sqlalchemy import text
+
+from survey._db import make_engine
+
+
+def test_engines_connect_on_both_databases(database_url: str) -> None:
+    engine = make_engine(database_url)
+    with engine.connect() as connection:
+        assert connection.execute(text("select 1")).scalar_one() == 1
+    engine.dispose()
+
+
+def test_sqlite_runs_in_wal_mode(sqlite_url: str) -> None:
+    engine = make_engine(sqlite_url)
+    with engine.connect() as connection:
+        assert connection.execute(text("PRAGMA journal_mode")).scalar_one() == "wal"
+    engine.dispose()
