@@ -68,6 +68,8 @@ class ActionField(IncidentMeasure):
     label: LocalizedText
     description: LocalizedText = Field(default_factory=dict)
     breakdowns: list[Breakdown] = Field(default_factory=list)
+    #: Typical prevention measures per language, offered in the report's recommendations.
+    typical_measures: dict[str, list[str]] = Field(default_factory=dict)
 
     @property
     def has_pks(self) -> bool:
