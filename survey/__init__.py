@@ -39,6 +39,7 @@ from survey._model import (
     multi_variable_id,
 )
 from survey._problems import InvalidInput, Location, Problem, errors_only
+from survey._tables import ImportResult, read_incidents, read_population
 from survey.i18n import t
 
 __all__ = [
@@ -52,6 +53,7 @@ __all__ = [
     "Code",
     "DateItem",
     "Design",
+    "ImportResult",
     "IncidentMeasure",
     "InfoItem",
     "InvalidInput",
@@ -77,5 +79,7 @@ __all__ = [
     "errors_only",
     "multi_variable_id",
     "normalise_pks_key",
+    "read_incidents",
+    "read_population",
     "t",
 ]
