@@ -25,7 +25,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 types: $(STAMP)
-	$(BIN)/mypy --strict survey scoring
+	$(BIN)/mypy --strict survey scoring reporting
 
 pytest: $(STAMP)
 	$(BIN)/pytest
