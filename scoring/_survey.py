@@ -1,0 +1,273 @@
+"""Survey indicators per action field and area: shares in the top categories, with Wilson
+intervals on the effective sample size and suppression of small cells.
+
+Everything is computed on code arrays with ``np.bincount``; there is no loop over respondents.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+import numpy as np
+import pandas as pd
+from numpy.typing import ArrayLike, NDArray
+
+from scoring._intervals import wilson_interval
+from survey import Code, Design, Questionnaire, Role, Variable
+
+FloatArray = NDArray[np.float64]
+BoolArray = NDArray[np.bool_]
+
+#: Published cells need at least this many respondents (privacy rule and statistical floor).
+MIN_CELL = 5
+
+#: Variable ids used for "feeling unsafe at night", in order of preference (see
+#: :func:`night_variable`).
+NIGHT_VARIABLE_IDS: tuple[str, ...] = ("safe_night", "safety_night", "unsafe_night")
+
+#: The area label of whole-survey rows in :func:`survey_indicators` (``district`` column).
+WHOLE_SURVEY: None = None
+
+SURVEY_INDICATOR_COLUMNS: tuple[str, ...] = (
+    "district",
+    "measure",
+    "field",
+    "share",
+    "ci_low",
+    "ci_high",
+    "n_respondents",
+    "n_eff",
+    "n_items",
+    "suppressed",
+)
+
+
+class Measure(StrEnum):
+    """What a survey indicator measures."""
+
+    PROBLEM = "problem"
+    WORRY = "worry"
+    VICTIMISATION = "victimisation"
+    UNSAFE_NIGHT = "unsafe_night"
+
+
+@dataclass(frozen=True)
+class _Target:
+    measure: Measure
+    field: str | None
+    variables: tuple[Variable, ...]
+
+
+def night_variable(questionnaire: Questionnaire) -> Variable | None:
+    """The variable measuring the feeling of safety at night in the respondent's neighbourhood.
+
+    Rule: the first variable whose id is one of :data:`NIGHT_VARIABLE_IDS` (the default
+    questionnaire uses ``safe_night``) and that has an answer scale. Its scale runs from safe to
+    unsafe, so the top two substantive categories mean "rather / very unsafe"; the
+    non-substantive "I do not go out alone at night" is excluded from the denominator.
+    """
+    by_id = {v.id: v for v in questionnaire.variables() if v.scale is not None}
+    return next((by_id[i] for i in NIGHT_VARIABLE_IDS if i in by_id), None)
+
+
+def district_variable(questionnaire: Questionnaire) -> Variable | None:
+    """The single-choice variable of the item with ``design: district``, if any."""
+    return next(
+        (
+            v
+            for v in questionnaire.variables()
+            if v.design == Design.DISTRICT and v.kind == "single"
+        ),
+        None,
+    )
+
+
+def _targets(questionnaire: Questionnaire, fields: Sequence[str]) -> list[_Target]:
+    out: list[_Target] = []
+    roles = (
+        (Measure.PROBLEM, Role.PROBLEM),
+        (Measure.WORRY, Role.WORRY),
+        (Measure.VICTIMISATION, Role.VICTIMISATION),
+    )
+    for field in fields:
+        for measure, role in roles:
+            usable = tuple(
+                v
+                for v in questionnaire.variables_tagged(field, role)
+                if v.scale is not None or v.kind == "yesno"
+            )
+            if usable:
+                out.append(_Target(measure, field, usable))
+    night = night_variable(questionnaire)
+    if night is not None:
+        out.append(_Target(Measure.UNSAFE_NIGHT, None, (night,)))
+    return out
+
+
+def tagged_fields(questionnaire: Questionnaire) -> list[str]:
+    """Action-field ids the questionnaire's tags mention, in order of first appearance."""
+    seen: dict[str, None] = {}
+    for variable in questionnaire.variables():
+        for tag in variable.tags:
+            seen.setdefault(tag.field, None)
+    return list(seen)
+
+
+def membership(values: pd.Series, codes: Sequence[Code]) -> BoolArray:
+    """Whether each value is one of ``codes``; codes match across int/str (``1`` ~ ``"1"``).
+
+    Numeric columns are compared with a few vectorised equalities (fast on 10⁶ rows); text
+    columns through a hash lookup.
+    """
+    if not codes:
+        return np.zeros(len(values), dtype=bool)
+    if pd.api.types.is_bool_dtype(values.dtype) or pd.api.types.is_numeric_dtype(values.dtype):
+        numeric_codes: list[float] = []
+        for code in codes:
+            try:
+                numeric_codes.append(float(code))
+            except (TypeError, ValueError):
+                continue
+        array = values.to_numpy(dtype=np.float64, na_value=np.nan)
+        result = np.zeros(len(array), dtype=bool)
+        for code_value in numeric_codes:
+            result |= array == code_value
+        return result
+    text_codes = {str(c) for c in codes}
+    as_text = values.astype("string")
+    found = as_text.isin(text_codes).to_numpy(dtype=bool, na_value=False)
+    # "01" stored as 1.0 in a text column (mixed sources) still matches "1"/"01" by value.
+    return np.asarray(found, dtype=bool)
+
+
+def _classes(values: pd.Series, variable: Variable) -> tuple[BoolArray, BoolArray]:
+    """(valid, top): substantive answers, and those in the top categories."""
+    if variable.kind == "yesno":
+        return membership(values, [0, 1]), membership(values, [1])
+    assert variable.scale is not None
+    return (
+        membership(values, variable.scale.substantive_codes()),
+        membership(values, variable.scale.top_codes()),
+    )
+
+
+def _group_index(
+    responses: pd.DataFrame, district: Variable | None
+) -> tuple[NDArray[np.int64], list[str]]:
+    """District index per respondent (``-1`` when unknown) and the district codes as text."""
+    if district is None or district.id not in responses.columns:
+        return np.full(len(responses), -1, dtype=np.int64), []
+    assert district.scale is not None
+    codes = district.scale.substantive_codes()
+    index = np.full(len(responses), -1, dtype=np.int64)
+    column = responses[district.id]
+    for position, code in enumerate(codes):
+        index[membership(column, [code])] = position
+    return index, [str(c) for c in codes]
+
+
+def survey_indicators(
+    questionnaire: Questionnaire,
+    responses: pd.DataFrame,
+    *,
+    fields: Sequence[str] | None = None,
+    weights: ArrayLike | None = None,
+    min_cell: int = MIN_CELL,
+    alpha: float = 0.05,
+) -> pd.DataFrame:
+    r"""Weighted shares per measure × action field × area (whole survey and each district).
+
+    For each variable the share is
+
+    .. math:: \hat p = \frac{\sum_{i \in V} w_i\,[y_i \in \mathrm{top}]}{\sum_{i \in V} w_i},
+
+    where :math:`V` are the respondents with a substantive answer (non-substantive codes such as
+    "weiß nicht" and missing answers are excluded from the denominator) and ``top`` the
+    scale's top codes (:meth:`survey.Scale.top_codes`, by default the last two substantive
+    options) or "yes" for yes/no items. Measures:
+
+    * ``problem``: items tagged ``{field, role: problem}``;
+    * ``worry``: items tagged ``worry``; ``victimisation``: yes/no items tagged
+      ``victimisation`` (prevalence);
+    * ``unsafe_night`` (``field`` is ``None``): see :func:`night_variable`.
+
+    A field with several items gets the mean of the item shares; its effective size is the
+    smallest item's, and ``n_respondents`` the smallest item count (conservative). The
+    interval is Wilson's on Kish's effective sample size
+    :math:`n_{\mathrm{eff}} = (\sum_V w_i)^2 / \sum_V w_i^2` of the cell. Cells with fewer than
+    ``min_cell`` respondents get ``NaN`` values and ``suppressed = True``.
+
+    Returns a long table with :data:`SURVEY_INDICATOR_COLUMNS`; ``district`` is ``None`` for
+    the whole survey, else the district code as text.
+
+    References
+    ----------
+    Kish, L. (1965). *Survey Sampling*, 11.7; Wilson (1927), JASA 22, 209–212.
+    """
+    field_ids = list(fields) if fields is not None else tagged_fields(questionnaire)
+    targets = _targets(questionnaire, field_ids)
+    w = (
+        np.ones(len(responses), dtype=np.float64)
+        if weights is None
+        else np.asarray(weights, dtype=np.float64)
+    )
+    group, district_codes = _group_index(responses, district_variable(questionnaire))
+    n_groups = len(district_codes) + 1  # the last bin: whole survey (filled below)
+    # Respondents with an unknown district count in the whole survey only.
+    bins = np.where(group >= 0, group, len(district_codes))
+    w2 = w * w
+    rows: list[dict[str, object]] = []
+    for target in targets:
+        item_shares: list[FloatArray] = []
+        item_n: list[FloatArray] = []
+        item_eff: list[FloatArray] = []
+        for variable in target.variables:
+            if variable.id not in responses.columns:
+                continue
+            valid, top = _classes(responses[variable.id], variable)
+            # key = bin * 2 + top, over valid respondents only: three bincounts per variable.
+            key = bins[valid] * 2 + top[valid]
+            size = n_groups * 2
+            counts = np.bincount(key, minlength=size).reshape(n_groups, 2)
+            sums = np.bincount(key, weights=w[valid], minlength=size).reshape(n_groups, 2)
+            squares = np.bincount(key, weights=w2[valid], minlength=size).reshape(n_groups, 2)
+            # Whole survey = all bins; districts = their own bin.
+            counts_all = np.vstack([counts[:-1], counts.sum(axis=0, keepdims=True)])
+            sums_all = np.vstack([sums[:-1], sums.sum(axis=0, keepdims=True)])
+            squares_all = np.vstack([squares[:-1], squares.sum(axis=0, keepdims=True)])
+            total = sums_all.sum(axis=1)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                item_shares.append(np.where(total > 0, sums_all[:, 1] / total, np.nan))
+                square_total = squares_all.sum(axis=1)
+                item_eff.append(np.where(square_total > 0, total**2 / square_total, 0.0))
+            item_n.append(counts_all.sum(axis=1).astype(np.float64))
+        if not item_shares:
+            continue
+        share = np.mean(np.vstack(item_shares), axis=0)
+        n_resp = np.min(np.vstack(item_n), axis=0)
+        n_eff = np.min(np.vstack(item_eff), axis=0)
+        suppressed = n_resp < min_cell
+        low, high = wilson_interval(share * n_eff, n_eff, alpha=alpha)
+        labels: list[str | None] = [*district_codes, WHOLE_SURVEY]
+        for position, label in enumerate(labels):
+            hidden = bool(suppressed[position])
+            rows.append(
+                {
+                    "district": label,
+                    "measure": str(target.measure),
+                    "field": target.field,
+                    "share": np.nan if hidden else float(share[position]),
+                    "ci_low": np.nan if hidden else float(low[position]),
+                    "ci_high": np.nan if hidden else float(high[position]),
+                    "n_respondents": int(n_resp[position]),
+                    "n_eff": np.nan if hidden else float(n_eff[position]),
+                    "n_items": len(item_shares),
+                    "suppressed": hidden,
+                }
+            )
+    frame = pd.DataFrame(rows, columns=list(SURVEY_INDICATOR_COLUMNS))
+    frame["suppressed"] = frame["suppressed"].astype(bool)
+    frame["n_respondents"] = frame["n_respondents"].astype(np.int64)
+    return frame

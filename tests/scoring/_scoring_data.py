@@ -1,0 +1,141 @@
+"""Small questionnaire and response fixtures for the scoring tests (no dependency on the default
+questionnaire, so the pure functions are tested on data whose answer is known)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from survey import Questionnaire
+
+
+def _options(pairs: list[tuple[Any, str]], non_substantive: tuple[Any, ...] = ()) -> list[Any]:
+    return [
+        {"code": code, "label": {"de": label}, "non_substantive": code in non_substantive}
+        for code, label in pairs
+    ]
+
+
+PROBLEM_FIELDS = ("graffiti", "gewalt", "vermuellung", "drogen")
+
+
+def small_questionnaire() -> Questionnaire:
+    """District, sex, age group, night safety, a problem battery, a worry and a victimisation item."""
+    problem = _options(
+        [(1, "kein"), (2, "gering"), (3, "ziemlich"), (4, "groß"), (9, "weiß nicht")], (9,)
+    )
+    return Questionnaire.model_validate(
+        {
+            "meta": {"id": "klein", "version": "1", "title": {"de": "Klein"}},
+            "scales": {
+                "problem": {"options": problem},
+                "safety": {
+                    "options": _options(
+                        [
+                            (1, "sehr sicher"),
+                            (2, "eher sicher"),
+                            (3, "eher unsicher"),
+                            (4, "sehr unsicher"),
+                            (8, "gehe nachts nicht aus"),
+                        ],
+                        (8,),
+                    )
+                },
+                "districts": {"options": _options([("01", "Nord"), ("02", "Süd"), ("03", "Ost")])},
+                "sex": {"options": _options([(1, "w"), (2, "m"), (3, "divers")], (3,))},
+                "age": {"options": _options([(1, "16-34"), (2, "35-64"), (3, "65+")])},
+            },
+            "sections": [
+                {
+                    "id": "s1",
+                    "title": {"de": "Teil 1"},
+                    "items": [
+                        {
+                            "kind": "single",
+                            "id": "district",
+                            "label": {"de": "Stadtteil"},
+                            "scale": "districts",
+                            "design": "district",
+                        },
+                        {
+                            "kind": "single",
+                            "id": "sex",
+                            "label": {"de": "Geschlecht"},
+                            "scale": "sex",
+                            "design": "sex",
+                        },
+                        {
+                            "kind": "single",
+                            "id": "age_group",
+                            "label": {"de": "Alter"},
+                            "scale": "age",
+                            "design": "age_group",
+                        },
+                        {
+                            "kind": "single",
+                            "id": "safe_night",
+                            "label": {"de": "Nachts"},
+                            "scale": "safety",
+                        },
+                        {
+                            "kind": "battery",
+                            "id": "problems",
+                            "label": {"de": "Probleme"},
+                            "scale": "problem",
+                            "statements": [
+                                {
+                                    "id": f"prob_{field}",
+                                    "label": {"de": field},
+                                    "tags": [{"field": field, "role": "problem"}],
+                                }
+                                for field in PROBLEM_FIELDS
+                            ]
+                            + [
+                                {
+                                    "id": "prob_graffiti_2",
+                                    "label": {"de": "Schmierereien"},
+                                    "tags": [{"field": "graffiti", "role": "problem"}],
+                                }
+                            ],
+                        },
+                        {
+                            "kind": "single",
+                            "id": "worry_diebstahl",
+                            "label": {"de": "Sorge"},
+                            "scale": "problem",
+                            "tags": [{"field": "diebstahl", "role": "worry"}],
+                        },
+                        {
+                            "kind": "yesno",
+                            "id": "vict_diebstahl",
+                            "label": {"de": "Opfer"},
+                            "tags": [{"field": "diebstahl", "role": "victimisation"}],
+                        },
+                    ],
+                }
+            ],
+        }
+    )
+
+
+def small_responses(n: int, rng: np.random.Generator) -> pd.DataFrame:
+    """Random answers in the codebook layout of :func:`small_questionnaire`."""
+    problem_codes = np.array([1, 2, 3, 4, 9])
+    frame = pd.DataFrame(
+        {
+            "district": rng.choice(["01", "02", "03"], size=n, p=[0.5, 0.3, 0.2]),
+            "sex": rng.choice([1, 2, 3], size=n, p=[0.6, 0.38, 0.02]),
+            "age_group": rng.choice([1, 2, 3], size=n, p=[0.2, 0.5, 0.3]),
+            "safe_night": rng.choice([1, 2, 3, 4, 8], size=n),
+            "worry_diebstahl": rng.choice(problem_codes, size=n),
+            "vict_diebstahl": rng.choice([0, 1], size=n, p=[0.9, 0.1]),
+        }
+    )
+    for i, field in enumerate(PROBLEM_FIELDS):
+        p = np.array([0.4, 0.3, 0.1, 0.1, 0.1])
+        p[2 + (i % 2)] += 0.1 * i
+        frame[f"prob_{field}"] = rng.choice(problem_codes, size=n, p=p / p.sum())
+    frame["prob_graffiti_2"] = rng.choice(problem_codes, size=n)
+    return frame
