@@ -1,9 +1,143 @@
-"""CLI commands of this area. STUB: registers nothing yet."""
+"""``sicherheitsanalyse users``: local manager accounts (used when OIDC is not configured).
+
+Passwords are never taken as command-line arguments (they would end up in the shell
+history and the process list): they are prompted twice with hidden input, or read from
+standard input with ``--password-stdin`` for scripts.
+"""
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable
+from typing import Annotated
+
 import typer
+
+from survey._accounts import Accounts, UserRole
+from survey._problems import InvalidInput
+from survey.i18n import current_language, t
+
+users_app = typer.Typer(
+    help="Manager accounts for the analysis pages.",
+    no_args_is_help=True,
+)
+
+DatabaseOption = Annotated[
+    str | None,
+    typer.Option(
+        "--database-url",
+        help="SQLAlchemy URL; default: SICHERHEITSANALYSE_DATABASE_URL or data/sicherheitsanalyse.db.",
+    ),
+]
+LangOption = Annotated[str | None, typer.Option("--lang", help="Language of messages: de or en.")]
+PasswordStdinOption = Annotated[
+    bool,
+    typer.Option("--password-stdin", help="Read the password from the first line of stdin."),
+]
 
 
 def register(app: typer.Typer) -> None:
-    """Add this area's commands to ``app``."""
+    """Add the ``users`` command group to ``app``."""
+    app.add_typer(users_app, name="users")
+
+
+def _fail(error: InvalidInput, lang: str) -> typer.Exit:
+    for problem in error.problems:
+        typer.echo(problem.render(lang), err=True)
+    return typer.Exit(1)
+
+
+def _error(key: str, lang: str) -> typer.Exit:
+    typer.echo(f"{t('problem.error', lang)}: {t(key, lang)}", err=True)
+    return typer.Exit(1)
+
+
+def _read_password(password_stdin: bool, lang: str) -> str:
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+        if not password:
+            raise _error("accounts.password_stdin_empty", lang)
+        return password
+    first = str(typer.prompt(t("accounts.prompt_password", lang), hide_input=True))
+    second = str(typer.prompt(t("accounts.prompt_repeat", lang), hide_input=True))
+    if first != second:
+        raise _error("accounts.passwords_differ", lang)
+    return first
+
+
+def _change_password(
+    action: Callable[[Accounts, str], None],
+    password_stdin: bool,
+    database_url: str | None,
+    lang: str,
+) -> None:
+    """Read a password, hand it to ``action``, and turn bad input into exit code 1."""
+    password = _read_password(password_stdin, lang)
+    try:
+        with Accounts(database_url) as accounts:
+            action(accounts, password)
+    except InvalidInput as error:
+        raise _fail(error, lang) from None
+
+
+@users_app.command("add")
+def add(
+    name: Annotated[str, typer.Argument(help="User name (lower case letters, digits, . _ @ -).")],
+    role: Annotated[UserRole, typer.Option(help="Role of the new user.")] = UserRole.MANAGER,
+    password_stdin: PasswordStdinOption = False,
+    database_url: DatabaseOption = None,
+    lang: LangOption = None,
+) -> None:
+    """Create a user; the password is stored only as an argon2 hash."""
+    lang = lang or current_language()
+    _change_password(
+        lambda accounts, password: accounts.add_user(name, password, role),
+        password_stdin,
+        database_url,
+        lang,
+    )
+    typer.echo(t("accounts.user_added", lang, name=name.strip().lower(), role=role.value))
+
+
+@users_app.command("set-password")
+def set_password(
+    name: Annotated[str, typer.Argument(help="User name.")],
+    password_stdin: PasswordStdinOption = False,
+    database_url: DatabaseOption = None,
+    lang: LangOption = None,
+) -> None:
+    """Replace a user's password (this also lifts a sign-in throttle)."""
+    lang = lang or current_language()
+    _change_password(
+        lambda accounts, password: accounts.set_password(name, password),
+        password_stdin,
+        database_url,
+        lang,
+    )
+    typer.echo(t("accounts.password_set", lang, name=name.strip().lower()))
+
+
+@users_app.command("list")
+def list_users(database_url: DatabaseOption = None, lang: LangOption = None) -> None:
+    """List the users with role and creation day (never a password hash)."""
+    lang = lang or current_language()
+    with Accounts(database_url) as accounts:
+        users = accounts.users()
+    if not users:
+        typer.echo(t("accounts.no_users", lang))
+        return
+    typer.echo(t("accounts.list_header", lang))
+    for user in users:
+        typer.echo(f"{user.name} | {user.role.value} | {user.created_on.isoformat()}")
+
+
+@users_app.command("ensure-admin")
+def ensure_admin(database_url: DatabaseOption = None, lang: LangOption = None) -> None:
+    """On the very first run, create ``admin`` and print its generated password once."""
+    lang = lang or current_language()
+    with Accounts(database_url) as accounts:
+        password = accounts.ensure_admin()
+    if password is None:
+        typer.echo(t("accounts.admin_exists", lang))
+    else:
+        typer.echo(t("accounts.admin_created", lang, password=password))

@@ -3,6 +3,14 @@
 No Streamlit import anywhere in this package.
 """
 
+from survey._accounts import (
+    Accounts,
+    SignInResult,
+    SignInStatus,
+    UserRecord,
+    UserRole,
+    password_problems,
+)
 from survey._action_fields import (
     ActionField,
     ActionFieldCatalogue,
@@ -46,6 +54,7 @@ __all__ = [
     "MULTI_SEPARATOR",
     "RESPONSE_META_COLUMNS",
     "Access",
+    "Accounts",
     "ActionField",
     "ActionFieldCatalogue",
     "BatteryItem",
@@ -69,16 +78,21 @@ __all__ = [
     "Role",
     "Scale",
     "Section",
+    "SignInResult",
+    "SignInStatus",
     "SingleChoiceItem",
     "Statement",
     "Tag",
     "TextItem",
+    "UserRecord",
+    "UserRole",
     "Validation",
     "Variable",
     "YesNoItem",
     "errors_only",
     "multi_variable_id",
     "normalise_pks_key",
+    "password_problems",
     "read_incidents",
     "read_population",
     "t",
