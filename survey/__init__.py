@@ -18,6 +18,7 @@ from survey._action_fields import (
     IncidentMeasure,
     normalise_pks_key,
 )
+from survey._codes import format_code, normalise_code
 from survey._model import (
     MULTI_SEPARATOR,
     RESPONSE_META_COLUMNS,
@@ -47,6 +48,18 @@ from survey._model import (
     multi_variable_id,
 )
 from survey._problems import InvalidInput, Location, Problem, errors_only
+from survey._storage import (
+    CodeBatch,
+    CodeBatchSummary,
+    CodeStatus,
+    Draft,
+    QuestionnaireRecord,
+    QuestionnaireState,
+    StorageError,
+    Store,
+    SubmitResult,
+    SubmitStatus,
+)
 from survey._tables import ImportResult, read_incidents, read_population
 from survey.i18n import t
 
@@ -60,8 +73,12 @@ __all__ = [
     "BatteryItem",
     "Breakdown",
     "Code",
+    "CodeBatch",
+    "CodeBatchSummary",
+    "CodeStatus",
     "DateItem",
     "Design",
+    "Draft",
     "ImportResult",
     "IncidentMeasure",
     "InfoItem",
@@ -75,6 +92,8 @@ __all__ = [
     "Option",
     "Problem",
     "Questionnaire",
+    "QuestionnaireRecord",
+    "QuestionnaireState",
     "Role",
     "Scale",
     "Section",
@@ -82,6 +101,10 @@ __all__ = [
     "SignInStatus",
     "SingleChoiceItem",
     "Statement",
+    "StorageError",
+    "Store",
+    "SubmitResult",
+    "SubmitStatus",
     "Tag",
     "TextItem",
     "UserRecord",
@@ -90,7 +113,9 @@ __all__ = [
     "Variable",
     "YesNoItem",
     "errors_only",
+    "format_code",
     "multi_variable_id",
+    "normalise_code",
     "normalise_pks_key",
     "password_problems",
     "read_incidents",

@@ -1,0 +1,1142 @@
+"""Durable, anonymous storage of questionnaires, access codes, drafts and responses.
+
+:class:`Store` is the only way the rest of the product touches these tables. Guarantees:
+
+* a response is validated completely before anything is written (:class:`InvalidInput`
+  otherwise) and stored in one transaction together with its side effects: the submission
+  token, the used flag of its code and the deletion of the code's draft;
+* a submission token makes a double click or a reload a no-op that reports the same result;
+* a code is used at most once: a conditional ``UPDATE … WHERE used = false`` inside the
+  transaction that inserts the response, so concurrent submissions with one code give one
+  response;
+* nothing finer than the submission date is stored, and no row links a code to a response.
+
+On SQLite, submissions go through a *group committer*: each caller hands its unit of work to
+one committer thread, which runs waiting units in one transaction (each in its own savepoint,
+so one rejected submission does not affect the others), commits durably
+(``synchronous=FULL``) and only then returns every caller its result. Durability per
+response is unchanged (a caller is answered only after the commit that contains its response
+reached the disk); fsync and lock hand-over are shared by the batch. PostgreSQL runs each
+submission in its own transaction (it groups WAL flushes of concurrent commits itself).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import queue
+import re
+import secrets
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import Future
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date
+from enum import StrEnum
+from typing import Any, TypeVar, cast
+
+import pandas as pd
+from sqlalchemy import Connection, Engine, case, event, func, select
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from survey._codes import generate_code, keyed_hash, normalise_code
+from survey._db import make_engine, metadata
+from survey._model import (
+    RESPONSE_META_COLUMNS,
+    Access,
+    BatteryItem,
+    Code,
+    DateItem,
+    InfoItem,
+    LocalizedText,
+    MultiChoiceItem,
+    NumberItem,
+    Questionnaire,
+    SingleChoiceItem,
+    TextItem,
+    Variable,
+    YesNoItem,
+    multi_variable_id,
+)
+from survey._problems import InvalidInput, Location, Problem
+from survey._schema import (
+    access_codes_table,
+    code_batches_table,
+    drafts_table,
+    installation_secrets_table,
+    migrate,
+    questionnaire_revisions_table,
+    questionnaires_table,
+    responses_table,
+    submission_tokens_table,
+)
+from survey.i18n import t
+
+T = TypeVar("T")
+
+MODES: tuple[str, ...] = ("web", "paper")
+MAX_CODES_PER_BATCH = 1_000_000
+#: Most submissions one group commit takes; bounds the latency of the last caller.
+GROUP_COMMIT_MAX_BATCH = 256
+_WRITE_ATTEMPTS = 5
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+class QuestionnaireState(StrEnum):
+    DRAFT = "draft"
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class CodeStatus(StrEnum):
+    VALID = "valid"
+    USED = "used"
+    UNKNOWN = "unknown"
+
+    def message(self, lang: str | None = None) -> str:
+        return t(f"storage.code_status.{self.value}", lang)
+
+
+class SubmitStatus(StrEnum):
+    STORED = "stored"
+    CODE_REQUIRED = "code_required"
+    CODE_UNKNOWN = "code_unknown"
+    CODE_USED = "code_used"
+    CLOSED = "closed"
+
+
+@dataclass(frozen=True)
+class SubmitResult:
+    """What happened to a submission. ``duplicate``: the token was seen before and nothing
+    new was written (a double click or reload after a stored response)."""
+
+    status: SubmitStatus
+    duplicate: bool = False
+
+    @property
+    def stored(self) -> bool:
+        return self.status is SubmitStatus.STORED
+
+    def message(self, lang: str | None = None) -> str:
+        return t(f"storage.submit.{self.status.value}", lang)
+
+
+@dataclass(frozen=True)
+class QuestionnaireRecord:
+    id: str
+    revision: str
+    title: LocalizedText
+    access: Access
+    state: QuestionnaireState
+
+
+@dataclass(frozen=True)
+class CodeBatch:
+    """Freshly created codes: the only moment their plaintext exists on the server."""
+
+    id: str
+    questionnaire_id: str
+    stratum: str | None
+    codes: list[str]
+
+
+@dataclass(frozen=True)
+class CodeBatchSummary:
+    id: str
+    stratum: str | None
+    created_on: date
+    issued: int
+    used: int
+
+
+@dataclass(frozen=True)
+class Draft:
+    answers: dict[str, Any]
+    page: int
+
+
+class StorageError(Exception):
+    """The database could not store the data; nothing was written. Show it and keep the
+    answers on screen."""
+
+    def message(self, lang: str | None = None) -> str:
+        return t("storage.write_failed", lang)
+
+
+class _Rejected(Exception):
+    """Rolls back a submission's transaction (or savepoint) and reports ``status``."""
+
+    def __init__(self, status: SubmitStatus) -> None:
+        super().__init__(status.value)
+        self.status = status
+
+
+# --- answers ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _AnswerSpec:
+    """How one answer key of the form dict is checked and stored."""
+
+    kind: str
+    codes: tuple[Code, ...] = ()
+    multi_variables: tuple[str, ...] = ()
+    integer: bool = True
+    minimum: float | None = None
+    maximum: float | None = None
+    max_length: int = 0
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """Per questionnaire revision: answer specs by form key and the codebook columns."""
+
+    specs: dict[str, _AnswerSpec]
+    variables: list[Variable]
+    dtypes: dict[str, str] = field(default_factory=dict)
+
+
+def _layout(questionnaire: Questionnaire) -> _Layout:
+    specs: dict[str, _AnswerSpec] = {}
+    for item in questionnaire.items():
+        if isinstance(item, InfoItem):
+            continue
+        if isinstance(item, SingleChoiceItem):
+            codes = tuple(questionnaire.scale_of(item).substantive_codes())
+            codes += tuple(questionnaire.scale_of(item).non_substantive_codes())
+            specs[item.id] = _AnswerSpec("single", codes=codes)
+        elif isinstance(item, MultiChoiceItem):
+            codes = tuple(o.code for o in questionnaire.scale_of(item).options)
+            specs[item.id] = _AnswerSpec(
+                "multi",
+                codes=codes,
+                multi_variables=tuple(multi_variable_id(item.id, c) for c in codes),
+            )
+        elif isinstance(item, BatteryItem):
+            codes = tuple(o.code for o in questionnaire.scale_of(item).options)
+            for statement in item.statements:
+                specs[statement.id] = _AnswerSpec("single", codes=codes)
+        elif isinstance(item, NumberItem):
+            specs[item.id] = _AnswerSpec(
+                "number", integer=item.integer, minimum=item.min, maximum=item.max
+            )
+        elif isinstance(item, TextItem):
+            specs[item.id] = _AnswerSpec("text", max_length=item.max_length)
+        elif isinstance(item, YesNoItem):
+            specs[item.id] = _AnswerSpec("yesno")
+        elif isinstance(item, DateItem):
+            specs[item.id] = _AnswerSpec("date")
+    variables = questionnaire.variables()
+    return _Layout(specs=specs, variables=variables, dtypes={v.id: _dtype(v) for v in variables})
+
+
+def _dtype(variable: Variable) -> str:
+    if variable.kind in ("multi_option", "yesno"):
+        return "Int64"
+    if variable.kind in ("single", "statement"):
+        return "Int64" if variable.integer else "string"
+    if variable.kind == "number":
+        return "Int64" if variable.integer else "Float64"
+    return "string"
+
+
+def _check_answer(
+    key: str, spec: _AnswerSpec, value: Any, out_form: dict[str, Any], out_codebook: dict[str, Any]
+) -> Problem | None:
+    """Check one answer; on success fill its form value and its codebook variables."""
+    where = Location(field=key)
+    if spec.kind == "single":
+        if not _is_code(value) or value not in spec.codes:
+            return Problem(where, "storage.answer.not_an_option", {"value": repr(value)})
+        out_form[key] = out_codebook[key] = value
+    elif spec.kind == "multi":
+        if not isinstance(value, list | tuple | set | frozenset):
+            return Problem(where, "storage.answer.not_a_list", {"value": repr(value)})
+        chosen = list(dict.fromkeys(value))
+        bad = [c for c in chosen if not _is_code(c) or c not in spec.codes]
+        if bad:
+            return Problem(where, "storage.answer.not_an_option", {"value": repr(bad[0])})
+        out_form[key] = chosen
+        for code, variable in zip(spec.codes, spec.multi_variables, strict=True):
+            out_codebook[variable] = 1 if code in chosen else 0
+    elif spec.kind == "number":
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+        ):
+            return Problem(where, "storage.answer.not_a_number", {"value": repr(value)})
+        if spec.integer:
+            if value != int(value):
+                return Problem(where, "storage.answer.not_an_integer", {"value": repr(value)})
+            value = int(value)
+        if (spec.minimum is not None and value < spec.minimum) or (
+            spec.maximum is not None and value > spec.maximum
+        ):
+            return Problem(
+                where,
+                "storage.answer.out_of_range",
+                {"value": value, "min": spec.minimum, "max": spec.maximum},
+            )
+        out_form[key] = out_codebook[key] = value
+    elif spec.kind == "text":
+        if not isinstance(value, str):
+            return Problem(where, "storage.answer.not_text", {"value": repr(value)})
+        if len(value) > spec.max_length:
+            return Problem(
+                where, "storage.answer.too_long", {"length": len(value), "max": spec.max_length}
+            )
+        if value.strip():
+            out_form[key] = out_codebook[key] = value
+    elif spec.kind == "yesno":
+        if not isinstance(value, bool) and value not in (0, 1):
+            return Problem(where, "storage.answer.not_yes_no", {"value": repr(value)})
+        out_form[key] = bool(value)
+        out_codebook[key] = int(bool(value))
+    else:  # date
+        if isinstance(value, date):
+            value = value.isoformat()
+        if not isinstance(value, str) or not _is_iso_date(value):
+            return Problem(where, "storage.answer.not_a_date", {"value": repr(value)})
+        out_form[key] = out_codebook[key] = value
+    return None
+
+
+def _is_code(value: Any) -> bool:
+    return type(value) is int or type(value) is str
+
+
+def _is_iso_date(value: str) -> bool:
+    if not _ISO_DATE.fullmatch(value):
+        return False
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _validate_answers(
+    layout: _Layout, answers: Mapping[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The answers as the form may reload them and in codebook layout, or InvalidInput."""
+    problems: list[Problem] = []
+    form: dict[str, Any] = {}
+    codebook: dict[str, Any] = {}
+    for key, value in answers.items():
+        spec = layout.specs.get(key)
+        if spec is None:
+            problems.append(Problem(Location(field=str(key)), "storage.answer.unknown_item"))
+            continue
+        if value is None:
+            continue
+        problem = _check_answer(key, spec, value, form, codebook)
+        if problem is not None:
+            problems.append(problem)
+    if problems:
+        raise InvalidInput(problems)
+    return form, codebook
+
+
+MAX_DRAFT_CHARS = 200_000
+
+
+def _plain_answers(answers: Mapping[str, Any]) -> dict[str, Any]:
+    """Draft answers without a questionnaire: only plain JSON values, bounded in size."""
+    problems: list[Problem] = []
+    plain: dict[str, Any] = {}
+    for key, value in answers.items():
+        if value is None:
+            continue
+        if isinstance(value, date):
+            value = value.isoformat()
+        ok = isinstance(key, str) and (
+            isinstance(value, bool | int | float | str)
+            or (
+                isinstance(value, list | tuple | set | frozenset)
+                and all(_is_code(v) for v in value)
+            )
+        )
+        if not ok:
+            problems.append(
+                Problem(
+                    Location(field=str(key)), "storage.answer.not_storable", {"value": repr(value)}
+                )
+            )
+            continue
+        plain[key] = (
+            list(dict.fromkeys(value))
+            if isinstance(value, list | tuple | set | frozenset)
+            else value
+        )
+    if problems:
+        raise InvalidInput(problems)
+    if len(json.dumps(plain, ensure_ascii=False)) > MAX_DRAFT_CHARS:
+        raise InvalidInput(
+            [
+                Problem(
+                    Location(field="answers"), "storage.draft_too_large", {"max": MAX_DRAFT_CHARS}
+                )
+            ]
+        )
+    return plain
+
+
+# --- the store ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Submission:
+    questionnaire_id: str
+    revision: str
+    token_hash: str
+    code_hash: str | None
+    draft_key: str | None
+    code_malformed: bool
+    row: dict[str, Any]
+
+
+class Store:
+    """All storage of the survey side, on SQLite or PostgreSQL by one URL.
+
+    Parameters
+    ----------
+    url
+        SQLAlchemy URL; default :func:`survey._db.database_url` (the environment variable
+        ``SICHERHEITSANALYSE_DATABASE_URL`` or ``./data/sicherheitsanalyse.db``).
+    group_commit
+        Share commits between concurrent submissions (default: on for SQLite, off for
+        PostgreSQL). Each submission still returns only after its commit is durable.
+    """
+
+    def __init__(self, url: str | None = None, *, group_commit: bool | None = None) -> None:
+        self.engine: Engine = make_engine(url)
+        self._sqlite = self.engine.dialect.name == "sqlite"
+        if self._sqlite:
+            _explicit_sqlite_transactions(self.engine)
+        with self._write() as connection:
+            migrate(connection)
+        # Tables other modules declared on the shared metadata (user accounts, …).
+        metadata.create_all(self.engine)
+        self._code_key = self._installation_secret("code_hash_key")
+        self._draft_key = self._installation_secret("draft_hash_key")
+        self._token_key = self._installation_secret("token_hash_key")
+        self._layouts: dict[tuple[str, str], _Layout] = {}
+        self._published: set[tuple[str, str]] = set()
+        use_group = self._sqlite if group_commit is None else group_commit
+        self._committer = _GroupCommitter(self._write) if use_group else None
+
+    # -- lifecycle --------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Stop the committer thread and release the connections."""
+        if self._committer is not None:
+            self._committer.stop()
+        self.engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        """A write transaction; on SQLite it takes the write lock at once (BEGIN IMMEDIATE),
+        so a transaction never fails half-way because another writer got there first."""
+        with self.engine.connect() as connection:
+            if self._sqlite:
+                connection.execution_options(sqlite_begin="IMMEDIATE")
+            with connection.begin():
+                yield connection
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        with self.engine.connect() as connection, connection.begin():
+            yield connection
+
+    def _installation_secret(self, name: str) -> bytes:
+        table = installation_secrets_table
+        with self._write() as connection:
+            value = connection.execute(
+                select(table.c.value).where(table.c.name == name)
+            ).scalar_one_or_none()
+            if value is None:
+                value = secrets.token_bytes(32)
+                connection.execute(table.insert().values(name=name, value=value))
+        return bytes(value)
+
+    def _layout(self, questionnaire: Questionnaire) -> _Layout:
+        key = (questionnaire.id, questionnaire.revision)
+        layout = self._layouts.get(key)
+        if layout is None:
+            layout = self._layouts[key] = _layout(questionnaire)
+        return layout
+
+    # -- questionnaires ---------------------------------------------------------------------
+
+    def publish_questionnaire(
+        self,
+        questionnaire: Questionnaire,
+        source_text: str,
+        *,
+        initial_state: QuestionnaireState = QuestionnaireState.OPEN,
+    ) -> None:
+        """Store ``questionnaire``'s revision and make it the current one.
+
+        Idempotent per revision. On first publication the questionnaire's access comes from
+        ``meta.access`` and its state is ``initial_state``; later publications keep both
+        (change them with :meth:`set_access` / :meth:`set_state`).
+        """
+        if not questionnaire.revision:
+            raise InvalidInput(
+                [
+                    Problem(
+                        Location(field="revision"), "storage.no_revision", {"id": questionnaire.id}
+                    )
+                ]
+            )
+        q, r = questionnaires_table, questionnaire_revisions_table
+        title = json.dumps(questionnaire.meta.title, ensure_ascii=False, sort_keys=True)
+        with self._write() as connection:
+            exists = connection.execute(select(q.c.id).where(q.c.id == questionnaire.id)).first()
+            if exists is None:
+                connection.execute(
+                    q.insert().values(
+                        id=questionnaire.id,
+                        revision=questionnaire.revision,
+                        title=title,
+                        access=questionnaire.meta.access.value,
+                        state=QuestionnaireState(initial_state).value,
+                    )
+                )
+            else:
+                connection.execute(
+                    q.update()
+                    .where(q.c.id == questionnaire.id)
+                    .values(revision=questionnaire.revision, title=title)
+                )
+            if not _revision_published(connection, questionnaire.id, questionnaire.revision):
+                connection.execute(
+                    r.insert().values(
+                        questionnaire_id=questionnaire.id,
+                        revision=questionnaire.revision,
+                        published_on=date.today(),
+                        source_text=source_text,
+                    )
+                )
+
+    def questionnaires(self) -> list[QuestionnaireRecord]:
+        q = questionnaires_table
+        with self._read() as connection:
+            rows = connection.execute(select(q).order_by(q.c.id)).all()
+        return [
+            QuestionnaireRecord(
+                id=row.id,
+                revision=row.revision,
+                title=json.loads(row.title),
+                access=Access(row.access),
+                state=QuestionnaireState(row.state),
+            )
+            for row in rows
+        ]
+
+    def questionnaire(self, questionnaire_id: str) -> QuestionnaireRecord | None:
+        """The record of one questionnaire, or ``None`` if it was never published."""
+        return next((r for r in self.questionnaires() if r.id == questionnaire_id), None)
+
+    def questionnaire_source(self, questionnaire_id: str, revision: str | None = None) -> str:
+        """The YAML text of ``revision`` (default: the current one)."""
+        q, r = questionnaires_table, questionnaire_revisions_table
+        with self._read() as connection:
+            if revision is None:
+                revision = connection.execute(
+                    select(q.c.revision).where(q.c.id == questionnaire_id)
+                ).scalar_one_or_none()
+                if revision is None:
+                    raise _unknown_questionnaire(questionnaire_id)
+            source = connection.execute(
+                select(r.c.source_text).where(
+                    r.c.questionnaire_id == questionnaire_id, r.c.revision == revision
+                )
+            ).scalar_one_or_none()
+        if source is None:
+            raise InvalidInput(
+                [
+                    Problem(
+                        Location(field="revision"),
+                        "storage.unknown_revision",
+                        {"id": questionnaire_id, "revision": revision},
+                    )
+                ]
+            )
+        return str(source)
+
+    def set_state(self, questionnaire_id: str, state: str) -> None:
+        """Open or close a questionnaire (``draft`` / ``open`` / ``closed``)."""
+        try:
+            value = QuestionnaireState(state)
+        except ValueError:
+            raise InvalidInput(
+                [
+                    Problem(
+                        Location(field="state"),
+                        "storage.bad_choice",
+                        {
+                            "value": state,
+                            "expected": ", ".join(s.value for s in QuestionnaireState),
+                        },
+                    )
+                ]
+            ) from None
+        self._update_questionnaire(questionnaire_id, state=value.value)
+
+    def set_access(self, questionnaire_id: str, access: Access | str) -> None:
+        """Make a questionnaire open to anyone with the link, or code-only."""
+        try:
+            value = Access(access)
+        except ValueError:
+            raise InvalidInput(
+                [
+                    Problem(
+                        Location(field="access"),
+                        "storage.bad_choice",
+                        {"value": access, "expected": ", ".join(a.value for a in Access)},
+                    )
+                ]
+            ) from None
+        self._update_questionnaire(questionnaire_id, access=value.value)
+
+    def _update_questionnaire(self, questionnaire_id: str, **values: str) -> None:
+        q = questionnaires_table
+        with self._write() as connection:
+            result = connection.execute(
+                q.update().where(q.c.id == questionnaire_id).values(**values)
+            )
+            if result.rowcount != 1:
+                raise _unknown_questionnaire(questionnaire_id)
+
+    # -- access codes -----------------------------------------------------------------------
+
+    def create_codes(
+        self, questionnaire_id: str, count: int, *, stratum: str | None = None
+    ) -> CodeBatch:
+        """Create ``count`` single-use codes for a published questionnaire.
+
+        The plaintext codes are returned once (for the mail merge) and stored only as keyed
+        hashes.
+        """
+        problems = []
+        if (
+            isinstance(count, bool)
+            or not isinstance(count, int)
+            or not (1 <= count <= MAX_CODES_PER_BATCH)
+        ):
+            problems.append(
+                Problem(
+                    Location(field="count"),
+                    "storage.bad_count",
+                    {"value": count, "max": MAX_CODES_PER_BATCH},
+                )
+            )
+        if stratum is not None and not stratum.strip():
+            stratum = None
+        if problems:
+            raise InvalidInput(problems)
+        for _attempt in range(_WRITE_ATTEMPTS):
+            codes: set[str] = set()
+            while len(codes) < count:
+                codes.add(generate_code())
+            batch_id = secrets.token_hex(6)
+            try:
+                with self._write() as connection:
+                    self._require_questionnaire(connection, questionnaire_id)
+                    connection.execute(
+                        code_batches_table.insert().values(
+                            id=batch_id,
+                            questionnaire_id=questionnaire_id,
+                            stratum=stratum,
+                            created_on=date.today(),
+                            issued=count,
+                        )
+                    )
+                    connection.execute(
+                        access_codes_table.insert(),
+                        [
+                            {
+                                "code_hash": self._code_hash(questionnaire_id, code),
+                                "batch_id": batch_id,
+                                "used": False,
+                            }
+                            for code in codes
+                        ],
+                    )
+            except IntegrityError:  # a 1-in-2^59 collision with an existing code: draw again
+                continue
+            return CodeBatch(
+                id=batch_id, questionnaire_id=questionnaire_id, stratum=stratum, codes=sorted(codes)
+            )
+        raise StorageError("could not create unique codes")
+
+    def code_batches(self, questionnaire_id: str) -> list[CodeBatchSummary]:
+        """Every code batch with issued and used counts (for response rates per stratum)."""
+        b, c = code_batches_table, access_codes_table
+        used = func.sum(case((c.c.used, 1), else_=0))
+        query = (
+            select(b.c.id, b.c.stratum, b.c.created_on, b.c.issued, used.label("used"))
+            .select_from(b.outerjoin(c, c.c.batch_id == b.c.id))
+            .where(b.c.questionnaire_id == questionnaire_id)
+            .group_by(b.c.id, b.c.stratum, b.c.created_on, b.c.issued)
+            .order_by(b.c.created_on, b.c.id)
+        )
+        with self._read() as connection:
+            rows = connection.execute(query).all()
+        return [
+            CodeBatchSummary(
+                id=row.id,
+                stratum=row.stratum,
+                created_on=row.created_on,
+                issued=row.issued,
+                used=int(row.used or 0),
+            )
+            for row in rows
+        ]
+
+    def check_code(self, questionnaire_id: str, code: str) -> CodeStatus:
+        """Whether typed ``code`` can still submit a response to the questionnaire."""
+        normalised = normalise_code(code)
+        if normalised is None:
+            return CodeStatus.UNKNOWN
+        with self._read() as connection:
+            used = self._code_used(
+                connection, questionnaire_id, self._code_hash_raw(questionnaire_id, normalised)
+            )
+        if used is None:
+            return CodeStatus.UNKNOWN
+        return CodeStatus.USED if used else CodeStatus.VALID
+
+    def _code_used(
+        self, connection: Connection, questionnaire_id: str, code_hash: str
+    ) -> bool | None:
+        b, c = code_batches_table, access_codes_table
+        return connection.execute(
+            select(c.c.used)
+            .select_from(c.join(b, b.c.id == c.c.batch_id))
+            .where(c.c.code_hash == code_hash, b.c.questionnaire_id == questionnaire_id)
+        ).scalar_one_or_none()
+
+    def _code_hash(self, questionnaire_id: str, code: str) -> str:
+        normalised = normalise_code(code)
+        assert normalised is not None
+        return self._code_hash_raw(questionnaire_id, normalised)
+
+    def _code_hash_raw(self, questionnaire_id: str, normalised: str) -> str:
+        return keyed_hash(self._code_key, questionnaire_id, normalised)
+
+    def _draft_hash(self, questionnaire_id: str, normalised: str) -> str:
+        return keyed_hash(self._draft_key, questionnaire_id, normalised)
+
+    # -- drafts -----------------------------------------------------------------------------
+
+    def save_draft(
+        self,
+        questionnaire_id: str,
+        code: str,
+        answers: Mapping[str, Any],
+        page: int,
+        *,
+        questionnaire: Questionnaire | None = None,
+    ) -> None:
+        """Keep a respondent's answers so far under (a hash of) their code, replacing any
+        earlier draft. Needs a valid, unused code.
+
+        With ``questionnaire`` the answers are checked exactly like a response; without it
+        only their shape (plain JSON values, bounded size) — they are checked fully on
+        submit anyway.
+        """
+        normalised = normalise_code(code)
+        problems: list[Problem] = []
+        if normalised is None:
+            problems.append(Problem(Location(field="code"), "storage.code_status.unknown"))
+        if isinstance(page, bool) or not isinstance(page, int) or page < 0:
+            problems.append(Problem(Location(field="page"), "storage.bad_page", {"value": page}))
+        if problems:
+            raise InvalidInput(problems)
+        assert normalised is not None
+        if questionnaire is not None:
+            form, _codebook = _validate_answers(self._layout(questionnaire), answers)
+        else:
+            form = _plain_answers(answers)
+        payload = json.dumps(form, ensure_ascii=False)
+        draft_key = self._draft_hash(questionnaire_id, normalised)
+        d = drafts_table
+        with self._write() as connection:
+            used = self._code_used(
+                connection, questionnaire_id, self._code_hash_raw(questionnaire_id, normalised)
+            )
+            if used is None or used:
+                status = CodeStatus.UNKNOWN if used is None else CodeStatus.USED
+                raise InvalidInput(
+                    [Problem(Location(field="code"), f"storage.code_status.{status.value}")]
+                )
+            connection.execute(d.delete().where(d.c.draft_key == draft_key))
+            connection.execute(
+                d.insert().values(
+                    draft_key=draft_key,
+                    questionnaire_id=questionnaire_id,
+                    page=page,
+                    answers=payload,
+                )
+            )
+
+    def load_draft(self, questionnaire_id: str, code: str) -> Draft | None:
+        """The draft saved under ``code``, or ``None``."""
+        normalised = normalise_code(code)
+        if normalised is None:
+            return None
+        d = drafts_table
+        with self._read() as connection:
+            row = connection.execute(
+                select(d.c.answers, d.c.page).where(
+                    d.c.draft_key == self._draft_hash(questionnaire_id, normalised)
+                )
+            ).first()
+        if row is None:
+            return None
+        return Draft(answers=json.loads(row.answers), page=row.page)
+
+    # -- responses --------------------------------------------------------------------------
+
+    def submit(
+        self,
+        questionnaire: Questionnaire,
+        answers: Mapping[str, Any],
+        *,
+        language: str,
+        submission_token: str,
+        mode: str = "web",
+        code: str | None = None,
+    ) -> SubmitResult:
+        """Store one complete response atomically.
+
+        Raises
+        ------
+        InvalidInput
+            The answers, language, mode or token are not acceptable; nothing was written.
+        StorageError
+            The database failed; nothing was written.
+        """
+        problems: list[Problem] = []
+        if language not in questionnaire.meta.languages:
+            problems.append(
+                Problem(
+                    Location(field="language"),
+                    "storage.bad_choice",
+                    {"value": language, "expected": ", ".join(questionnaire.meta.languages)},
+                )
+            )
+        if mode not in MODES:
+            problems.append(
+                Problem(
+                    Location(field="mode"),
+                    "storage.bad_choice",
+                    {"value": mode, "expected": ", ".join(MODES)},
+                )
+            )
+        if not isinstance(submission_token, str) or len(submission_token) < 16:
+            problems.append(Problem(Location(field="submission_token"), "storage.bad_token"))
+        try:
+            _form, codebook = _validate_answers(self._layout(questionnaire), answers)
+        except InvalidInput as invalid:
+            problems.extend(invalid.problems)
+        if problems:
+            raise InvalidInput(problems)
+        normalised = normalise_code(code) if code is not None else None
+        submission = _Submission(
+            questionnaire_id=questionnaire.id,
+            revision=questionnaire.revision,
+            token_hash=keyed_hash(self._token_key, questionnaire.id, submission_token),
+            code_hash=self._code_hash_raw(questionnaire.id, normalised) if normalised else None,
+            draft_key=self._draft_hash(questionnaire.id, normalised) if normalised else None,
+            code_malformed=code is not None and normalised is None,
+            row={
+                "id": uuid.uuid4().hex,
+                "questionnaire_id": questionnaire.id,
+                "questionnaire_revision": questionnaire.revision,
+                "submitted_on": date.today(),
+                "language": language,
+                "mode": mode,
+                "answers": json.dumps(codebook, ensure_ascii=False, separators=(",", ":")),
+            },
+        )
+
+        def unit(connection: Connection) -> SubmitResult:
+            return self._apply_submission(connection, submission)
+
+        try:
+            if self._committer is not None:
+                return self._committer.run(unit)
+            return self._run_direct(unit)
+        except _Rejected as rejected:
+            return SubmitResult(rejected.status)
+
+    def _run_direct(self, unit: Callable[[Connection], T]) -> T:
+        for attempt in range(_WRITE_ATTEMPTS):
+            try:
+                with self._write() as connection:
+                    return unit(connection)
+            except (IntegrityError, OperationalError):
+                # A concurrent submission with the same token won (the retry sees its token),
+                # or a deadlock / lock timeout: try again after a short pause.
+                time.sleep(0.01 * (attempt + 1))
+        raise StorageError("the response could not be stored")
+
+    def _apply_submission(self, connection: Connection, s: _Submission) -> SubmitResult:
+        """One submission inside the caller's transaction or savepoint; raise ``_Rejected``
+        to undo everything it wrote."""
+        tokens, q = submission_tokens_table, questionnaires_table
+        if connection.execute(
+            select(tokens.c.token_hash).where(tokens.c.token_hash == s.token_hash)
+        ).first():
+            return SubmitResult(SubmitStatus.STORED, duplicate=True)
+        if (s.questionnaire_id, s.revision) not in self._published:
+            if not _revision_published(connection, s.questionnaire_id, s.revision):
+                raise InvalidInput(
+                    [
+                        Problem(
+                            Location(field="revision"),
+                            "storage.unknown_revision",
+                            {"id": s.questionnaire_id, "revision": s.revision},
+                        )
+                    ]
+                )
+            self._published.add((s.questionnaire_id, s.revision))
+        state, access = connection.execute(
+            select(q.c.state, q.c.access).where(q.c.id == s.questionnaire_id)
+        ).one()
+        if state != QuestionnaireState.OPEN.value:
+            raise _Rejected(SubmitStatus.CLOSED)
+        stratum: str | None = None
+        if s.code_malformed:
+            raise _Rejected(SubmitStatus.CODE_UNKNOWN)
+        if s.code_hash is None:
+            if access == Access.CODE.value:
+                raise _Rejected(SubmitStatus.CODE_REQUIRED)
+        else:
+            b, c = code_batches_table, access_codes_table
+            found = connection.execute(
+                select(c.c.used, b.c.stratum)
+                .select_from(c.join(b, b.c.id == c.c.batch_id))
+                .where(c.c.code_hash == s.code_hash, b.c.questionnaire_id == s.questionnaire_id)
+            ).first()
+            if found is None:
+                raise _Rejected(SubmitStatus.CODE_UNKNOWN)
+            if found.used:
+                raise _Rejected(SubmitStatus.CODE_USED)
+            marked = connection.execute(
+                c.update()
+                .where(c.c.code_hash == s.code_hash, c.c.used.is_(False))
+                .values(used=True)
+            )
+            if marked.rowcount != 1:
+                raise _Rejected(SubmitStatus.CODE_USED)
+            stratum = found.stratum
+        connection.execute(tokens.insert().values(token_hash=s.token_hash))
+        connection.execute(responses_table.insert().values(**s.row, stratum=stratum))
+        if s.draft_key is not None:
+            d = drafts_table
+            connection.execute(d.delete().where(d.c.draft_key == s.draft_key))
+        return SubmitResult(SubmitStatus.STORED)
+
+    def responses(self, questionnaire: Questionnaire) -> pd.DataFrame:
+        """Every response to the questionnaire (all revisions) in codebook layout.
+
+        Columns: :data:`RESPONSE_META_COLUMNS`, then one column per variable in
+        ``questionnaire.variables()`` order. Integer codes, yes/no (1/0) and multi-choice
+        options (1/0) are ``Int64``; decimals ``Float64``; text, dates and string codes
+        ``string``; ``submitted_on`` is ``datetime64[s]`` (a date: there is no time). A
+        variable a response does not have (unanswered, hidden, other revision) is ``NA``.
+        """
+        r = responses_table
+        layout = self._layout(questionnaire)
+        query = (
+            select(
+                r.c.id,
+                r.c.questionnaire_id,
+                r.c.questionnaire_revision,
+                r.c.submitted_on,
+                r.c.language,
+                r.c.mode,
+                r.c.stratum,
+                r.c.answers,
+            )
+            .where(r.c.questionnaire_id == questionnaire.id)
+            .order_by(r.c.submitted_on, r.c.id)
+        )
+        with self._read() as connection:
+            rows = connection.execute(query).all()
+        columns = list(zip(*rows, strict=True)) if rows else [()] * 8
+        # One parse of one JSON array is several times faster than a json.loads per row.
+        answers: list[dict[str, Any]] = json.loads("[" + ",".join(columns[7]) + "]")
+        data: dict[str, Any] = {}
+        for name, values in zip(RESPONSE_META_COLUMNS, columns[:7], strict=True):
+            if name == "submitted_on":
+                data[name] = pd.to_datetime(
+                    pd.Series(values, dtype="object"), format="ISO8601"
+                ).astype("datetime64[s]")
+            else:
+                data[name] = pd.array(values, dtype="string")
+        for variable in layout.variables:
+            data[variable.id] = pd.array(
+                [a.get(variable.id) for a in answers], dtype=cast(Any, layout.dtypes[variable.id])
+            )
+        return pd.DataFrame(data)
+
+    def response_counts_by_day(self, questionnaire_id: str) -> pd.DataFrame:
+        """Responses per submission date: columns ``submitted_on``, ``responses``."""
+        r = responses_table
+        query = (
+            select(r.c.submitted_on, func.count().label("responses"))
+            .where(r.c.questionnaire_id == questionnaire_id)
+            .group_by(r.c.submitted_on)
+            .order_by(r.c.submitted_on)
+        )
+        with self._read() as connection:
+            rows = connection.execute(query).all()
+        return pd.DataFrame(
+            {
+                "submitted_on": pd.to_datetime(
+                    pd.Series([row.submitted_on for row in rows], dtype="object"), format="ISO8601"
+                ).astype("datetime64[s]"),
+                "responses": pd.array([row.responses for row in rows], dtype="Int64"),
+            }
+        )
+
+    def _require_questionnaire(self, connection: Connection, questionnaire_id: str) -> None:
+        q = questionnaires_table
+        if connection.execute(select(q.c.id).where(q.c.id == questionnaire_id)).first() is None:
+            raise _unknown_questionnaire(questionnaire_id)
+
+
+def _revision_published(connection: Connection, questionnaire_id: str, revision: str) -> bool:
+    r = questionnaire_revisions_table
+    return (
+        connection.execute(
+            select(r.c.revision).where(
+                r.c.questionnaire_id == questionnaire_id, r.c.revision == revision
+            )
+        ).first()
+        is not None
+    )
+
+
+def _unknown_questionnaire(questionnaire_id: str) -> InvalidInput:
+    return InvalidInput(
+        [
+            Problem(
+                Location(field="questionnaire"),
+                "storage.unknown_questionnaire",
+                {"id": questionnaire_id},
+            )
+        ]
+    )
+
+
+def _explicit_sqlite_transactions(engine: Engine) -> None:
+    """Let SQLAlchemy, not the sqlite3 module, emit BEGIN, so savepoints work and writes can
+    take the lock up front (``BEGIN IMMEDIATE``); reads stay deferred and never block."""
+
+    @event.listens_for(engine, "connect")
+    def _autocommit_driver(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection: Connection) -> None:
+        mode = connection.get_execution_options().get("sqlite_begin", "")
+        connection.exec_driver_sql(f"BEGIN {mode}".strip())
+
+
+class _GroupCommitter:
+    """Runs units of work from many threads in shared, durable transactions (one thread)."""
+
+    def __init__(self, write: Callable[[], Any]) -> None:
+        self._write = write
+        self._queue: queue.SimpleQueue[tuple[Callable[[Connection], Any], Future[Any]] | None]
+        self._queue = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def run(self, unit: Callable[[Connection], T]) -> T:
+        future: Future[T] = Future()
+        self._ensure_thread()
+        self._queue.put((unit, future))
+        return future.result()
+
+    def stop(self) -> None:
+        with self._lock:
+            if self._thread is not None:
+                self._queue.put(None)
+                self._thread.join()
+                self._thread = None
+
+    def _ensure_thread(self) -> None:
+        if self._thread is not None:
+            return
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._loop, name="survey-group-commit", daemon=True
+                )
+                self._thread.start()
+
+    def _loop(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            batch = [first]
+            stop = False
+            while len(batch) < GROUP_COMMIT_MAX_BATCH:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is None:
+                    stop = True
+                    break
+                batch.append(item)
+            self._commit(batch)
+            if stop:
+                return
+
+    def _commit(self, batch: list[tuple[Callable[[Connection], Any], Future[Any]]]) -> None:
+        last_error: Exception | None = None
+        for attempt in range(_WRITE_ATTEMPTS):
+            outcomes: list[tuple[Future[Any], Any, BaseException | None]] = []
+            try:
+                with self._write() as connection:
+                    for unit, future in batch:
+                        savepoint = connection.begin_nested()
+                        try:
+                            value = unit(connection)
+                        except Exception as exc:
+                            savepoint.rollback()
+                            outcomes.append((future, None, exc))
+                        else:
+                            savepoint.commit()
+                            outcomes.append((future, value, None))
+            except Exception as exc:  # the batch's commit failed: none of it was written
+                last_error = exc
+                time.sleep(0.01 * (attempt + 1))
+                continue
+            for future, value, error in outcomes:
+                if error is not None:
+                    future.set_exception(error)
+                else:
+                    future.set_result(value)
+            return
+        for _unit, future in batch:
+            future.set_exception(StorageError(f"the responses could not be stored: {last_error}"))
