@@ -1,0 +1,105 @@
+"""Concurrent submissions on both engines: nothing lost, nothing doubled, a code used once."""
+
+from __future__ import annotations
+
+import secrets
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from survey import Store, SubmitStatus
+from tests.survey.storage_fixtures import SOURCE_TEXT, full_answers, small_questionnaire
+
+THREADS = 8
+PER_THREAD = 250
+
+
+@pytest.fixture(params=[True, False], ids=["group-commit", "direct"])
+def store(database_url: str, request: pytest.FixtureRequest) -> Iterator[Store]:
+    with Store(database_url, group_commit=request.param) as opened:
+        opened.publish_questionnaire(small_questionnaire(), SOURCE_TEXT)
+        yield opened
+
+
+def run_threads(work: Callable[[int], Any]) -> list[Any]:
+    results: list[Any] = [None] * THREADS
+    errors: list[BaseException] = []
+    start = threading.Barrier(THREADS)
+
+    def runner(index: int) -> None:
+        try:
+            start.wait()
+            results[index] = work(index)
+        except BaseException as exc:  # collected and re-raised in the test thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=runner, args=(i,)) for i in range(THREADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
+    return results
+
+
+def test_eight_writers_lose_nothing(store: Store) -> None:
+    questionnaire = small_questionnaire()
+
+    def writer(index: int) -> list[SubmitStatus]:
+        return [
+            store.submit(
+                questionnaire,
+                {**full_answers(), "age": 20 + index, "p_graffiti": 1 + n % 3},
+                language="de",
+                submission_token=secrets.token_urlsafe(16),
+            ).status
+            for n in range(PER_THREAD)
+        ]
+
+    statuses = [s for per_thread in run_threads(writer) for s in per_thread]
+    assert statuses == [SubmitStatus.STORED] * THREADS * PER_THREAD
+    frame = store.responses(questionnaire)
+    assert len(frame) == THREADS * PER_THREAD
+    assert frame["response_id"].is_unique
+    assert frame.groupby("age").size().tolist() == [PER_THREAD] * THREADS
+
+
+def test_eight_threads_racing_one_code_give_one_response(store: Store) -> None:
+    questionnaire = small_questionnaire()
+    [code] = store.create_codes(questionnaire.id, 1).codes
+    store.save_draft(questionnaire.id, code, {"age": 50}, 1)
+
+    def racer(_index: int) -> SubmitStatus:
+        return store.submit(
+            questionnaire,
+            full_answers(),
+            language="de",
+            submission_token=secrets.token_urlsafe(16),
+            code=code,
+        ).status
+
+    statuses = run_threads(racer)
+    assert sorted(statuses) == sorted(
+        [SubmitStatus.STORED] + [SubmitStatus.CODE_USED] * (THREADS - 1)
+    )
+    assert len(store.responses(questionnaire)) == 1
+    assert store.load_draft(questionnaire.id, code) is None
+
+
+def test_a_double_click_from_eight_threads_stores_once(store: Store) -> None:
+    questionnaire = small_questionnaire()
+    the_token = secrets.token_urlsafe(16)
+
+    def clicker(_index: int) -> tuple[SubmitStatus, bool]:
+        result = store.submit(
+            questionnaire, full_answers(), language="de", submission_token=the_token
+        )
+        return result.status, result.duplicate
+
+    results = run_threads(clicker)
+    assert {status for status, _ in results} == {SubmitStatus.STORED}
+    assert sorted(duplicate for _, duplicate in results) == [False] + [True] * (THREADS - 1)
+    assert len(store.responses(questionnaire)) == 1
