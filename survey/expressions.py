@@ -381,11 +381,12 @@ def parse_expression(source: str) -> tuple[Node | None, list[ExpressionProblem]]
     if not source.strip():
         return None, [ExpressionProblem(0, "expressions.empty", {})]
     try:
-        tree = _Parser(_tokenize(source)).parse()
+        tokens = _tokenize(source)
+        tree = _Parser(tokens).parse()
     except _SyntaxProblem as error:
         return None, [error.problem]
-    deepest = max(depth for _, depth in _walk(tree))
-    if deepest > MAX_DEPTH:
+    # A tree is never deeper than its number of tokens, so short expressions skip the walk.
+    if len(tokens) > MAX_DEPTH and max(depth for _, depth in _walk(tree)) > MAX_DEPTH:
         return None, [ExpressionProblem(0, "expressions.too_complex", {"limit": MAX_DEPTH})]
     return tree, []
 
