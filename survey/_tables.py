@@ -423,9 +423,66 @@ def _missing_columns(
         )
 
 
-# --- tidy incidents ----------------------------------------------------------------------------
+# --- incident rows (both layouts) --------------------------------------------------------------
 
 _INCIDENT_COLUMNS = ("area", "year", "key", "count")
+#: Column types of an imported incident table (synthetic data and tests build the same).
+INCIDENT_DTYPES = {
+    "area": "string",
+    "area_name": "string",
+    "year": "int64",
+    "key": "string",
+    "count": "int64",
+}
+
+
+@dataclass(frozen=True)
+class _IncidentRecord:
+    row: int
+    area: str
+    area_name: str | None
+    year: int
+    key: str
+    count: int
+    hz: str  # the BKA's Häufigkeitszahl as written; empty in the tidy layout
+
+
+def _incident_records(
+    data: list[_Row],
+    columns: dict[str, int],
+    collector: _Collector,
+    file_year: int | None,
+) -> list[_IncidentRecord]:
+    """Check every row; the good ones as records (the year column wins over ``file_year``)."""
+    seen: dict[tuple[object, ...], int] = {}
+    records: list[_IncidentRecord] = []
+    required = {name: columns[name] for name in (*_INCIDENT_COLUMNS,) if name in columns}
+    for row in data:
+        values = _required(collector, row, required, list(required))
+        year = (
+            _check_year(collector, row, columns["year"], values["year"])
+            if "year" in columns
+            else file_year
+        )
+        count = _check_count(collector, row, columns["count"], values["count"])
+        area = normalise_area_key(values["area"])
+        key = _normalise_key(values["key"])
+        if area and key and year is not None:
+            _check_duplicate(collector, row, columns["key"], seen, (area, year, key), key)
+        if collector.bad(row) or year is None or count is None:
+            continue
+        name = row.get(columns.get("area_name")) or None
+        hz = row.get(columns.get("hz"))
+        records.append(_IncidentRecord(row.number, area, name, year, key, count, hz))
+    return records
+
+
+def _incident_frame(records: list[_IncidentRecord]) -> pd.DataFrame:
+    frame = pd.DataFrame(
+        [(r.area, r.area_name, r.year, r.key, r.count) for r in records],
+        columns=list(INCIDENT_DTYPES),
+    )
+    return frame.astype(INCIDENT_DTYPES)
 
 
 def _tidy_incidents(
@@ -437,36 +494,9 @@ def _tidy_incidents(
     if not data:
         raise _file_problem(filename, "tables.no_rows")
     collector = _Collector(filename, header)
-    seen: dict[tuple[object, ...], int] = {}
-    records: list[tuple[int, str, str | None, int, str, int]] = []
-    for row in data:
-        values = _required(collector, row, columns, _INCIDENT_COLUMNS)
-        year = _check_year(collector, row, columns["year"], values["year"])
-        count = _check_count(collector, row, columns["count"], values["count"])
-        area = normalise_area_key(values["area"])
-        key = _normalise_key(values["key"])
-        if area and key and year is not None:
-            _check_duplicate(collector, row, columns["key"], seen, (area, year, key), key)
-        if collector.bad(row) or year is None or count is None:
-            continue
-        name = row.get(columns.get("area_name")) or None
-        records.append((row.number, area, name, year, key, count))
+    records = _incident_records(data, columns, collector, None)
     skipped = collector.finish(skip_bad_rows)
     return _incident_frame(records), skipped
-
-
-def _incident_frame(records: list[tuple[int, str, str | None, int, str, int]]) -> pd.DataFrame:
-    frame = pd.DataFrame(records, columns=["row", "area", "area_name", "year", "key", "count"])
-    frame = frame.drop(columns="row")
-    return frame.astype(
-        {
-            "area": "string",
-            "area_name": "string",
-            "year": "int64",
-            "key": "string",
-            "count": "int64",
-        }
-    )
 
 
 # --- BKA layout --------------------------------------------------------------------------------
@@ -486,17 +516,6 @@ def _bka_year(title_rows: list[_Row], filename: str, year: int | None) -> int | 
     return int(match.group(1)) if match else None
 
 
-@dataclass(frozen=True)
-class _BkaRecord:
-    row: int
-    area: str
-    area_name: str | None
-    year: int
-    key: str
-    count: int
-    hz: str
-
-
 def _bka_incidents(
     rows: list[_Row], header_index: int, filename: str, skip_bad_rows: bool, year: int | None
 ) -> tuple[pd.DataFrame, list[Problem], pd.DataFrame, list[Problem]]:
@@ -508,7 +527,6 @@ def _bka_incidents(
     file_year = None if "year" in columns else _bka_year(rows[:header_index], filename, year)
     if "year" not in columns and file_year is None:
         raise _file_problem(filename, "tables.no_year")
-    area_column = columns["area"]
     data = [
         row
         for row in rows[header_index + 1 :]
@@ -519,37 +537,14 @@ def _bka_incidents(
     if not data:
         raise _file_problem(filename, "tables.no_rows")
     collector = _Collector(filename, header)
-    seen: dict[tuple[object, ...], int] = {}
-    records: list[_BkaRecord] = []
-    names = {"key": columns["key"], "count": columns["count"], "area": area_column}
-    if "year" in columns:
-        names["year"] = columns["year"]
-    for row in data:
-        values = _required(collector, row, names, list(names))
-        row_year = (
-            _check_year(collector, row, columns["year"], values["year"])
-            if "year" in columns
-            else file_year
-        )
-        count = _check_count(collector, row, columns["count"], values["count"])
-        area = normalise_area_key(values["area"])
-        key = _normalise_key(values["key"])
-        if area and key and row_year is not None:
-            _check_duplicate(collector, row, columns["key"], seen, (area, row_year, key), key)
-        if collector.bad(row) or row_year is None or count is None:
-            continue
-        name = row.get(columns.get("area_name")) or None
-        records.append(
-            _BkaRecord(row.number, area, name, row_year, key, count, row.get(columns.get("hz")))
-        )
+    records = _incident_records(data, columns, collector, file_year)
     skipped = collector.finish(skip_bad_rows)
-    table = _incident_frame([(r.row, r.area, r.area_name, r.year, r.key, r.count) for r in records])
     derived, warnings = _derive_population(records, header, columns, filename)
-    return table, skipped, derived, warnings
+    return _incident_frame(records), skipped, derived, warnings
 
 
 def _derive_population(
-    records: list[_BkaRecord], header: _Row, columns: dict[str, int], filename: str
+    records: list[_IncidentRecord], header: _Row, columns: dict[str, int], filename: str
 ) -> tuple[pd.DataFrame, list[Problem]]:
     """Population = cases × 100,000 / HZ from each area's "Straftaten insgesamt" row."""
     out: list[tuple[str, str | None, int, int]] = []
