@@ -1,9 +1,156 @@
-"""CLI commands of this area. STUB: registers nothing yet."""
+"""``sicherheitsanalyse codes``: single-use access codes for the invitation letters.
+
+``codes create`` writes the plaintext codes to a CSV for the mail merge with the register
+sample (columns ``code, batch, stratum``); the database keeps only keyed hashes of them, so
+this file is the only place the codes exist. The file is written next to its final name and
+renamed into place, and an existing file is never overwritten.
+"""
 
 from __future__ import annotations
 
+import csv
+import os
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
 import typer
+
+from survey import InvalidInput, Location, Problem, Store, load_questionnaire
+from survey.i18n import current_language, t
+
+codes_app = typer.Typer(
+    help="Single-use access codes for code-only questionnaires.", no_args_is_help=True
+)
+
+DatabaseOption = Annotated[
+    str | None,
+    typer.Option(
+        "--database-url",
+        help="SQLAlchemy URL; default: SICHERHEITSANALYSE_DATABASE_URL or data/sicherheitsanalyse.db.",
+    ),
+]
+LangOption = Annotated[str | None, typer.Option("--lang", help="Language of messages: de or en.")]
+QuestionnaireOption = Annotated[
+    str, typer.Option("--questionnaire", help="Questionnaire id (meta.id).")
+]
+QuestionnairesDirOption = Annotated[
+    Path,
+    typer.Option(
+        "--questionnaires-dir",
+        help="Where <id>.yaml is looked up if the questionnaire is not yet in the database.",
+    ),
+]
 
 
 def register(app: typer.Typer) -> None:
-    """Add this area's commands to ``app``."""
+    """Add the ``codes`` command group to ``app``."""
+    app.add_typer(codes_app, name="codes")
+
+
+def _fail(problems: list[Problem], lang: str) -> typer.Exit:
+    for problem in problems:
+        typer.echo(problem.render(lang), err=True)
+    return typer.Exit(1)
+
+
+def _ensure_published(store: Store, questionnaire_id: str, directory: Path) -> None:
+    """Publish ``<directory>/<id>.yaml`` if the questionnaire is not in the database yet."""
+    if store.questionnaire(questionnaire_id) is not None:
+        return
+    path = directory / f"{questionnaire_id}.yaml"
+    if not path.is_file():
+        raise InvalidInput(
+            [
+                Problem(
+                    Location(field="--questionnaire"),
+                    "storage.cli.unknown_questionnaire",
+                    {"id": questionnaire_id, "path": path},
+                )
+            ]
+        )
+    questionnaire = load_questionnaire(path)
+    if questionnaire.id != questionnaire_id:
+        raise InvalidInput(
+            [
+                Problem(
+                    Location(file=str(path), field="meta.id"),
+                    "storage.cli.unknown_questionnaire",
+                    {"id": questionnaire_id, "path": path},
+                )
+            ]
+        )
+    store.publish_questionnaire(questionnaire, path.read_text(encoding="utf-8"))
+
+
+def _open_output(out: Path) -> tuple[int, Path]:
+    """A temporary file beside ``out`` (so the final rename is atomic), or InvalidInput."""
+    where = Location(file=str(out), field="--out")
+    if out.exists():
+        raise InvalidInput([Problem(where, "storage.cli.exists", {"path": out})])
+    try:
+        handle, name = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
+    except OSError as error:
+        raise InvalidInput(
+            [
+                Problem(
+                    where,
+                    "storage.cli.unwritable",
+                    {"path": out, "reason": error.strerror or error},
+                )
+            ]
+        ) from None
+    return handle, Path(name)
+
+
+@codes_app.command("create")
+def create(
+    questionnaire: QuestionnaireOption,
+    count: Annotated[int, typer.Option("--count", help="How many codes (1 to 1,000,000).")],
+    out: Annotated[Path, typer.Option("--out", help="CSV file to write (must not exist).")],
+    stratum: Annotated[
+        str | None, typer.Option("--stratum", help="Sample stratum, e.g. an over-sampled district.")
+    ] = None,
+    questionnaires_dir: QuestionnairesDirOption = Path("questionnaires"),
+    database_url: DatabaseOption = None,
+    lang: LangOption = None,
+) -> None:
+    """Create COUNT single-use codes and write them to a CSV for the mail merge."""
+    lang = lang or current_language()
+    try:
+        with Store(database_url) as store:
+            _ensure_published(store, questionnaire, questionnaires_dir)
+            handle, temporary = _open_output(out)
+            try:  # a bad count or a failed write leaves neither codes file nor temporary file
+                batch = store.create_codes(questionnaire, count, stratum=stratum)
+                with os.fdopen(handle, "w", encoding="utf-8-sig", newline="") as stream:
+                    writer = csv.writer(stream)
+                    writer.writerow(["code", "batch", "stratum"])
+                    writer.writerows([code, batch.id, batch.stratum or ""] for code in batch.codes)
+                    stream.flush()
+                    os.fsync(stream.fileno())
+                temporary.replace(out)
+            finally:
+                temporary.unlink(missing_ok=True)
+    except InvalidInput as error:
+        raise _fail(error.problems, lang) from None
+    typer.echo(t("storage.cli.codes_written", lang, count=count, batch=batch.id, path=out))
+
+
+@codes_app.command("list")
+def list_batches(
+    questionnaire: QuestionnaireOption,
+    database_url: DatabaseOption = None,
+    lang: LangOption = None,
+) -> None:
+    """Show each code batch with issued and used codes (response rate per stratum)."""
+    lang = lang or current_language()
+    with Store(database_url) as store:
+        batches = store.code_batches(questionnaire)
+    typer.echo(t("storage.cli.batches_header", lang))
+    for batch in batches:
+        rate = batch.used / batch.issued if batch.issued else 0.0
+        typer.echo(
+            f"{batch.id} | {batch.stratum or '-'} | {batch.created_on.isoformat()} | "
+            f"{batch.issued} | {batch.used} | {rate:.1%}"
+        )
