@@ -10,6 +10,8 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
+from survey import Code, Variable
+
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 
@@ -194,3 +196,98 @@ def kish_effective_n(weights: ArrayLike) -> float:
     w = np.asarray(weights, dtype=np.float64)
     squares = float(np.dot(w, w))
     return float(w.sum() ** 2 / squares) if squares > 0 else 0.0
+
+
+def _code_for(value: object, variable: Variable) -> Code | None:
+    """The questionnaire code a population-table value stands for: the code as text, else an
+    option label in any language (``"weiblich"``, ``"female"``), case-insensitive."""
+    text = _category_key(value).casefold()
+    for option in variable.options:
+        if option.non_substantive:
+            continue
+        if _category_key(option.code).casefold() == text or any(
+            label.strip().casefold() == text for label in option.label.values()
+        ):
+            return option.code
+    return None
+
+
+def _closest_year(years: pd.Series, year: int | None) -> int | None:
+    available = sorted({int(y) for y in years.dropna()})
+    if not available:
+        return None
+    if year is None or year in available:
+        return available[-1] if year is None else year
+    earlier = [y for y in available if y <= year]
+    return earlier[-1] if earlier else available[0]
+
+
+def population_margins(
+    *,
+    area: str,
+    year: int | None,
+    margins_table: pd.DataFrame | None,
+    totals_table: pd.DataFrame | None,
+    sex: Variable | None,
+    age_group: Variable | None,
+    district: Variable | None,
+    district_areas: Mapping[str, str],
+) -> list[Margin]:
+    """Raking margins for a survey from population tables (the layout of
+    :func:`survey.read_population`).
+
+    * sex × age group: the ``margins_table`` rows of ``area`` (joint cells when both are given,
+      else whichever one is), values matched to the questionnaire's codes or labels;
+    * district: the population totals of the district areas (``district_areas`` maps a
+      district code to its area key).
+
+    The population year is ``year`` when present, else the latest earlier year, else the
+    earliest. Values that match no code are ignored (e.g. "divers", absent from official
+    statistics).
+    """
+    out: list[Margin] = []
+    if margins_table is not None and len(margins_table) and (sex or age_group):
+        rows = margins_table[margins_table["area"].astype(str) == area]
+        chosen = _closest_year(rows["year"], year) if len(rows) else None
+        rows = rows[rows["year"] == chosen] if chosen is not None else rows.iloc[0:0]
+        has_sex = rows["sex"].notna() if "sex" in rows else pd.Series(False, index=rows.index)
+        has_age = (
+            rows["age_group"].notna() if "age_group" in rows else pd.Series(False, index=rows.index)
+        )
+        joint = rows[has_sex & has_age]
+        if sex is not None and age_group is not None and len(joint):
+            totals: dict[Hashable, float] = {}
+            for s, a, p in zip(joint["sex"], joint["age_group"], joint["population"], strict=True):
+                s_code, a_code = _code_for(s, sex), _code_for(a, age_group)
+                if s_code is not None and a_code is not None:
+                    key = (s_code, a_code)
+                    totals[key] = totals.get(key, 0.0) + float(p)
+            if totals:
+                out.append(Margin((sex.id, age_group.id), totals))
+        else:
+            for variable, mask in ((sex, has_sex & ~has_age), (age_group, has_age & ~has_sex)):
+                column = "sex" if variable is sex else "age_group"
+                single = rows[mask]
+                if variable is None or not len(single):
+                    continue
+                totals = {}
+                for value, p in zip(single[column], single["population"], strict=True):
+                    code = _code_for(value, variable)
+                    if code is not None:
+                        totals[code] = totals.get(code, 0.0) + float(p)
+                if totals:
+                    out.append(Margin((variable.id,), totals))
+    if district is not None and totals_table is not None and district_areas and len(totals_table):
+        by_area = totals_table[totals_table["area"].astype(str).isin(set(district_areas.values()))]
+        chosen = _closest_year(by_area["year"], year) if len(by_area) else None
+        if chosen is not None:
+            current = by_area[by_area["year"] == chosen]
+            population = dict(
+                zip(current["area"].astype(str), current["population"].astype(float), strict=True)
+            )
+            district_totals: dict[Hashable, float] = {
+                code: population[key] for code, key in district_areas.items() if key in population
+            }
+            if district_totals:
+                out.append(Margin((district.id,), district_totals))
+    return out

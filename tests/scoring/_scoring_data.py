@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from survey import Questionnaire
+from survey import ActionFieldCatalogue, Questionnaire
 
 
 def _options(pairs: list[tuple[Any, str]], non_substantive: tuple[Any, ...] = ()) -> list[Any]:
@@ -139,3 +139,70 @@ def small_responses(n: int, rng: np.random.Generator) -> pd.DataFrame:
         frame[f"prob_{field}"] = rng.choice(problem_codes, size=n, p=p / p.sum())
     frame["prob_graffiti_2"] = rng.choice(problem_codes, size=n)
     return frame
+
+
+MUNICIPALITY = "14999000"
+LAND = "14"
+DISTRICT_AREAS = {code: f"{MUNICIPALITY}-{code}" for code in ("01", "02", "03")}
+
+#: Cases per 100,000 in the Land, per PKS key (graffiti 899500 within 674000).
+_LAND_RATES = {"899500": 150.0, "674000": 600.0, "892000": 200.0, "224000": 400.0, "730000": 350.0}
+
+
+def small_incidents(rng: np.random.Generator, *, years: tuple[int, ...] = (2024,)) -> pd.DataFrame:
+    """Tidy counts (area;year;key;count) for the Land, the municipality and its districts.
+
+    The municipality has more graffiti (×2) and violence (×1.5) than the Land; no theft, arson,
+    littering or extremism keys at all (those fields have no incident data).
+    """
+    populations = small_population()
+    totals = populations[populations["sex"].isna()]
+    district_share = {"01": 0.5, "02": 0.3, "03": 0.2}
+    records = []
+    for year in years:
+        for key, rate in _LAND_RATES.items():
+            land = int(totals.loc[totals["area"] == LAND, "population"].iloc[0])
+            records.append((LAND, year, key, int(rng.poisson(rate * land / 1e5))))
+            factor = {"899500": 2.0, "892000": 1.5, "224000": 1.5}.get(key, 1.0)
+            city = int(totals.loc[totals["area"] == MUNICIPALITY, "population"].iloc[0])
+            district_counts = {
+                code: int(rng.poisson(factor * rate * city * share / 1e5))
+                for code, share in district_share.items()
+            }
+            records.append((MUNICIPALITY, year, key, sum(district_counts.values())))
+            for code, count in district_counts.items():
+                records.append((DISTRICT_AREAS[code], year, key, count))
+    frame = pd.DataFrame(records, columns=["area", "year", "key", "count"])
+    # 674000 includes graffiti: keep the subtraction non-negative.
+    graffiti = frame[frame["key"] == "899500"].set_index(["area", "year"])["count"]
+    damage = frame["key"] == "674000"
+    index = pd.MultiIndex.from_frame(frame.loc[damage, ["area", "year"]])
+    frame.loc[damage, "count"] += graffiti.reindex(index).to_numpy()
+    return frame
+
+
+def small_population(year: int = 2024) -> pd.DataFrame:
+    """Totals for the Land, the municipality and its districts, plus sex × age rows."""
+    rows: list[tuple[str, int, object, object, float]] = [
+        (LAND, year, None, None, 4_000_000.0),
+        (MUNICIPALITY, year, None, None, 60_000.0),
+        (DISTRICT_AREAS["01"], year, None, None, 30_000.0),
+        (DISTRICT_AREAS["02"], year, None, None, 18_000.0),
+        (DISTRICT_AREAS["03"], year, None, None, 12_000.0),
+    ]
+    cells = {
+        (1, 1): 6_000,
+        (1, 2): 14_000,
+        (1, 3): 10_500,
+        (2, 1): 6_500,
+        (2, 2): 14_000,
+        (2, 3): 9_000,
+    }
+    rows += [(MUNICIPALITY, year, str(s), str(a), float(p)) for (s, a), p in cells.items()]
+    return pd.DataFrame(rows, columns=["area", "year", "sex", "age_group", "population"])
+
+
+def small_catalogue() -> ActionFieldCatalogue:
+    from survey import load_action_fields
+
+    return load_action_fields()
