@@ -16,6 +16,7 @@ from typing import Annotated
 
 import typer
 
+from cli.users import DatabaseOption, LangOption
 from survey import InvalidInput, Location, Problem, Store, load_questionnaire
 from survey.i18n import current_language, t
 
@@ -23,14 +24,6 @@ codes_app = typer.Typer(
     help="Single-use access codes for code-only questionnaires.", no_args_is_help=True
 )
 
-DatabaseOption = Annotated[
-    str | None,
-    typer.Option(
-        "--database-url",
-        help="SQLAlchemy URL; default: SICHERHEITSANALYSE_DATABASE_URL or data/sicherheitsanalyse.db.",
-    ),
-]
-LangOption = Annotated[str | None, typer.Option("--lang", help="Language of messages: de or en.")]
 QuestionnaireOption = Annotated[
     str, typer.Option("--questionnaire", help="Questionnaire id (meta.id).")
 ]
