@@ -22,7 +22,7 @@ import operator
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 ValueType = Literal["number", "string", "bool", "date", "codes", "code"]
 
@@ -155,6 +155,7 @@ _ESCAPES = frozenset("\\'\"")
 # --- tokenizer -----------------------------------------------------------------------------
 
 TokenKind = Literal["number", "string", "name", "self", "op", "(", ")", ",", "end"]
+_PUNCTUATION: Mapping[str, TokenKind] = {"(": "(", ")": ")", ",": ","}
 
 
 @dataclass(frozen=True)
@@ -197,8 +198,8 @@ def _tokenize(source: str) -> list[_Token]:
         elif char in "<>+-*/":
             tokens.append(_Token("op", char, i))
             i += 1
-        elif char in "(),":
-            tokens.append(_Token(char, char, i))  # type: ignore[arg-type]
+        elif char in _PUNCTUATION:
+            tokens.append(_Token(_PUNCTUATION[char], char, i))
             i += 1
         elif char == ".":
             tokens.append(_Token("self", ".", i))
@@ -287,7 +288,7 @@ class _Parser:
                 break
             self.advance()
             right = self.expression(power)
-            left = Binary(token.text, left, right, token.offset)  # type: ignore[arg-type]
+            left = Binary(cast(BinaryOperator, token.text), left, right, token.offset)
             following = self.peek()
             if token.text in COMPARISONS and following.text in COMPARISONS:
                 raise _SyntaxProblem(following.offset, "expressions.chained_comparison")
@@ -312,7 +313,7 @@ class _Parser:
             return Reference(token.text, token.offset)
         if token.kind == "op" and token.text in _PREFIX_POWER:
             operand = self.expression(_PREFIX_POWER[token.text])
-            return Unary(token.text, operand, token.offset)  # type: ignore[arg-type]
+            return Unary(cast(UnaryOperator, token.text), operand, token.offset)
         if token.kind == "(":
             inner = self.expression(0)
             self.expect_closing()
@@ -464,12 +465,6 @@ def _start(node: Node) -> int:
     while isinstance(node, Binary):
         node = node.left
     return node.offset
-
-
-def _is_code_literal(node: Node) -> bool:
-    return isinstance(node, String) or (
-        isinstance(node, Number) and not isinstance(node.value, bool)
-    )
 
 
 def _has_code(codes: tuple[int | str, ...], literal: _CodeLiteral) -> bool:
