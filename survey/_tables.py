@@ -311,6 +311,8 @@ def _is_bka_header(row: _Row) -> bool:
 
 
 def _is_column_number_row(row: _Row) -> bool:
+    if not row.cells or row.cells[0].strip().strip("()") != "1":
+        return False
     cells = [c.strip().strip("()") for c in row.cells if c.strip()]
     return len(cells) > 1 and cells == [str(i) for i in range(1, len(cells) + 1)]
 
