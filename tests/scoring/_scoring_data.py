@@ -3,10 +3,12 @@ questionnaire, so the pure functions are tested on data whose answer is known)."
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from ruamel.yaml import YAML
 
 from survey import ActionFieldCatalogue, Questionnaire
 
@@ -203,6 +205,6 @@ def small_population(year: int = 2024) -> pd.DataFrame:
 
 
 def small_catalogue() -> ActionFieldCatalogue:
-    from survey import load_action_fields
-
-    return load_action_fields()
+    """The repository's action-field catalogue, read without the questionnaire loader."""
+    path = Path(__file__).resolve().parents[2] / "questionnaires" / "action_fields.yaml"
+    return ActionFieldCatalogue.model_validate(YAML(typ="safe").load(path.read_text("utf-8")))
