@@ -106,6 +106,17 @@ def _has_sub_area(areas: Iterable[str]) -> dict[str, bool]:
 # --- indicators --------------------------------------------------------------------------------
 
 
+def _population_totals(population: pd.DataFrame) -> pd.DataFrame:
+    """One population per area × year: the total rows (no ``sex``/``age_group``) only."""
+    frame = population.copy()
+    detail = [c for c in ("sex", "age_group") if c in frame.columns]
+    if detail:
+        frame = frame[frame[detail].isna().all(axis=1)]
+    columns = ["area", "year", "population", *(["derived"] if "derived" in frame else [])]
+    frame = frame[columns].assign(area=frame["area"].astype("string"))
+    return frame.drop_duplicates(["area", "year"])
+
+
 def _resolve_reference(frame: pd.DataFrame, reference: str) -> str:
     areas = frame["area"].astype(str)
     if (areas == reference).any():
@@ -189,7 +200,8 @@ def incident_indicators(
         ``area, year, field, cases`` (and optionally ``breakdown``, ``area_name``), e.g. from
         :func:`scoring.field_counts`.
     population
-        ``area, year, population`` (optionally ``derived``).
+        ``area, year, population`` (optionally ``derived``); rows with a ``sex`` or
+        ``age_group`` (weighting margins) are ignored.
     reference
         An area key (or unique area name) to compare against; default: the pooled input.
     alpha
@@ -213,12 +225,7 @@ def incident_indicators(
     group = ["year", "field", *(["breakdown"] if "breakdown" in counts.columns else [])]
     frame = counts.copy()
     frame["area"] = frame["area"].astype("string")
-    pop_columns = ["area", "year", "population"]
-    if "derived" in population.columns:
-        pop_columns.append("derived")
-    pop = population[pop_columns].copy()
-    pop["area"] = pop["area"].astype("string")
-    pop = pop.drop_duplicates(["area", "year"])
+    pop = _population_totals(population)
     if "population" in frame.columns:
         frame = frame.drop(columns="population")
     frame = frame.merge(pop, on=["area", "year"], how="left")
@@ -417,13 +424,12 @@ def trend(counts: pd.DataFrame, population: pd.DataFrame) -> pd.DataFrame:
     30:81.
     """
     group = ["area", "field", *(["breakdown"] if "breakdown" in counts.columns else [])]
-    pop = population[["area", "year", "population"]].copy()
-    pop["area"] = pop["area"].astype("string")
+    pop = _population_totals(population)[["area", "year", "population"]]
     frame = counts.copy()
     frame["area"] = frame["area"].astype("string")
     if "population" in frame.columns:
         frame = frame.drop(columns="population")
-    frame = frame.merge(pop.drop_duplicates(["area", "year"]), on=["area", "year"], how="inner")
+    frame = frame.merge(pop, on=["area", "year"], how="inner")
     frame = frame[frame["population"] > 0].sort_values([*group, "year"])
     records: list[dict[str, object]] = []
     for key, part in frame.groupby(group, sort=True, dropna=False):

@@ -235,3 +235,18 @@ def test_short_series_use_theil_sen_and_kendall() -> None:
     single = trend(frame.iloc[:1], population)
     assert single["method"].tolist() == ["none"]
     assert np.isnan(single["slope_pct"].iloc[0])
+
+
+def test_margin_rows_of_a_population_table_are_not_totals() -> None:
+    counts = pd.DataFrame({"area": ["a"], "year": 2023, "field": "f", "cases": [5]})
+    population = pd.DataFrame(
+        {
+            "area": ["a", "a", "a"],
+            "year": 2023,
+            "sex": ["m", "f", None],
+            "age_group": [None, None, None],
+            "population": [480, 520, 1000],
+        }
+    )
+    result = incident_indicators(counts, population)
+    assert result["population"].tolist() == [1000]
