@@ -8,6 +8,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -200,6 +202,24 @@ def test_mixed_code_kinds_never_raise() -> None:
     assert expression is not None
     assert expression.evaluate({"q": "x"}) is False
     assert expression.evaluate({"q": 1}) is True
+
+
+@pytest.mark.parametrize(
+    ("source", "answers", "expected"),
+    [
+        ("answered(age)", {"age": pd.NA}, False),
+        ("answered(visit)", {"visit": pd.NaT}, False),
+        ("age == 34", {"age": np.int64(34)}, True),
+        ("income > 1", {"income": np.float64(2.5)}, True),
+        ("district == 2", {"district": np.int64(2)}, True),
+        ("selected(measures, 3)", {"measures": (np.int64(3),)}, True),
+        ("visit == date('2024-05-17')", {"visit": pd.Timestamp("2024-05-17")}, True),
+    ],
+)
+def test_values_from_a_dataframe_row(
+    source: str, answers: Mapping[str, Any], expected: bool
+) -> None:
+    assert compiled(source).evaluate(answers) is expected
 
 
 def test_huge_numbers_are_missing_not_errors() -> None:
@@ -502,3 +522,21 @@ def test_or_and_precedence_matches_the_truth_table(a: bool, b: bool, c: bool) ->
     expression, _ = compile_expression("a or b and c", known)
     assert expression is not None
     assert expression.evaluate({"a": a, "b": b, "c": c}) is (a or (b and c))
+
+
+_PYTHON_ARITHMETIC = {"+": int.__add__, "-": int.__sub__, "*": int.__mul__}
+
+
+@given(
+    st.lists(st.integers(0, 1000), min_size=3, max_size=3),
+    st.lists(st.sampled_from(["+", "-", "*"]), min_size=2, max_size=2),
+)
+def test_arithmetic_precedence_matches_python(numbers: list[int], ops: list[str]) -> None:
+    a, b, c = numbers
+    first, second = ops
+    if second == "*" and first != "*":  # Python's own precedence, spelled out
+        expected = _PYTHON_ARITHMETIC[first](a, b * c)
+    else:
+        expected = _PYTHON_ARITHMETIC[second](_PYTHON_ARITHMETIC[first](a, b), c)
+    source = f"{a} {first} {b} {second} {c} == {expected}"
+    assert compiled(source).evaluate({}) is True
