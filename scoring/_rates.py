@@ -217,10 +217,11 @@ def incident_indicators(
 
     References
     ----------
-    Garwood (1936) Biometrika 28:437. Breslow & Day (1987) IARC Sci. Publ. 82. Marshall, R. J.
-    (1991). Mapping disease and mortality rates using empirical Bayes estimators. Biometrics
-    47:1135–1147 (doi:10.2307/2532372; published in Applied Statistics 40:283). Spiegelhalter,
-    D. J. (2005). Funnel plots for comparing institutional performance. Stat Med 24:1185–1202.
+    Garwood (1936) Biometrika 28:437–442. Breslow & Day (1987) Statistical Methods in Cancer
+    Research II, IARC Sci. Publ. 82. Marshall, R. J. (1991). Mapping disease and mortality
+    rates using empirical Bayes estimators. Journal of the Royal Statistical Society C (Applied
+    Statistics) 40:283–294. Spiegelhalter, D. J. (2005). Funnel plots for comparing
+    institutional performance. Stat Med 24:1185–1202.
     """
     group = ["year", "field", *(["breakdown"] if "breakdown" in counts.columns else [])]
     frame = counts.copy()
