@@ -1,9 +1,230 @@
-"""CLI commands of this area. STUB: registers nothing yet."""
+"""``sicherheitsanalyse score``: the ranked priority list per action field as a CSV file.
+
+It reads the questionnaire, the responses (CSV in the codebook layout), the incident counts
+(tidy or BKA layout) and optionally a population table, calls :func:`scoring.analyse` and
+writes one row per area × field. Rates are per 100,000 inhabitants, shares are fractions.
+Bad input exits 1 with one line per problem; the output file is written only when
+everything succeeded (next to its final name, then renamed into place).
+"""
 
 from __future__ import annotations
 
+import csv
+import io
+import os
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+import numpy as np
+import pandas as pd
 import typer
+
+from scoring import RANKING_COLUMNS, analyse
+from survey import (
+    InvalidInput,
+    Location,
+    Problem,
+    Questionnaire,
+    load_action_fields,
+    load_questionnaire,
+    read_incidents,
+    read_population,
+)
+from survey._exports import neutralise_formula
+from survey.i18n import current_language, t
+
+#: Variable kinds whose stored values are numbers when the scale codes are numbers.
+_CODED_KINDS = frozenset({"single", "statement", "multi_option", "yesno", "number"})
 
 
 def register(app: typer.Typer) -> None:
-    """Add this area's commands to ``app``."""
+    """Add the ``score`` command to ``app``."""
+    app.command("score")(score)
+
+
+def _missing_file(path: Path, option: str) -> Problem | None:
+    if path.is_file():
+        return None
+    return Problem(Location(file=str(path), field=option), "scoring.file_missing")
+
+
+def read_responses_csv(path: Path, questionnaire: Questionnaire) -> pd.DataFrame:
+    """Responses in the codebook layout from a CSV file.
+
+    Accepts UTF-8 (with or without BOM) or Latin-1, ``;``, ``,`` or tab separated, decimal
+    comma or point (as the responses export writes it). Columns of numerically coded variables
+    become numbers; text codes (``"01"``) stay text. A value that is not a number in such a
+    column is reported with its row and column.
+    """
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = data.decode("latin-1")
+    if "\x00" in text:
+        raise InvalidInput(
+            [
+                Problem(
+                    Location(file=str(path)), "scoring.responses_unreadable", {"detail": "binary"}
+                )
+            ]
+        )
+    first = text.split("\n", 1)[0]
+    separator = max((";", ",", "\t"), key=first.count)
+    try:
+        frame = pd.read_csv(
+            io.StringIO(text), sep=separator, dtype=str, keep_default_na=False, na_values=[""]
+        )
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error) as error:
+        detail = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise InvalidInput(
+            [Problem(Location(file=str(path)), "scoring.responses_unreadable", {"detail": detail})]
+        ) from None
+    if frame.empty:
+        raise InvalidInput([Problem(Location(file=str(path)), "scoring.responses_empty")])
+    problems: list[Problem] = []
+    for variable in questionnaire.variables():
+        if variable.id not in frame.columns or variable.kind not in _CODED_KINDS:
+            continue
+        if not variable.integer and variable.kind != "number":
+            continue
+        raw = frame[variable.id]
+        numbers = pd.to_numeric(raw.str.replace(",", ".", regex=False), errors="coerce")
+        bad = raw.notna() & numbers.isna()
+        for position in np.flatnonzero(bad.to_numpy())[:20]:
+            problems.append(
+                Problem(
+                    Location(
+                        file=str(path),
+                        row=int(position) + 2,
+                        column=list(frame.columns).index(variable.id) + 1,
+                        field=variable.id,
+                    ),
+                    "scoring.responses_not_a_code",
+                    {"value": raw.iloc[position]},
+                )
+            )
+        frame[variable.id] = numbers
+    if problems:
+        raise InvalidInput(problems)
+    return frame
+
+
+def _write_atomically(frame: pd.DataFrame, out: Path) -> None:
+    """Write ``frame`` as CSV to ``out`` via a temporary file in the same folder."""
+    safe = frame.copy()
+    for column in safe.columns:
+        if safe[column].dtype == object or pd.api.types.is_string_dtype(safe[column].dtype):
+            safe[column] = safe[column].map(
+                lambda v: neutralise_formula(v) if isinstance(v, str) else v
+            )
+    directory = out.parent if str(out.parent) else Path(".")
+    try:
+        handle, temporary = tempfile.mkstemp(prefix=f".{out.name}.", dir=directory)
+    except OSError as error:
+        raise InvalidInput(
+            [
+                Problem(
+                    Location(file=str(out)), "scoring.output_unwritable", {"detail": error.strerror}
+                )
+            ]
+        ) from None
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
+            safe.to_csv(stream, index=False, lineterminator="\n")
+        os.replace(temporary, out)
+    except OSError as error:
+        Path(temporary).unlink(missing_ok=True)
+        raise InvalidInput(
+            [
+                Problem(
+                    Location(file=str(out)), "scoring.output_unwritable", {"detail": error.strerror}
+                )
+            ]
+        ) from None
+
+
+def score(
+    questionnaire: Annotated[
+        Path, typer.Option("--questionnaire", help="Questionnaire YAML file.")
+    ],
+    responses: Annotated[
+        Path, typer.Option("--responses", help="Responses CSV in the codebook layout.")
+    ],
+    out: Annotated[Path, typer.Option("--out", help="Where to write the ranking CSV.")],
+    incidents: Annotated[
+        Path | None,
+        typer.Option("--incidents", help="Incident counts: tidy CSV/XLSX or the BKA PKS layout."),
+    ] = None,
+    population: Annotated[
+        Path | None,
+        typer.Option("--population", help="Population table area;year;population[;sex;age_group]."),
+    ] = None,
+    reference: Annotated[
+        str | None, typer.Option("--reference", help="Reference area key for the SIR.")
+    ] = None,
+    area: Annotated[
+        str | None, typer.Option("--area", help="Official key of the surveyed municipality.")
+    ] = None,
+    year: Annotated[
+        int | None, typer.Option("--year", help="Incident year (default: latest).")
+    ] = None,
+    seed: Annotated[
+        int | None, typer.Option("--seed", help="Seed of the simulation, for reproducible ranks.")
+    ] = None,
+    draws: Annotated[int, typer.Option("--draws", help="Simulation draws.")] = 2000,
+    action_fields: Annotated[
+        Path | None, typer.Option("--action-fields", help="Action-field catalogue YAML.")
+    ] = None,
+    lang: Annotated[
+        str | None, typer.Option("--lang", help="Language of messages: de or en.")
+    ] = None,
+) -> None:
+    """Rank the action fields: survey and police data, with uncertainty and reasons."""
+    language = lang or current_language()
+    try:
+        missing = [
+            p
+            for p in (
+                _missing_file(questionnaire, "--questionnaire"),
+                _missing_file(responses, "--responses"),
+                _missing_file(incidents, "--incidents") if incidents else None,
+                _missing_file(population, "--population") if population else None,
+                _missing_file(action_fields, "--action-fields") if action_fields else None,
+            )
+            if p is not None
+        ]
+        if missing:
+            raise InvalidInput(missing)
+        catalogue = load_action_fields(action_fields)
+        loaded = load_questionnaire(questionnaire, catalogue=catalogue)
+        frame = read_responses_csv(responses, loaded)
+        incident_table = population_table = margins_table = None
+        if incidents is not None:
+            imported = read_incidents(incidents, filename=str(incidents), year=year)
+            incident_table = imported.table
+            population_table = imported.derived_population
+        if population is not None:
+            people = read_population(population, filename=str(population))
+            population_table, margins_table = people.table, people.margins
+        analysis = analyse(
+            loaded,
+            frame,
+            catalogue=catalogue,
+            incidents=incident_table,
+            population=population_table,
+            population_margins_table=margins_table,
+            area=area,
+            reference=reference,
+            year=year,
+            draws=draws,
+            rng=np.random.default_rng(seed),
+        )
+        ranking = analysis.ranking[list(RANKING_COLUMNS)]
+        _write_atomically(ranking, out)
+    except InvalidInput as error:
+        for problem in error.problems:
+            typer.echo(problem.render(language), err=True)
+        raise typer.Exit(1) from None
+    typer.echo(t("scoring.cli.written", language, rows=len(ranking), path=out))
