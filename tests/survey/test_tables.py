@@ -316,3 +316,27 @@ def test_population_duplicates_and_missing_columns(tmp_path: Path) -> None:
     with pytest.raises(InvalidInput) as error:
         read_population(path, filename="pop2.csv")
     assert problem_keys(error) == ["tables.missing_columns"]
+
+
+def test_bka_workbook_with_a_two_row_header(tmp_path: Path) -> None:
+    """The BKA's XLSX tables put sub-headings (Anzahl, in %) in a second header row."""
+    lines = bka_lines(incidents_frame(), population_frame())
+    header = lines[3]
+    header[5] = "Anzahl erfasste Fälle"
+    header[6] = "HZ"
+    sub = ["" for _ in header]
+    sub[7], sub[8] = "Anzahl", "in %"
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    for cells in [*lines[:4], sub, *lines[4:]]:
+        sheet.append(
+            [int(c.replace(",", "")) if c.replace(",", "").isdigit() else c for c in cells]
+        )
+    workbook.save(tmp_path / "T01_Kreise.xlsx")
+    result = read_incidents(tmp_path / "T01_Kreise.xlsx", filename="T01_Kreise.xlsx")
+    assert result.layout == "bka"
+    assert set(result.table["area"]) == {"14713", "14729", "01001"}
+    derived = result.derived_population
+    assert derived is not None
+    assert derived.set_index("area")["population"]["01001"] == pytest.approx(92_550, rel=1e-4)
