@@ -18,7 +18,23 @@ from survey._action_fields import (
     IncidentMeasure,
     normalise_pks_key,
 )
+from survey._codebook import CODEBOOK_COLUMNS, codebook
 from survey._codes import format_code, normalise_code
+from survey._loader import (
+    ACTION_FIELDS_ENV_VAR,
+    LoadResult,
+    check_action_fields,
+    check_questionnaire,
+    check_questionnaire_text,
+    default_action_fields_path,
+    is_action_field_catalogue,
+    iter_problem_lines,
+    load_action_fields,
+    load_questionnaire,
+    load_questionnaire_text,
+    render_path,
+    revision_of,
+)
 from survey._model import (
     MULTI_SEPARATOR,
     RESPONSE_META_COLUMNS,
@@ -64,6 +80,8 @@ from survey._tables import ImportResult, read_incidents, read_population
 from survey.i18n import t
 
 __all__ = [
+    "ACTION_FIELDS_ENV_VAR",
+    "CODEBOOK_COLUMNS",
     "MULTI_SEPARATOR",
     "RESPONSE_META_COLUMNS",
     "Access",
@@ -84,6 +102,7 @@ __all__ = [
     "InfoItem",
     "InvalidInput",
     "Item",
+    "LoadResult",
     "LocalizedText",
     "Location",
     "Meta",
@@ -112,13 +131,25 @@ __all__ = [
     "Validation",
     "Variable",
     "YesNoItem",
+    "check_action_fields",
+    "check_questionnaire",
+    "check_questionnaire_text",
+    "codebook",
+    "default_action_fields_path",
     "errors_only",
     "format_code",
+    "is_action_field_catalogue",
+    "iter_problem_lines",
+    "load_action_fields",
+    "load_questionnaire",
+    "load_questionnaire_text",
     "multi_variable_id",
     "normalise_code",
     "normalise_pks_key",
     "password_problems",
     "read_incidents",
     "read_population",
+    "render_path",
+    "revision_of",
     "t",
 ]
