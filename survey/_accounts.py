@@ -24,6 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -40,6 +41,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from survey._db import make_engine, metadata
@@ -184,6 +186,11 @@ def back_off_seconds(failures: int) -> float:
     if failures < FREE_ATTEMPTS:
         return 0.0
     return min(MAX_DELAY_SECONDS, BASE_DELAY_SECONDS * 2.0 ** (failures - FREE_ATTEMPTS))
+
+
+def _dialect_insert(dialect: str) -> Any:
+    """The dialect's INSERT, which has ``ON CONFLICT DO UPDATE`` (SQLite and PostgreSQL)."""
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
 
 
 class Accounts:
@@ -365,26 +372,15 @@ class Accounts:
         table = sign_in_throttle_table
         with self.engine.begin() as connection:
             connection.execute(delete(table).where(table.c.not_before < now - THROTTLE_RETENTION))
-            for _ in range(3):
-                failures = connection.execute(
-                    update(table)
-                    .where(table.c.name == name)
-                    .values(failures=table.c.failures + 1)
-                    .returning(table.c.failures)
-                ).scalar_one_or_none()
-                if failures is not None:
-                    break
-                try:
-                    with connection.begin_nested():
-                        connection.execute(
-                            insert(table).values(name=name, failures=1, not_before=now)
-                        )
-                    failures = 1
-                    break
-                except IntegrityError:
-                    continue  # a concurrent attempt inserted the row: count on it
-            else:  # pragma: no cover - three lost races in a row
-                failures = FREE_ATTEMPTS
+            upsert = _dialect_insert(connection.dialect.name)(table).values(
+                name=name, failures=1, not_before=now
+            )
+            failures = connection.execute(
+                upsert.on_conflict_do_update(
+                    index_elements=[table.c.name],
+                    set_={"failures": table.c.failures + 1},
+                ).returning(table.c.failures)
+            ).scalar_one()
             wait = back_off_seconds(failures)
             connection.execute(
                 update(table)

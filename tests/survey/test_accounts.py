@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -257,3 +259,21 @@ def test_ensure_admin_respects_an_existing_admin(accounts: Accounts) -> None:
 def test_no_default_password(accounts: Accounts) -> None:
     for guess in ("admin", "password", "sicherheitsanalyse", "admin123456789"):
         assert not accounts.verify("admin", guess).ok
+
+
+def test_concurrent_failures_are_all_counted(accounts: Accounts) -> None:
+    """Simultaneous wrong attempts on one name neither fail nor lose a count."""
+    attempts = 8
+    barrier = threading.Barrier(attempts)
+
+    def attempt() -> SignInStatus:
+        barrier.wait()
+        return accounts.verify("ghost", "whatever-whatever").status
+
+    with ThreadPoolExecutor(attempts) as pool:
+        statuses = list(pool.map(lambda _: attempt(), range(attempts)))
+    assert set(statuses) <= {SignInStatus.WRONG, SignInStatus.THROTTLED}
+    with accounts.engine.connect() as connection:
+        failures = connection.execute(select(sign_in_throttle_table.c.failures)).scalar_one()
+    assert failures == statuses.count(SignInStatus.WRONG)
+    assert failures >= FREE_ATTEMPTS
