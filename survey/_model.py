@@ -218,6 +218,12 @@ class Meta(Strict):
     access: Access = Access.OPEN
     #: Shown after submission; a generic thank-you text is used when absent.
     thanks: LocalizedText = Field(default_factory=dict)
+    #: The municipality that runs the survey, e.g. "Weißwasser/O.L.", shown in the report.
+    municipality: str | None = None
+    #: Its official key (Amtlicher Gemeindeschlüssel), matching the incident data's areas.
+    area: str | None = None
+    #: The area its incident rates are compared with (e.g. the Land); default: all areas.
+    reference_area: str | None = None
 
 
 VariableKind = Literal["single", "multi_option", "statement", "number", "text", "yesno", "date"]
