@@ -31,7 +31,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-import zipfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -108,21 +107,29 @@ def _cell_text(value: object) -> str:
 
 
 def _xlsx_rows(data: bytes, filename: str) -> list[_Row]:
+    """The rows of the first sheet that holds a table we know (the BKA's workbooks may open
+    with a cover sheet), else of the first sheet."""
     import openpyxl  # a heavy import, only needed for workbooks
 
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
+    except Exception as exc:  # any parser error means: not a readable workbook
         raise _file_problem(filename, "tables.bad_xlsx", error=type(exc).__name__) from exc
     try:
-        sheet = workbook.worksheets[0]
-        rows = [
-            _Row(number, [_cell_text(v) for v in values])
-            for number, values in enumerate(sheet.iter_rows(values_only=True), start=1)
+        sheets = [
+            [
+                _Row(number, [_cell_text(v) for v in values])
+                for number, values in enumerate(sheet.iter_rows(values_only=True), start=1)
+            ]
+            for sheet in workbook.worksheets
         ]
     finally:
         workbook.close()
-    return rows
+    for rows in sheets:
+        filled = [row for row in rows if any(cell.strip() for cell in row.cells)]
+        if filled and (len(_tidy_columns(filled[0])) >= 3 or _find_bka_header(filled) is not None):
+            return rows
+    return sheets[0] if sheets else []
 
 
 def _decode(data: bytes, filename: str) -> str:

@@ -319,7 +319,7 @@ def test_population_duplicates_and_missing_columns(tmp_path: Path) -> None:
 
 
 def test_bka_workbook_with_a_two_row_header(tmp_path: Path) -> None:
-    """The BKA's XLSX tables put sub-headings (Anzahl, in %) in a second header row."""
+    """The BKA's XLSX tables open with a cover sheet and put sub-headings in a second row."""
     lines = bka_lines(incidents_frame(), population_frame())
     header = lines[3]
     header[5] = "Anzahl erfasste Fälle"
@@ -327,8 +327,11 @@ def test_bka_workbook_with_a_two_row_header(tmp_path: Path) -> None:
     sub = ["" for _ in header]
     sub[7], sub[8] = "Anzahl", "in %"
     workbook = openpyxl.Workbook()
-    sheet = workbook.active
-    assert sheet is not None
+    cover = workbook.active
+    assert cover is not None
+    cover.title = "Deckblatt"
+    cover.append(["Polizeiliche Kriminalstatistik 2023"])
+    sheet = workbook.create_sheet("T01_Kreise")
     for cells in [*lines[:4], sub, *lines[4:]]:
         sheet.append(
             [int(c.replace(",", "")) if c.replace(",", "").isdigit() else c for c in cells]
