@@ -5,7 +5,30 @@ from __future__ import annotations
 import streamlit as st
 
 from survey.i18n import t
+from views import survey_page
 
-st.set_page_config(page_title=t("common.app_title"), layout="centered")
-st.title(t("common.app_title"))
-st.caption(t("common.placeholder_questionnaires"))
+
+def pages(signed_in: object | None = None) -> list[st.Page]:
+    """The pages the visitor may open: the public survey for everyone.
+
+    ``signed_in`` is the signed-in manager account, if any; manager pages are added for them.
+    """
+    return [
+        st.Page(
+            survey_page.render,
+            title=t("form.survey_page"),
+            url_path="survey",
+            icon=":material/edit_note:",
+            default=True,
+        )
+    ]
+
+
+def main() -> None:
+    st.set_page_config(page_title=t("common.app_title"), layout="centered")
+    visible = pages(None)
+    navigation = st.navigation(visible, position="sidebar" if len(visible) > 1 else "hidden")
+    navigation.run()
+
+
+main()

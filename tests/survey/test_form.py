@@ -1,0 +1,171 @@
+"""The survey form's rules without a browser: skip logic, page flow, validation, throttling."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from survey import load_questionnaire
+from survey._form import (
+    FREE_CODE_ATTEMPTS,
+    MAX_CODE_WAIT_SECONDS,
+    Form,
+    code_retry_wait,
+    is_blank,
+)
+from tests.conftest import DEFAULT_QUESTIONNAIRE
+
+MINI = Path(__file__).resolve().parent.parent / "views" / "fixtures" / "mini_survey.yaml"
+START, SAFETY, UNSAFE, ABOUT = 0, 1, 2, 3
+
+
+@pytest.fixture(scope="module")
+def form() -> Form:
+    return Form(load_questionnaire(MINI))
+
+
+def keys(form: Form, page: int, answers: dict[str, Any], asked: frozenset[str] = frozenset()):
+    check = form.check_page(page, answers, "de", asked)
+    return [(p.location.field, p.key, p.severity) for p in check.problems], check
+
+
+@pytest.mark.parametrize(
+    ("value", "blank"),
+    [(None, True), ("", True), ("  ", True), ([], True), (0, False), (False, False), ([1], False)],
+)
+def test_blank_answers(value: Any, blank: bool) -> None:
+    assert is_blank(value) is blank
+
+
+def test_show_if_hides_an_item_and_drops_its_answer(form: Form) -> None:
+    section = form.questionnaire.sections[SAFETY]
+    ids = [i.id for i in form.visible_items(section, {"avoid": False})]
+    assert "avoid_where" not in ids
+    assert "avoid_where" in [i.id for i in form.visible_items(section, {"avoid": True})]
+    answers = {"avoid": False, "avoid_where": "Bahnhof", "consent": True}
+    assert form.clean(answers) == {"avoid": False, "consent": True}
+    assert form.clean({**answers, "avoid": True})["avoid_where"] == "Bahnhof"
+
+
+def test_clean_drops_blank_and_unknown_answers_and_trims_text(form: Form) -> None:
+    answers = {"measures": [], "years": None, "nonsense": 3, "avoid": True, "avoid_where": " Park "}
+    assert form.clean(answers) == {"avoid": True, "avoid_where": "Park"}
+
+
+def test_a_hidden_section_is_skipped_both_ways(form: Form) -> None:
+    assert form.visible_pages({"safe_night": 3}) == [START, SAFETY, ABOUT]
+    assert form.next_page(SAFETY, {"safe_night": 3}) == ABOUT
+    assert form.previous_page(ABOUT, {"safe_night": 3}) == SAFETY
+    assert form.next_page(SAFETY, {"safe_night": 1}) == UNSAFE
+    assert form.previous_page(ABOUT, {"safe_night": 1}) == UNSAFE
+    assert form.next_page(ABOUT, {}) is None
+    assert form.previous_page(START, {}) is None
+    assert form.clean({"safe_night": 3, "unsafe_why": "dunkel"}) == {"safe_night": 3}
+
+
+def test_progress_counts_visible_pages_only(form: Form) -> None:
+    assert form.progress(START, {}) == (1, 3)
+    assert form.progress(ABOUT, {"safe_night": 3}) == (3, 3)
+    assert form.progress(UNSAFE, {"safe_night": 1}) == (3, 4)
+
+
+def test_hard_required_blocks(form: Form) -> None:
+    problems, check = keys(form, START, {})
+    assert problems == [("consent", "form.required_hard", "error")]
+    assert not check.may_continue
+    _, check = keys(form, START, {"consent": True})
+    assert check.may_continue
+
+
+def test_soft_required_asks_once_then_lets_go(form: Form) -> None:
+    problems, first = keys(form, SAFETY, {})
+    assert sorted(problems) == [
+        ("prob_graffiti", "form.required_soft", "warning"),
+        ("prob_litter", "form.required_soft", "warning"),
+        ("safe_night", "form.required_soft", "warning"),
+    ]
+    assert not first.may_continue
+    assert "Wie sicher fühlen Sie sich nachts?" in first.for_field("safe_night")[0].message("de")
+    assert "trotzdem weiter" in first.for_field("safe_night")[0].message("de")
+    problems, second = keys(form, SAFETY, {}, first.asked)
+    assert problems == []
+    assert second.may_continue
+
+
+def test_soft_question_is_asked_again_for_a_newly_blank_item(form: Form) -> None:
+    _, first = keys(form, SAFETY, {"safe_night": 2, "prob_graffiti": 1, "prob_litter": 1})
+    assert first.may_continue
+    problems, second = keys(form, SAFETY, {"prob_graffiti": 1, "prob_litter": 1}, first.asked)
+    assert problems == [("safe_night", "form.required_soft", "warning")]
+    assert not second.may_continue
+
+
+@pytest.mark.parametrize(
+    ("answers", "expected"),
+    [
+        ({"years": -1}, ("years", "form.number_too_small")),
+        ({"years": 111}, ("years", "form.number_too_large")),
+        ({"years": 105}, ("years", "form.rule_failed")),
+        ({"years": 2.5}, ("years", "form.not_integer")),
+        ({"years": "zwei"}, ("years", "form.not_number")),
+        ({"years": True}, ("years", "form.not_number")),
+        ({"years": 3, "district": "99"}, ("district", "form.unknown_option")),
+        ({"years": 3, "measures": [1, 7]}, ("measures", "form.unknown_option")),
+        ({"years": 3, "moved_in": "31.01.2020"}, ("moved_in", "form.not_date")),
+        ({"years": 3, "moved_in": "2020-02-30"}, ("moved_in", "form.not_date")),
+    ],
+)
+def test_bad_values_get_a_message_at_their_field(
+    form: Form, answers: dict[str, Any], expected: tuple[str, str]
+) -> None:
+    problems, check = keys(form, ABOUT, answers)
+    assert [(f, k) for f, k, _ in problems] == [expected]
+    assert not check.may_continue
+
+
+def test_validate_rule_message_is_in_the_chosen_language(form: Form) -> None:
+    check = form.check_page(ABOUT, {"years": 105}, "en")
+    assert check.problems[0].message("en") == "At most 100 years, please."
+
+
+def test_text_too_long_and_battery_codes(form: Form) -> None:
+    answers = {"avoid": True, "avoid_where": "x" * 41, "prob_graffiti": 5, "prob_litter": 9}
+    problems, _ = keys(form, SAFETY, {**answers, "safe_night": 1})
+    assert ("avoid_where", "form.text_too_long", "error") in problems
+    assert ("prob_graffiti", "form.unknown_option", "error") in problems
+    assert all(field != "prob_litter" for field, _, _ in problems)
+
+
+def test_good_answers_pass(form: Form) -> None:
+    answers = {"years": 12, "measures": [1, 2], "district": "01", "moved_in": "2014-05-01"}
+    problems, check = keys(form, ABOUT, answers)
+    assert problems == []
+    assert check.may_continue
+
+
+def test_first_page_with_errors_rechecks_everything_before_submitting(form: Form) -> None:
+    assert form.first_page_with_errors({"years": 3}, "de") == START
+    assert form.first_page_with_errors({"consent": True}, "de") == ABOUT
+    assert form.first_page_with_errors({"consent": True, "years": 3}, "de") is None
+
+
+def test_code_attempts_are_free_at_first_then_slowed_down() -> None:
+    for failures in range(FREE_CODE_ATTEMPTS):
+        assert code_retry_wait(failures, 0.0) == 0.0
+    waits = [code_retry_wait(n, 0.0) for n in range(FREE_CODE_ATTEMPTS, FREE_CODE_ATTEMPTS + 10)]
+    assert waits[0] > 0
+    assert waits == sorted(waits)
+    assert waits[-1] == MAX_CODE_WAIT_SECONDS
+    assert code_retry_wait(FREE_CODE_ATTEMPTS, 1000.0) == 0.0
+    assert code_retry_wait(FREE_CODE_ATTEMPTS, 1.0) == pytest.approx(waits[0] - 1.0)
+
+
+def test_the_default_questionnaire_builds_a_form() -> None:
+    form = Form(load_questionnaire(DEFAULT_QUESTIONNAIRE))
+    pages = form.visible_pages({})
+    assert pages[0] == 0
+    assert form.check_page(0, {}, "de").may_continue is False
+    assert form.check_page(0, {"consent": False}, "de").problems[0].key == "form.rule_failed"
+    assert form.check_page(0, {"consent": True}, "de").may_continue

@@ -1,0 +1,360 @@
+"""The public survey page: ``?survey=<id>`` names the questionnaire.
+
+Flow per questionnaire: (access code) → data protection → one page per section → thank you.
+All rules (what is shown, what must be answered, what is stored) come from
+:class:`survey._form.Form`; storage is :class:`survey.Store`. The state of one respondent lives
+in ``st.session_state`` under a key per questionnaire, so several surveys can be open in one
+browser at once without mixing answers.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import time
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import streamlit as st
+
+from survey import (
+    Access,
+    CodeStatus,
+    InvalidInput,
+    Problem,
+    Questionnaire,
+    QuestionnaireRecord,
+    QuestionnaireState,
+    Store,
+    t,
+)
+from survey._db import DATABASE_URL_ENV_VAR
+from survey._form import Form, code_retry_wait
+from views._widgets import forget_widgets, render_item
+
+Stage = Literal["code", "intro", "form", "thanks"]
+SURVEY_PARAM = "survey"
+LANGUAGE_PARAM = "lang"
+
+
+@dataclass
+class SurveySession:
+    """One respondent's progress through one questionnaire (lives in ``st.session_state``)."""
+
+    stage: Stage
+    page: int = 0
+    answers: dict[str, Any] = field(default_factory=dict)
+    #: Soft-required ids already asked about ("trotzdem weiter?").
+    asked: frozenset[str] = frozenset()
+    #: The page whose problems are on screen, if any.
+    checked_page: int | None = None
+    #: Random per form session: a double click or a rerun never stores twice.
+    submission_token: str = field(default_factory=lambda: secrets.token_urlsafe(24))
+    code: str | None = None
+    code_failures: int = 0
+    last_code_failure: float = 0.0
+    notice: str | None = None
+    error: str | None = None
+
+
+def _close_store(store: Store) -> None:
+    store.close()
+
+
+@st.cache_resource(show_spinner=False, on_release=_close_store)
+def _store(url: str | None) -> Store:
+    return Store(url)
+
+
+def store() -> Store:
+    """The process-wide store for the configured database URL."""
+    return _store(os.environ.get(DATABASE_URL_ENV_VAR) or None)
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def _form(url: str | None, questionnaire_id: str, revision: str) -> Form:
+    from survey import load_questionnaire_text
+
+    source = _store(url).questionnaire_source(questionnaire_id, revision)
+    return Form(load_questionnaire_text(source, f"{questionnaire_id}.yaml"))
+
+
+def render() -> None:
+    """The survey page, as registered in ``survey_app.py``."""
+    records = {r.id: r for r in store().questionnaires() if r.state == QuestionnaireState.OPEN}
+    survey_id = st.query_params.get(SURVEY_PARAM)
+    record = records.get(survey_id) if survey_id else None
+    if record is None:
+        _choose_survey(records, survey_id)
+        return
+    form = _form(os.environ.get(DATABASE_URL_ENV_VAR) or None, record.id, record.revision)
+    q = form.questionnaire
+    lang = _language(q)
+    state = _session(q, record.access)
+    st.title(q.text(q.meta.title, lang))
+    if state.stage == "code":
+        _code_stage(form, state, lang)
+    elif state.stage == "intro":
+        _intro_stage(state, lang)
+    elif state.stage == "form":
+        _form_stage(form, state, lang)
+    else:
+        _thanks_stage(q, lang)
+
+
+def _session(q: Questionnaire, access: Access) -> SurveySession:
+    """The respondent's state; ``access`` is the one set in the store, not the file's."""
+    key = f"survey.{q.id}.session"
+    if key not in st.session_state:
+        st.session_state[key] = SurveySession(stage="code" if access == Access.CODE else "intro")
+    session: SurveySession = st.session_state[key]
+    return session
+
+
+def _language(q: Questionnaire) -> str:
+    """The respondent's language: switchable at the top, first taken from ``?lang=``."""
+    languages = list(q.meta.languages)
+    key = f"survey.{q.id}.language"
+    if key not in st.session_state:
+        asked = st.query_params.get(LANGUAGE_PARAM)
+        st.session_state[key] = asked if asked in languages else q.meta.default_language
+    if len(languages) < 2:
+        return str(st.session_state[key])
+    lang = str(st.session_state[key])
+    chosen = st.radio(
+        t("common.language", lang),
+        languages,
+        format_func=_language_name,
+        horizontal=True,
+        key=key,
+    )
+    st.query_params[LANGUAGE_PARAM] = chosen
+    return str(chosen)
+
+
+def _language_name(lang: str) -> str:
+    try:
+        return t(f"form.language.{lang}", lang)
+    except KeyError:
+        return lang.upper()
+
+
+def _choose_survey(records: dict[str, QuestionnaireRecord], asked: str | None) -> None:
+    lang = str(st.query_params.get(LANGUAGE_PARAM) or "de")
+    st.title(t("common.app_title", lang))
+    if asked:
+        st.error(t("form.unknown_survey", lang, survey=asked))
+    if not records:
+        st.info(t("form.no_open_surveys", lang))
+        return
+    st.write(t("form.open_surveys", lang) if asked else t("form.choose_survey", lang))
+    for record in records.values():
+        if st.button(_text(record.title, lang), key=f"survey.choose.{record.id}"):
+            st.query_params[SURVEY_PARAM] = record.id
+            st.rerun()
+
+
+def _text(texts: dict[str, str], lang: str) -> str:
+    return texts.get(lang) or texts.get("de") or next(iter(texts.values()), "")
+
+
+# --- stages ------------------------------------------------------------------------------------
+
+
+def _code_stage(form: Form, state: SurveySession, lang: str) -> None:
+    q = form.questionnaire
+    st.subheader(t("form.code_title", lang))
+    with st.form(f"survey.{q.id}.code_form"):
+        entered = st.text_input(t("form.code_label", lang), help=t("form.code_help", lang))
+        checked = st.form_submit_button(t("form.code_submit", lang), type="primary")
+    if not checked:
+        return
+    wait = code_retry_wait(state.code_failures, time.monotonic() - state.last_code_failure)
+    if wait > 0:
+        st.error(t("form.code_wait", lang, seconds=int(wait + 0.999)))
+        return
+    try:
+        status = store().check_code(q.id, entered or "")
+    except InvalidInput:
+        status = CodeStatus.UNKNOWN
+    if status == CodeStatus.UNKNOWN:
+        state.code_failures += 1
+        state.last_code_failure = time.monotonic()
+        st.error(t("form.code_unknown", lang))
+        return
+    if status == CodeStatus.USED:
+        st.error(t("form.code_used", lang))
+        return
+    state.code = entered
+    draft = store().load_draft(q.id, entered or "")
+    if draft is not None:
+        forget_widgets(q)
+        state.answers = dict(draft.answers)
+        state.page = min(max(draft.page, 0), len(q.sections) - 1)
+        state.stage = "form"
+        state.notice = t("form.code_resumed", lang)
+    else:
+        state.stage = "intro"
+    st.rerun()
+
+
+def _intro_stage(state: SurveySession, lang: str) -> None:
+    st.subheader(t("form.privacy_title", lang))
+    st.markdown(t("form.privacy_text", lang))
+    if st.button(t("form.start", lang), type="primary"):
+        state.stage = "form"
+        st.rerun()
+
+
+def _form_stage(form: Form, state: SurveySession, lang: str) -> None:
+    q = form.questionnaire
+    visible = form.visible_pages(form.clean(state.answers))
+    if state.page not in visible:
+        state.page = next((p for p in visible if p > state.page), visible[-1])
+    section = q.sections[state.page]
+    position, total = form.progress(state.page, form.clean(state.answers))
+    st.progress(position / total, text=t("form.progress", lang, position=position, total=total))
+    if state.notice:
+        st.success(state.notice)
+        state.notice = None
+    st.header(q.text(section.title, lang))
+
+    shown = _problems_on_screen(form, state, lang)
+    for item in section.items:
+        if form.item_visible(item, form.clean(state.answers)):
+            render_item(form, item, state.answers, lang, lambda f: shown.get(f, []))
+        else:
+            _drop_hidden(item, state.answers)
+    if shown:
+        st.error(t("form.page_has_problems", lang))
+    if state.error:
+        st.error(state.error)
+
+    is_last = form.next_page(state.page, form.clean(state.answers)) is None
+    back_col, next_col = st.columns(2)
+    with back_col:
+        back = st.button(
+            t("form.back", lang),
+            disabled=form.previous_page(state.page, form.clean(state.answers)) is None,
+            use_container_width=True,
+        )
+    with next_col:
+        forward = st.button(
+            t("form.submit" if is_last else "form.next", lang),
+            type="primary",
+            use_container_width=True,
+        )
+    save = (
+        st.button(t("form.save_later", lang), use_container_width=True)
+        if state.code is not None
+        else False
+    )
+    if back:
+        _go_back(form, state)
+    elif forward:
+        _go_forward(form, state, lang, submit=is_last)
+    elif save:
+        _save_draft(q, state, lang, explicit=True)
+
+
+def _problems_on_screen(form: Form, state: SurveySession, lang: str) -> dict[str, list[Problem]]:
+    """Once "next" was pressed on this page, its problems stay live next to their items."""
+    if state.checked_page != state.page:
+        return {}
+    check = form.check_page(state.page, state.answers, lang, asked=frozenset())
+    by_field: dict[str, list[Problem]] = {}
+    for problem in check.problems:
+        field_id = problem.location.field or ""
+        if problem.severity == "warning" and field_id not in state.asked:
+            continue
+        by_field.setdefault(field_id, []).append(problem)
+    return by_field
+
+
+def _drop_hidden(item: Any, answers: dict[str, Any]) -> None:
+    answers.pop(item.id, None)
+    for statement in getattr(item, "statements", []):
+        answers.pop(statement.id, None)
+
+
+def _go_back(form: Form, state: SurveySession) -> None:
+    previous = form.previous_page(state.page, form.clean(state.answers))
+    if previous is not None:
+        state.page = previous
+        state.checked_page = None
+        state.error = None
+        _save_draft(form.questionnaire, state, None, explicit=False)
+    st.rerun()
+
+
+def _go_forward(form: Form, state: SurveySession, lang: str, *, submit: bool) -> None:
+    check = form.check_page(state.page, state.answers, lang, state.asked)
+    state.asked = check.asked
+    state.error = None
+    if not check.may_continue:
+        state.checked_page = state.page
+        st.rerun()
+    if submit:
+        wrong_page = form.first_page_with_errors(state.answers, lang)
+        if wrong_page is not None:
+            state.page = wrong_page
+            state.checked_page = wrong_page
+            st.rerun()
+        _submit(form, state, lang)
+        st.rerun()
+    state.checked_page = None
+    state.page = form.next_page(state.page, form.clean(state.answers)) or state.page
+    _save_draft(form.questionnaire, state, None, explicit=False)
+    st.rerun()
+
+
+def _submit(form: Form, state: SurveySession, lang: str) -> None:
+    q = form.questionnaire
+    try:
+        result = store().submit(
+            q,
+            form.clean(state.answers),
+            language=lang,
+            submission_token=state.submission_token,
+            mode="web",
+            code=state.code,
+        )
+    except InvalidInput as invalid:
+        state.error = "\n".join(
+            [t("form.submit_invalid", lang), *(f"- {p.render(lang)}" for p in invalid.problems)]
+        )
+        return
+    except Exception:  # a failed write: the answers stay on screen and nothing is lost
+        state.error = t("form.submit_failed", lang)
+        return
+    if not result.stored:
+        state.error = result.message(lang)
+        return
+    forget_widgets(q)
+    state.answers = {}
+    state.stage = "thanks"
+
+
+def _save_draft(
+    q: Questionnaire, state: SurveySession, lang: str | None, *, explicit: bool
+) -> None:
+    """Keep a coded respondent's progress server-side; silently on every page turn."""
+    if state.code is None:
+        return
+    try:
+        store().save_draft(q.id, state.code, _json_safe(state.answers), state.page)
+    except Exception:
+        if explicit:
+            st.error(t("form.save_failed", lang))
+        return
+    if explicit:
+        st.success(t("form.saved", lang))
+
+
+def _json_safe(answers: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in answers.items() if v is not None and v != [] and v != ""}
+
+
+def _thanks_stage(q: Questionnaire, lang: str) -> None:
+    st.header(t("form.thanks_title", lang))
+    st.markdown(q.text(q.meta.thanks, lang) if q.meta.thanks else t("form.thanks_text", lang))
