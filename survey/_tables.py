@@ -225,14 +225,23 @@ def _parse_count(text: str) -> int | None:
     return -number if negative else number
 
 
-def _decimal_mark(values: Iterable[str]) -> str:
-    """``,`` if the column's numbers are written the German way (``7.268,70``), else ``.``."""
-    for value in values:
+def _decimal_mark(decimals: Iterable[str], counts: Iterable[str] = ()) -> str:
+    """``,`` if the file writes numbers the German way (``7.268,70``), else ``.`` (the BKA's
+    ``7,268.70``). Evidence: a decimal with two places or both marks, or a whole count
+    grouped by ``.`` (``80.123``); without any, the BKA convention."""
+    for value in decimals:
         body = _SPACES.sub("", value)
         if re.search(r",\d{1,2}$|,\d{4,}$|\.\d{3},", body):
             return ","
         if re.search(r"\.\d{1,2}$|\.\d{4,}$|,\d{3}\.", body):
             return "."
+    for value in counts:
+        body = _SPACES.sub("", value)
+        if re.fullmatch(r"\d{1,3}(?:\.\d{3})+", body):
+            return ","
+        if re.fullmatch(r"\d{1,3}(?:,\d{3})+", body):
+            return "."
+    return "."
     return "."
 
 
@@ -454,6 +463,7 @@ class _IncidentRecord:
     key: str
     count: int
     hz: str  # the BKA's Häufigkeitszahl as written; empty in the tidy layout
+    count_text: str
 
 
 def _incident_records(
@@ -482,7 +492,9 @@ def _incident_records(
             continue
         name = row.get(columns.get("area_name")) or None
         hz = row.get(columns.get("hz"))
-        records.append(_IncidentRecord(row.number, area, name, year, key, count, hz))
+        records.append(
+            _IncidentRecord(row.number, area, name, year, key, count, hz, values["count"])
+        )
     return records
 
 
@@ -559,7 +571,7 @@ def _derive_population(
     out: list[tuple[str, str | None, int, int]] = []
     warnings: list[Problem] = []
     totals = [r for r in records if r.key in TOTAL_KEYS]
-    mark = _decimal_mark(r.hz for r in totals)
+    mark = _decimal_mark((r.hz for r in totals), (r.count_text for r in records))
     for record in totals:
         hz = _parse_decimal(record.hz, mark) if record.hz else None
         if hz is None or hz <= 0 or record.count <= 0:

@@ -343,3 +343,17 @@ def test_bka_workbook_with_a_two_row_header(tmp_path: Path) -> None:
     derived = result.derived_population
     assert derived is not None
     assert derived.set_index("area")["population"]["01001"] == pytest.approx(92_550, rel=1e-4)
+
+
+def test_bka_german_numbers_with_whole_hz_values(tmp_path: Path) -> None:
+    """HZ "1.234" alone is ambiguous; counts grouped as "80.123" show the German convention."""
+    text = (
+        "PKS 2023\n1;2;3;4;5;6;7\n"
+        "Schlüssel;Straftat;Gemeindeschlüssel;Stadt-/Landkreis;Kreisart;erfasste Fälle;HZ\n"
+        "------;Straftaten insgesamt;14713;Leipzig;Kreisfreie Stadt;12.340;1.234\n"
+    )
+    path = write(tmp_path / "bka.csv", text, "cp1252")
+    result = read_incidents(path, filename="bka.csv")
+    assert result.table["count"].tolist() == [12_340]
+    assert result.derived_population is not None
+    assert result.derived_population["population"].tolist() == [1_000_000]
