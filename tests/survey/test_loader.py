@@ -349,3 +349,18 @@ def test_a_missing_catalogue_is_reported(tmp_path: Path) -> None:
     catalogue, problems = check_action_fields(tmp_path / "none.yaml")
     assert catalogue is None
     assert [p.key for p in problems] == ["questionnaire.file_not_found"]
+
+
+def test_the_example_in_the_format_reference_loads_cleanly() -> None:
+    doc = (DEFAULT_QUESTIONNAIRE.parent.parent / "docs" / "questionnaire-format.md").read_text(
+        encoding="utf-8"
+    )
+    example = doc.split("## A complete example", 1)[1].split("```yaml\n", 1)[1].split("```", 1)[0]
+    result = check_questionnaire_text(example, "example.yaml")
+    assert list(iter_problem_lines(result.problems, "en")) == []
+    assert result.questionnaire is not None
+    assert [v.id for v in result.questionnaire.variables()][-3:] == [
+        "measures__1",
+        "measures__2",
+        "first_step",
+    ]
