@@ -165,7 +165,8 @@ def _code_stage(form: Form, state: SurveySession, lang: str) -> None:
     q = form.questionnaire
     st.subheader(t("form.code_title", lang))
     with st.form(f"survey.{q.id}.code_form"):
-        entered = st.text_input(t("form.code_label", lang), help=t("form.code_help", lang))
+        entered = st.text_input(t("form.code_label", lang))
+        st.caption(t("form.code_help", lang))
         checked = st.form_submit_button(t("form.code_submit", lang), type="primary")
     if not checked:
         return
@@ -210,7 +211,7 @@ def _form_stage(form: Form, state: SurveySession, lang: str) -> None:
     q = form.questionnaire
     visible = form.visible_pages(form.clean(state.answers))
     if state.page not in visible:
-        state.page = next((p for p in visible if p > state.page), visible[-1])
+        state.page = next((p for p in visible if p > state.page), visible[-1] if visible else 0)
     section = q.sections[state.page]
     position, total = form.progress(state.page, form.clean(state.answers))
     st.progress(position / total, text=t("form.progress", lang, position=position, total=total))

@@ -265,6 +265,23 @@ def test_submitting_twice_stores_one_response(store: Store, mini: Questionnaire)
     assert len(survey.responses()) == 1
 
 
+def test_two_surveys_in_one_browser_keep_their_answers_apart(
+    store: Store, mini: Questionnaire
+) -> None:
+    default = publish(store, DEFAULT_QUESTIONNAIRE)
+    survey = started(store, mini).answer("consent", True).click("Weiter")
+    survey.answer("safe_night", 2)
+    survey.at.query_params["survey"] = default.id
+    survey.run()
+    assert "Befragung beginnen" in [b.label for b in survey.at.button]
+    survey.click("Befragung beginnen")
+    assert survey.at.header[0].value != "Sicherheit"
+    survey.at.query_params["survey"] = mini.id
+    survey.run()
+    assert survey.at.header[0].value == "Sicherheit"
+    assert survey.widget("safe_night").value == 2
+
+
 # --- access codes, drafts and resuming -----------------------------------------------------------
 
 
@@ -366,8 +383,11 @@ def planned_answers(q: Questionnaire) -> dict[str, Any]:
     return plan
 
 
-def fill_page(survey: Survey, plan: dict[str, Any]) -> None:
-    """Answer every visible question on the page; repeat for questions that appear."""
+def fill_page(survey: Survey, plan: dict[str, Any], seen: set[str]) -> None:
+    """Answer every visible question on the page; repeat for questions that appear.
+
+    Every widget is blank when it first appears: nothing is pre-selected.
+    """
     prefix = widget_key(survey.q.id, "")
     while True:
         changed = False
@@ -383,6 +403,9 @@ def fill_page(survey: Survey, plan: dict[str, Any]) -> None:
             for element in getattr(survey.at, kind):
                 answer_id = str(element.key or "").removeprefix(prefix)
                 ours = bool(element.key) and element.key.startswith(prefix)
+                if ours and element.key not in seen:
+                    seen.add(element.key)
+                    assert element.value in (None, False, ""), f"{answer_id} is pre-selected"
                 if ours and answer_id in plan and element.value in (None, False, ""):
                     element.set_value(plan[answer_id])
                     changed = True
@@ -396,12 +419,13 @@ def test_the_default_questionnaire_can_be_answered_completely(store: Store) -> N
     form = Form(q)
     plan = planned_answers(q)
     survey = started(store, q)
+    widgets: set[str] = set()
     seen: list[int] = []
     while "Vielen Dank!" not in survey.texts():
         state = survey.at.session_state[f"survey.{q.id}.session"]
         assert not seen or state.page > seen[-1], f"stuck on page {state.page}: {survey.problems()}"
         seen.append(state.page)
-        fill_page(survey, plan)
+        fill_page(survey, plan, widgets)
         last = form.next_page(state.page, form.clean(state.answers)) is None
         survey.click("Antworten absenden" if last else "Weiter")
     assert seen[0] == 0
