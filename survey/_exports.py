@@ -26,6 +26,7 @@ options ("weiß nicht") as user-missing values, and dates as SPSS dates.
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import io
 import math
@@ -288,15 +289,25 @@ def _measure(variable: Variable) -> str:
 
 def _sav_column(series: pd.Series) -> pd.Series:
     """One column in a form pyreadstat writes: doubles, dates, or strings ("" = missing)."""
-    if pd.api.types.is_datetime64_any_dtype(series.dtype):
+    if pd.api.types.is_datetime64_any_dtype(series.dtype) or _holds_dates(series):
         return pd.Series(
-            [None if pd.isna(v) else v.date() for v in series], index=series.index, dtype=object
+            [None if pd.isna(v) else pd.Timestamp(v).date() for v in series],
+            index=series.index,
+            dtype=object,
         )
     if pd.api.types.is_bool_dtype(series.dtype) or pd.api.types.is_numeric_dtype(series.dtype):
         numbers = series.astype("Float64").to_numpy(dtype="float64", na_value=math.nan)
         return pd.Series(numbers, index=series.index)
     text = _safe_text(series)
     return text.fillna("").astype(object)
+
+
+def _holds_dates(series: pd.Series) -> bool:
+    """An object column of :class:`datetime.date` values (as some builders hand over days)."""
+    if series.dtype != object:
+        return False
+    present = series.dropna()
+    return len(present) > 0 and all(isinstance(v, dt.date) for v in present)
 
 
 def _sav_user_missing(variable: Variable) -> list[Any] | None:

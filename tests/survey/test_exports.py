@@ -312,6 +312,7 @@ def test_spss_round_trip_keeps_labels_and_values(tmp_path: Path) -> None:
     assert meta.file_label == "Sicherheitsbefragung Musterstadt"
     assert meta.variable_measure["graffiti_problem"] == "ordinal"
     assert meta.variable_measure["age"] == "scale"
+    assert meta.original_variable_types["submitted_on"].startswith("DATE")
     # values
     assert data["graffiti_problem"].tolist()[:2] == [4, 9]
     assert np.isnan(data["graffiti_problem"].iloc[2])
@@ -360,6 +361,19 @@ def test_spss_labels_too_long_for_spss_are_cut_cleanly(tmp_path: Path) -> None:
     value = meta.variable_value_labels["district"]["0012"]
     assert value.endswith("…")
     assert len(value.encode("utf-8")) <= 120
+
+
+def test_spss_accepts_days_as_date_objects(tmp_path: Path) -> None:
+    frame = responses_frame()
+    frame["submitted_on"] = pd.Series(
+        [dt.date(2026, 11, 20), None, dt.date(2026, 11, 22)], dtype=object
+    )
+    path = tmp_path / "dates.sav"
+    write_responses_sav(frame, QUESTIONNAIRE, path)
+    data, meta = pyreadstat.read_sav(str(path))
+    assert data["submitted_on"].iloc[0] == dt.date(2026, 11, 20)
+    assert meta.original_variable_types["submitted_on"].startswith("DATE")
+    assert responses_csv(frame).decode("utf-8-sig").splitlines()[1].split(";")[3] == "2026-11-20"
 
 
 def test_spss_bytes(tmp_path: Path) -> None:
