@@ -134,7 +134,15 @@ def list_users(database_url: DatabaseOption = None, lang: LangOption = None) -> 
 @users_app.command("ensure-admin")
 def ensure_admin(database_url: DatabaseOption = None, lang: LangOption = None) -> None:
     """On the very first run, create ``admin`` and print its generated password once."""
-    lang = lang or current_language()
+    announce_first_admin(database_url, lang or current_language())
+
+
+def announce_first_admin(database_url: str | None, lang: str) -> None:
+    """Create the first administrator if there is none and print its password this once.
+
+    ``sicherheitsanalyse setup`` (run by ``make run``) calls this, so the first start shows
+    the generated password in the terminal; later starts only say that an admin exists.
+    """
     with Accounts(database_url) as accounts:
         password = accounts.ensure_admin()
     if password is None:

@@ -188,6 +188,28 @@ def back_off_seconds(failures: int) -> float:
     return min(MAX_DELAY_SECONDS, BASE_DELAY_SECONDS * 2.0 ** (failures - FREE_ATTEMPTS))
 
 
+_DUMMY_HASHES: dict[tuple[object, ...], str] = {}
+
+
+def _dummy_hash(hasher: PasswordHasher) -> str:
+    """A hash of a random secret with ``hasher``'s parameters, made once per parameter set.
+
+    Made up front, so even the first attempt with an unknown name costs one verification,
+    like every attempt with a known name.
+    """
+    key = (
+        hasher.time_cost,
+        hasher.memory_cost,
+        hasher.parallelism,
+        hasher.hash_len,
+        hasher.salt_len,
+        hasher.type,
+    )
+    if key not in _DUMMY_HASHES:
+        _DUMMY_HASHES[key] = hasher.hash(secrets.token_urlsafe(18))
+    return _DUMMY_HASHES[key]
+
+
 def _dialect_insert(dialect: str) -> Any:
     """The dialect's INSERT, which has ``ON CONFLICT DO UPDATE`` (SQLite and PostgreSQL)."""
     return postgresql.insert if dialect == "postgresql" else sqlite.insert
@@ -219,7 +241,7 @@ class Accounts:
         self.engine = engine if isinstance(engine, Engine) else make_engine(engine)
         self._hasher = hasher or PasswordHasher()
         self._clock = clock
-        self._dummy_hash: str | None = None
+        self._dummy_hash = _dummy_hash(self._hasher)
         metadata.create_all(self.engine, tables=list(ACCOUNT_TABLES))
 
     def close(self) -> None:
@@ -362,8 +384,6 @@ class Accounts:
 
     def _check_against_dummy(self, password: str) -> None:
         """Spend the same work as a real verification, so unknown names are not faster."""
-        if self._dummy_hash is None:
-            self._dummy_hash = self._hasher.hash(secrets.token_urlsafe(18))
         with contextlib.suppress(VerificationError):
             self._hasher.verify(self._dummy_hash, password[:MAX_PASSWORD_LENGTH])
 

@@ -277,3 +277,29 @@ def test_concurrent_failures_are_all_counted(accounts: Accounts) -> None:
         failures = connection.execute(select(sign_in_throttle_table.c.failures)).scalar_one()
     assert failures == statuses.count(SignInStatus.WRONG)
     assert failures >= FREE_ATTEMPTS
+
+
+class CountingHasher(PasswordHasher):
+    """The real hasher, counting verifications."""
+
+    def __init__(self) -> None:
+        super().__init__(time_cost=1, memory_cost=8, parallelism=1)
+        self.verifications = 0
+
+    def verify(self, hash: str | bytes, password: str | bytes) -> bool:
+        self.verifications += 1
+        return super().verify(hash, password)
+
+
+def test_unknown_names_cost_one_verification_like_known_ones(
+    database_url: str, clock: Clock
+) -> None:
+    hasher = CountingHasher()
+    with Accounts(database_url, hasher=hasher, clock=clock) as accounts:
+        accounts.add_user("mara", GOOD)
+        accounts.verify("mara", "falsch-falsch-falsch")
+        assert hasher.verifications == 1
+        accounts.verify("nobody", "falsch-falsch-falsch")
+        assert hasher.verifications == 2
+        accounts.verify("x" * 500, "p" * 10_000)  # over-long input is cut, still one check
+        assert hasher.verifications == 3
