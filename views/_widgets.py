@@ -86,7 +86,6 @@ def render_item(
                 format_func=labels.__getitem__,
                 placeholder=t("form.choose", lang),
                 key=key,
-                help=help_text,
             )
         else:
             value = st.radio(
@@ -95,7 +94,6 @@ def render_item(
                 index=None,
                 format_func=labels.__getitem__,
                 key=key,
-                help=help_text,
             )
     elif isinstance(item, NumberItem):
         unit = q.text(item.unit, lang)
@@ -105,13 +103,12 @@ def render_item(
             step=1 if item.integer else 0.1,
             format="%d" if item.integer else "%.1f",
             key=key,
-            help=help_text,
         )
         if value is not None and item.integer:
             value = int(value)
     elif isinstance(item, TextItem):
         widget = st.text_area if item.long else st.text_input
-        value = widget(label, max_chars=item.max_length, key=key, help=help_text)
+        value = widget(label, max_chars=item.max_length, key=key)
     elif isinstance(item, YesNoItem):
         names = {True: t("form.yes", lang), False: t("form.no", lang)}
         value = st.radio(
@@ -121,7 +118,6 @@ def render_item(
             format_func=names.__getitem__,
             horizontal=True,
             key=key,
-            help=help_text,
         )
     elif isinstance(item, DateItem):
         picked = st.date_input(
@@ -131,6 +127,9 @@ def render_item(
     else:  # pragma: no cover - the model has no other kinds
         raise TypeError(type(item).__name__)
     answers[item.id] = value
+    if help_text:
+        # Visible text, not a hover tooltip: phones have no hover.
+        st.caption(help_text)
     _show_problems(problems_for(item.id), lang)
 
 

@@ -240,7 +240,7 @@ def test_back_and_next_keep_answers_and_the_language_switch_keeps_them_too(
     assert survey.widget("safe_night").value == 3
     survey.click("Next")
     assert survey.widget("district").value == "02"
-    survey.answer("years", 7).click("Submit answers")
+    survey.answer("years", 7).answer("moved_in", date(2015, 3, 1)).click("Submit answers")
     assert "Thank you!" in survey.texts()
     row = survey.responses().iloc[0]
     assert row["language"] == "en"
@@ -248,6 +248,7 @@ def test_back_and_next_keep_answers_and_the_language_switch_keeps_them_too(
     assert row["measures__1"] == 0
     assert row["district"] == "02"
     assert row["avoid_where"] == "Park"
+    assert row["moved_in"] == "2015-03-01"
 
 
 def test_submitting_twice_stores_one_response(store: Store, mini: Questionnaire) -> None:
