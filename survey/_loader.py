@@ -223,34 +223,89 @@ def _scalar_value(node: ScalarNode) -> Any:
     return text
 
 
-def _construct(doc: _Document, node: Node, path: DocPath, problems: list[Problem]) -> Any:
-    doc.nodes[path] = node
-    if isinstance(node, ScalarNode):
-        return _scalar_value(node)
-    if isinstance(node, SequenceNode):
-        return [_construct(doc, child, (*path, i), problems) for i, child in enumerate(node.value)]
-    if isinstance(node, MappingNode):
+#: More values than this (e.g. aliases expanding exponentially) end reading with a problem.
+MAX_VALUES = 100_000
+
+
+class _TooLarge(Exception):
+    """Too many values, or ``node`` (when given) contains itself through an alias."""
+
+    def __init__(self, node: Node | None = None) -> None:
+        super().__init__()
+        self.node = node
+
+
+class _Builder:
+    """Turns composed nodes into plain data, recording each value's node under its path.
+
+    Aliases are expanded (with a budget, so that nested aliases cannot blow up) and YAML
+    merge keys (``<<: *anchor``) are honoured; explicit keys win over merged ones.
+    """
+
+    def __init__(self, doc: _Document, problems: list[Problem]) -> None:
+        self.doc = doc
+        self.problems = problems
+        self.count = 0
+        self.active: set[int] = set()
+
+    def build(self, node: Node, path: DocPath) -> Any:
+        self.count += 1
+        if id(node) in self.active:
+            raise _TooLarge(node)
+        if self.count > MAX_VALUES:
+            raise _TooLarge
+        self.doc.nodes[path] = node
+        if isinstance(node, ScalarNode):
+            return _scalar_value(node)
+        self.active.add(id(node))
+        try:
+            if isinstance(node, SequenceNode):
+                return [self.build(child, (*path, i)) for i, child in enumerate(node.value)]
+            if isinstance(node, MappingNode):
+                return self.mapping(node, path)
+            return None  # pragma: no cover - the composer only makes the three node kinds
+        finally:
+            self.active.discard(id(node))
+
+    def mapping(self, node: MappingNode, path: DocPath) -> dict[str, Any]:
         out: dict[str, Any] = {}
+        merged: list[Node] = []
         for key_node, value_node in node.value:
+            if str(key_node.tag or "").endswith(":merge"):
+                sources = value_node.value if isinstance(value_node, SequenceNode) else [value_node]
+                merged.extend(sources)
+                continue
             if not isinstance(key_node, ScalarNode):
-                problems.append(Problem(doc.location(path), "questionnaire.complex_key", {}))
+                self.problems.append(
+                    Problem(self.doc.location(path), "questionnaire.complex_key", {})
+                )
                 continue
             key = str(key_node.value)
             child = (*path, key)
             if key in out:
-                first = doc.key_nodes[child].start_mark.line + 1
-                problems.append(
+                first = self.doc.key_nodes[child].start_mark.line + 1
+                self.problems.append(
                     Problem(
-                        _at(doc, key_node, child),
+                        _at(self.doc, key_node, child),
                         "questionnaire.duplicate_key",
                         {"key": key, "first": first},
                     )
                 )
                 continue
-            doc.key_nodes[child] = key_node
-            out[key] = _construct(doc, value_node, child, problems)
+            self.doc.key_nodes[child] = key_node
+            out[key] = self.build(value_node, child)
+        for source in merged:
+            if not isinstance(source, MappingNode):
+                self.problems.append(
+                    Problem(_at(self.doc, source, path), "questionnaire.bad_merge", {})
+                )
+                continue
+            for key_node, value_node in source.value:
+                key = str(key_node.value)
+                if isinstance(key_node, ScalarNode) and key not in out:
+                    self.doc.key_nodes[(*path, key)] = key_node
+                    out[key] = self.build(value_node, (*path, key))
         return out
-    return None  # pragma: no cover - the composer only makes the three node kinds
 
 
 def _at(doc: _Document, node: Node, path: DocPath) -> Location:
@@ -313,7 +368,16 @@ def _parse(text: str, filename: str) -> tuple[_Document, list[Problem]]:
     if root is None:
         return doc, [Problem(Location(file=filename, line=1, column=1), "questionnaire.empty", {})]
     problems: list[Problem] = []
-    doc.data = _construct(doc, root, (), problems)
+    try:
+        doc.data = _Builder(doc, problems).build(root, ())
+    except _TooLarge as exc:
+        doc.data = None
+        if exc.node is not None:
+            mark = exc.node.start_mark
+            where = Location(file=filename, line=mark.line + 1, column=mark.column + 1)
+            return doc, [Problem(where, "questionnaire.alias_loop", {})]
+        where = Location(file=filename, line=1, column=1)
+        return doc, [Problem(where, "questionnaire.too_large", {"max": MAX_VALUES})]
     return doc, problems
 
 
@@ -335,20 +399,8 @@ _TYPE_NAMES = {
 }
 
 
-def _type_of(value: Any) -> str:
-    if value is None:
-        return "empty"
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "text"
-    if isinstance(value, list):
-        return "list"
-    return "mapping"
+#: Keys whose value is a text per language (``LocalizedText``).
+_TEXT_KEYS = frozenset({"label", "title", "help", "message", "unit", "thanks", "description"})
 
 
 def _walk(data: Any, loc: Sequence[str | int]) -> tuple[DocPath, Any, str | None]:
@@ -500,6 +552,8 @@ def _shape_problems(doc: _Document, root: type[BaseModel], error: ValidationErro
         value = _walk(doc.data, path)[1]
         kinds = sorted(set(expected))
         name = "code" if kinds == ["integer", "text"] else kinds[0]
+        if name == "mapping" and path and path[-1] in _TEXT_KEYS:
+            name = "texts"
         problems.append(
             Problem(
                 doc.location(path),

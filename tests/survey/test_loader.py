@@ -364,3 +364,22 @@ def test_the_example_in_the_format_reference_loads_cleanly() -> None:
         "measures__2",
         "first_step",
     ]
+
+
+def test_anchors_and_merge_keys_are_honoured() -> None:
+    text = VALID.replace(
+        'meta:\n  id: test\n  version: "1"\n',
+        'meta:\n  <<: {id: test, version: "0"}\n  version: "1"\n',
+        1,
+    ).replace("title: {de: Teil 1, en: Part 1}", "title: &part {de: Teil 1, en: Part 1}", 1)
+    text = text.replace("label: {de: Sorgen, en: Worries}", "label: *part", 1)
+    questionnaire = load_questionnaire_text(text)
+    assert (questionnaire.meta.id, questionnaire.meta.version) == ("test", "1")
+    assert questionnaire.item("worry").label == {"de": "Teil 1", "en": "Part 1"}
+
+
+def test_exponential_aliases_are_stopped() -> None:
+    rows = ["a0: &a0 [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]"]
+    rows += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 8)]
+    (problem,) = check_questionnaire_text("\n".join(rows) + "\n").problems
+    assert problem.key == "questionnaire.too_large"
