@@ -94,6 +94,12 @@ from survey._storage import (
     SubmitResult,
     SubmitStatus,
 )
+from survey._synthetic import (
+    SyntheticArea,
+    synthetic_incidents,
+    synthetic_population,
+    synthetic_responses,
+)
 from survey._tables import ImportResult, read_incidents, read_population
 from survey.i18n import t
 
@@ -143,6 +149,7 @@ __all__ = [
     "Store",
     "SubmitResult",
     "SubmitStatus",
+    "SyntheticArea",
     "Tag",
     "TextItem",
     "UserRecord",
@@ -184,6 +191,9 @@ __all__ = [
     "responses_xlsx",
     "revision_of",
     "suppress_small_cells",
+    "synthetic_incidents",
+    "synthetic_population",
+    "synthetic_responses",
     "t",
     "write_responses_sav",
 ]
