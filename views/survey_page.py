@@ -10,6 +10,7 @@ browser at once without mixing answers.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ from survey import (
 )
 from survey._db import DATABASE_URL_ENV_VAR
 from survey._form import Form, code_retry_wait
+from survey.i18n import DEFAULT_LANGUAGE, UI_LANGUAGES
 from views._widgets import forget_widgets, render_item
 
 Stage = Literal["code", "intro", "form", "thanks"]
@@ -140,10 +142,11 @@ def _language_name(lang: str) -> str:
 
 
 def _choose_survey(records: dict[str, QuestionnaireRecord], asked: str | None) -> None:
-    lang = str(st.query_params.get(LANGUAGE_PARAM) or "de")
+    asked_lang = st.query_params.get(LANGUAGE_PARAM)
+    lang = asked_lang if asked_lang in UI_LANGUAGES else DEFAULT_LANGUAGE
     st.title(t("common.app_title", lang))
     if asked:
-        st.error(t("form.unknown_survey", lang, survey=asked))
+        st.error(t("form.unknown_survey", lang, survey=_shown_id(asked)))
     if not records:
         st.info(t("form.no_open_surveys", lang))
         return
@@ -152,6 +155,12 @@ def _choose_survey(records: dict[str, QuestionnaireRecord], asked: str | None) -
         if st.button(_text(record.title, lang), key=f"survey.choose.{record.id}"):
             st.query_params[SURVEY_PARAM] = record.id
             st.rerun()
+
+
+def _shown_id(asked: str) -> str:
+    """The survey id from the URL as safe plain text: the URL is anyone's input, and the
+    message is rendered as Markdown, so a crafted link or image must not come through."""
+    return re.sub(r"[^A-Za-z0-9_.-]", "", asked)[:64] or "?"
 
 
 def _text(texts: dict[str, str], lang: str) -> str:

@@ -158,6 +158,44 @@ def test_an_unknown_or_closed_survey_gets_a_clear_message(
     assert "nicht geöffnet" in at.error[0].value
 
 
+@pytest.mark.parametrize(
+    ("survey", "lang", "shown"),
+    [
+        ("[hier klicken](https://example.invalid)", "de", "„hierklickenhttpsexample.invalid“"),
+        ("![x](https://example.invalid/x.png)" + "a" * 200, "xx", "„xhttpsexample.invalidx.png"),
+        ("**<script>**", "en", "“script”"),
+    ],
+)
+def test_a_crafted_survey_id_in_the_url_is_shown_as_plain_text(
+    store: Store, mini: Questionnaire, survey: str, lang: str, shown: str
+) -> None:
+    at = AppTest.from_file(str(ROOT / "survey_app.py"), default_timeout=TIMEOUT)
+    at.query_params["survey"] = survey
+    at.query_params["lang"] = lang
+    at.run()
+    assert not at.exception
+    message = at.error[0].value
+    assert shown in message
+    assert "(" not in message
+    assert "<" not in message
+    assert len(message) < 200
+
+
+def test_a_bad_language_in_the_url_falls_back_to_the_default(
+    store: Store, mini: Questionnaire
+) -> None:
+    at = AppTest.from_file(str(ROOT / "survey_app.py"), default_timeout=TIMEOUT)
+    at.query_params["survey"] = mini.id
+    at.query_params["lang"] = "klingon"
+    at.run()
+    assert at.title[0].value == "Kleine Befragung"
+    at = AppTest.from_file(str(ROOT / "survey_app.py"), default_timeout=TIMEOUT)
+    at.query_params["survey"] = mini.id
+    at.query_params["lang"] = "en"
+    at.run()
+    assert at.title[0].value == "Small survey"
+
+
 # --- the mini questionnaire, page by page -------------------------------------------------------
 
 
