@@ -46,6 +46,7 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from survey._action_fields import ActionFieldCatalogue
 from survey._codebook import codebook
 from survey._model import RESPONSE_META_COLUMNS, Code, Questionnaire, Variable
+from survey.i18n import catalogue as message_catalogue
 from survey.i18n import current_language, t
 
 #: Published cells with fewer respondents than this are suppressed.
@@ -102,6 +103,8 @@ SURVEY_FIGURE_COLUMNS: tuple[str, ...] = (
     "n_eff",
 )
 RESPONDENTS_COLUMN = "n_respondents"
+#: Decimals kept in the published ranking (the analysis keeps full precision).
+RANKING_DECIMALS = 4
 
 
 # --- cell safety ----------------------------------------------------------------------------
@@ -404,7 +407,7 @@ def suppress_small_cells(
     respondents: str = RESPONDENTS_COLUMN,
     minimum: int = MIN_CELL_SIZE,
 ) -> pd.DataFrame:
-    """A copy with ``columns`` blanked in every row based on fewer than ``minimum`` respondents.
+    """A copy with ``columns`` blanked in every row based on 1 to ``minimum`` − 1 respondents.
 
     The row keeps its other figures (registered crime is not about respondents) and gets
     ``suppressed = True``.
@@ -412,7 +415,9 @@ def suppress_small_cells(
     out = frame.copy()
     if respondents not in out.columns:
         return out
-    small = out[respondents].astype("Float64").fillna(0) < minimum
+    counts = out[respondents].astype("Float64").fillna(0)
+    # 0 respondents: the field has no survey figure at all, so there is nothing to hide
+    small = (counts > 0) & (counts < minimum)
     for column in columns:
         if column in out.columns:
             out[column] = out[column].astype("Float64").mask(small)
@@ -433,8 +438,9 @@ def ranking_table(
     """The ranking as published: suppressed, labelled columns in a fixed order.
 
     Keeps the known :data:`RANKING_COLUMNS` that are present (the reason in ``lang``),
-    translates field ids (with ``catalogue``) and quadrant classes, and names the columns
-    with the catalogue's headers (German by default).
+    translates field ids (with ``catalogue``) and quadrant classes, rounds decimals to
+    :data:`RANKING_DECIMALS` places and names the columns with the catalogue's headers
+    (German by default).
     """
     lang = lang or current_language()
     table = suppress_small_cells(ranking)
@@ -444,9 +450,7 @@ def ranking_table(
         labels = {f.id: f.label.get(lang) or f.label.get("de") or f.id for f in catalogue.fields}
         table["field"] = table["field"].map(lambda f: labels.get(f, f))
     if "quadrant" in table.columns:
-        table["quadrant"] = table["quadrant"].map(
-            lambda q: t(f"chart.quadrant.{q}", lang) if isinstance(q, str) and q else q
-        )
+        table["quadrant"] = table["quadrant"].map(lambda q: _quadrant_label(q, lang))
     if "suppressed" in table.columns:
         table["suppressed"] = table["suppressed"].map(
             lambda s: t("questionnaire.codebook.yes" if s else "questionnaire.codebook.no", lang),
@@ -454,8 +458,17 @@ def ranking_table(
         )
     columns = [c for c in RANKING_COLUMNS if c in table.columns]
     table = table[columns]
+    for column in columns:
+        if pd.api.types.is_float_dtype(table[column].dtype):
+            table[column] = table[column].round(RANKING_DECIMALS)
     table.columns = [t(f"exports.ranking.{c}", lang) for c in columns]
     return table.reset_index(drop=True)
+
+
+def _quadrant_label(quadrant: object, lang: str) -> object:
+    """The report's label of a 2×2 class; anything unknown is shown as it is."""
+    key = f"chart.quadrant.{quadrant}"
+    return t(key, lang) if isinstance(quadrant, str) and key in message_catalogue() else quadrant
 
 
 def ranking_csv(

@@ -446,13 +446,13 @@ def ranking_frame() -> pd.DataFrame:
             "rank": [1, 2, 1],
             "rank_low": [1, 1, 1],
             "rank_high": [2, 2, 2],
-            "priority": [0.71, 0.42, 0.5],
-            "quadrant": ["both_high", "registered_only", "felt_only"],
+            "priority": [0.71, 0.4212345678, 0.5],
+            "quadrant": ["both_high", None, "something_new"],
             "sir": [2.1, 1.3, np.nan],
-            "share_problem": [0.38, 0.12, 0.5],
+            "share_problem": [0.38, np.nan, 0.5],
             "share_ci_low": [0.31, 0.08, 0.2],
             "share_ci_high": [0.45, 0.17, 0.8],
-            "n_respondents": [120, 120, 4],
+            "n_respondents": [120, 0, 4],
             "suppressed": [False, False, False],
             "reason": ["=Graffiti: 2,1-mal so häufig", "Gewalt", "Graffiti"],
             "reason_en": ["=Graffiti: 2.1 times", "Violence", "Graffiti"],
@@ -463,8 +463,9 @@ def ranking_frame() -> pd.DataFrame:
 
 def test_small_cells_are_suppressed() -> None:
     out = suppress_small_cells(ranking_frame())
-    assert out["share_problem"].isna().tolist() == [False, False, True]
+    assert out["share_problem"].isna().tolist() == [False, True, True]
     assert out["share_ci_low"].isna().tolist() == [False, False, True]
+    # a field without survey items (0 respondents) has nothing to suppress
     assert out["suppressed"].tolist() == [False, False, True]
     assert out["sir"].iloc[0] == 2.1  # registered figures are not about respondents
 
@@ -483,8 +484,11 @@ def test_ranking_table_has_german_headers_and_labels() -> None:
     ]
     assert "internal_column" not in table.columns
     assert table["Einordnung"].tolist()[0] == "beides hoch"
+    assert table["Einordnung"].isna().tolist()[1]
+    assert table["Einordnung"].tolist()[2] == "something_new"
     assert table["Unterdrückt (< 5 Befragte)"].tolist() == ["nein", "nein", "ja"]
-    assert table["Anteil „Problem“ (Befragung)"].isna().tolist() == [False, False, True]
+    assert table["Anteil „Problem“ (Befragung)"].isna().tolist() == [False, True, True]
+    assert table["Priorität"].tolist()[1] == 0.4212
 
 
 def test_ranking_table_in_english_uses_the_english_reason() -> None:
