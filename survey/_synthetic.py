@@ -735,10 +735,10 @@ def _meta_columns(
     days: int,
     english_share: float,
 ) -> dict[str, Any]:
-    # 32 hex digits, like the stored ids; random, so that two synthetic sets never collide.
+    # 16 random hex digits (64 bits): two synthetic sets practically never collide.
     lut = np.array([f"{i:02x}" for i in range(256)], dtype="S2")
-    raw = lut[rng.integers(0, 256, size=(n, 16), dtype=np.uint8)]
-    ids = np.ascontiguousarray(raw).view("S32").ravel().astype(str).astype(object)
+    raw = lut[rng.integers(0, 256, size=(n, 8), dtype=np.uint8)]
+    ids = np.ascontiguousarray(raw).view("S16").ravel().astype(str).astype(object)
     # Most answers come early; a reminder halfway brings a second wave.
     reminder = rng.random(n) < 0.3
     offset = np.where(
@@ -748,20 +748,23 @@ def _meta_columns(
     dates = np.array([start + timedelta(days=k) for k in range(days)], dtype=object)
     languages = questionnaire.meta.languages
     english = "en" in languages and questionnaire.meta.default_language != "en"
-    language = np.where(
-        english & (rng.random(n) < english_share), "en", questionnaire.meta.default_language
-    )
+    language = (english & (rng.random(n) < english_share)).astype(np.intp)
+    constant = np.zeros(n, dtype=np.intp)
     return {
         "response_id": pd.array(ids, dtype="string"),
-        "questionnaire_id": pd.array(np.full(n, questionnaire.id, dtype=object), dtype="string"),
-        "questionnaire_revision": pd.array(
-            np.full(n, questionnaire.revision, dtype=object), dtype="string"
-        ),
+        "questionnaire_id": _strings([questionnaire.id], constant),
+        "questionnaire_revision": _strings([questionnaire.revision], constant),
         "submitted_on": pd.Series(dates[offset], dtype=object),
-        "language": pd.array(language.astype(object), dtype="string"),
-        "mode": pd.array(np.full(n, "open", dtype=object), dtype="string"),
-        "stratum": pd.array(np.full(n, None, dtype=object), dtype="string"),
+        "language": _strings([questionnaire.meta.default_language, "en"], language),
+        "mode": _strings(["open"], constant),
+        "stratum": _strings([], np.full(n, -1, dtype=np.intp)),
     }
+
+
+def _strings(pool: Sequence[str], index: NDArray[np.intp]) -> pd.api.extensions.ExtensionArray:
+    """``pool[index]`` as a string column (``-1`` is missing), without a Python loop per row."""
+    values = pd.array(np.asarray(pool, dtype=object), dtype="string")
+    return values.take(index, allow_fill=True)
 
 
 # --- incidents and population ------------------------------------------------------------------
