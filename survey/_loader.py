@@ -713,10 +713,19 @@ class _Checker:
         self.check_meta()
         for name, scale in self.pieces.scales.items():
             self.check_options(("scales", name), scale.options, scale.top)
+        section_ids: dict[str, DocPath] = {}
         for piece in self.pieces.sections:
             section_path: DocPath = ("sections", piece.index)
             if piece.section is not None:
                 self.check_text((*section_path, "title"), piece.section.title)
+                first = section_ids.setdefault(piece.section.id, (*section_path, "id"))
+                if first != (*section_path, "id"):
+                    self.error(
+                        (*section_path, "id"),
+                        "questionnaire.duplicate_section_id",
+                        id=piece.section.id,
+                        first=self.line_of(first),
+                    )
                 if piece.section.show_if is not None:
                     self.check_expression((*section_path, "show_if"), piece.section.show_if, set())
             for ii, item in piece.items:
