@@ -78,7 +78,11 @@ class Respondent:
         """Wait until Streamlit has finished the rerun a click or an entry started."""
         self.page.wait_for_timeout(300)
         self.page.wait_for_function(
-            "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')",
+            """() => {
+                const app = document.querySelector('[data-testid="stApp"]');
+                return app && app.getAttribute('data-test-script-state') === 'notRunning'
+                    && !document.querySelector('[data-testid="stStatusWidget"]');
+            }""",
             timeout=STEP_TIMEOUT_MS,
         )
 
