@@ -117,6 +117,22 @@ def set_password(
     typer.echo(t("accounts.password_set", lang, name=name.strip().lower()))
 
 
+@users_app.command("remove")
+def remove(
+    name: Annotated[str, typer.Argument(help="User name.")],
+    database_url: DatabaseOption = None,
+    lang: LangOption = None,
+) -> None:
+    """Delete a user (the last administrator cannot be deleted)."""
+    lang = lang or current_language()
+    try:
+        with Accounts(database_url) as accounts:
+            accounts.remove_user(name)
+    except InvalidInput as error:
+        raise _fail(error, lang) from None
+    typer.echo(t("accounts.user_removed", lang, name=name.strip().lower()))
+
+
 @users_app.command("list")
 def list_users(database_url: DatabaseOption = None, lang: LangOption = None) -> None:
     """List the users with role and creation day (never a password hash)."""

@@ -302,6 +302,29 @@ class Accounts:
                 [Problem(Location(field="name"), "accounts.unknown_user", {"name": normalised})]
             )
 
+    def remove_user(self, name: str) -> None:
+        """Delete a user; :class:`InvalidInput` for an unknown user or the last administrator."""
+        normalised = normalise_name(name)
+        where = Location(field="name")
+        with self.engine.begin() as connection:
+            role = connection.execute(
+                select(users_table.c.role).where(users_table.c.name == normalised)
+            ).scalar_one_or_none()
+            if role is None:
+                raise InvalidInput([Problem(where, "accounts.unknown_user", {"name": normalised})])
+            if role == UserRole.ADMIN.value:
+                admins = connection.execute(
+                    select(users_table.c.id).where(users_table.c.role == UserRole.ADMIN.value)
+                ).all()
+                if len(admins) == 1:
+                    raise InvalidInput(
+                        [Problem(where, "accounts.last_admin", {"name": normalised})]
+                    )
+            connection.execute(delete(users_table).where(users_table.c.name == normalised))
+            connection.execute(
+                delete(sign_in_throttle_table).where(sign_in_throttle_table.c.name == normalised)
+            )
+
     def users(self) -> list[UserRecord]:
         """Every account, by name."""
         with self.engine.connect() as connection:

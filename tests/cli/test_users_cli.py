@@ -117,3 +117,14 @@ def test_ensure_admin_prints_the_password_once(runner: CliRunner, sqlite_url: st
     assert code == 0
     assert password not in out
     assert "bereits" in out
+
+
+def test_remove(runner: CliRunner, sqlite_url: str) -> None:
+    invoke(runner, sqlite_url, "add", "mara", "--password-stdin", stdin=GOOD)
+    code, out, _ = invoke(runner, sqlite_url, "remove", "mara")
+    assert code == 0
+    assert "gelöscht" in out
+    assert user_names(sqlite_url) == []
+    code, _, err = invoke(runner, sqlite_url, "remove", "mara")
+    assert code == 1
+    assert "„mara“" in err

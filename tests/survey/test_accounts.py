@@ -303,3 +303,25 @@ def test_unknown_names_cost_one_verification_like_known_ones(
         assert hasher.verifications == 2
         accounts.verify("x" * 500, "p" * 10_000)  # over-long input is cut, still one check
         assert hasher.verifications == 3
+
+
+def test_remove_user(accounts: Accounts) -> None:
+    accounts.add_user("mara", GOOD)
+    accounts.verify("mara", "falsch-falsch-falsch")
+    accounts.remove_user("MARA")
+    assert accounts.users() == []
+    assert not accounts.verify("mara", GOOD).ok
+    with pytest.raises(InvalidInput) as error:
+        accounts.remove_user("mara")
+    assert keys(error) == ["accounts.unknown_user"]
+
+
+def test_the_last_admin_cannot_be_removed(accounts: Accounts) -> None:
+    password = accounts.ensure_admin()
+    assert password is not None
+    with pytest.raises(InvalidInput) as error:
+        accounts.remove_user("admin")
+    assert keys(error) == ["accounts.last_admin"]
+    accounts.add_user("chefin", GOOD, role=UserRole.ADMIN)
+    accounts.remove_user("admin")
+    assert [u.name for u in accounts.users()] == ["chefin"]
