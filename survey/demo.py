@@ -8,6 +8,7 @@ population with its weighting margins.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -17,6 +18,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field
 from ruamel.yaml import YAML
+from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
 from survey._action_fields import ActionFieldCatalogue
 from survey._model import Code, Design, Questionnaire
@@ -107,6 +109,35 @@ def load_demo(path: Path = DEMO_FILE) -> DemoMunicipality:
 
 
 DEMO: DemoMunicipality = load_demo()
+
+
+def demo_questionnaire_text(source: str, demo: DemoMunicipality = DEMO) -> str:
+    """``source`` (questionnaire YAML) with ``meta`` naming the demo municipality.
+
+    The demo stores this text, so its revision hash matches what it says. The three keys are
+    inserted below ``meta:`` so that the rest of the text stays as written; a source that
+    already sets any of them is rewritten through the YAML round trip instead.
+    """
+    settings = {
+        "municipality": demo.name,
+        "area": demo.ags,
+        "reference_area": demo.reference.area,
+    }
+    yaml = YAML(typ="rt")
+    document = yaml.load(source)
+    meta = document["meta"]
+    lines = source.splitlines(keepends=True)
+    if "meta:\n" in lines and not any(key in meta for key in settings):
+        at = lines.index("meta:\n") + 1
+        inserted = [f'  {key}: "{value}"\n' for key, value in settings.items()]
+        return "".join([*lines[:at], *inserted, *lines[at:]])
+    for key, value in settings.items():
+        meta[key] = DoubleQuotedScalarString(value)
+    yaml.indent(mapping=2, sequence=4, offset=2)
+    yaml.width = 100
+    out = io.StringIO()
+    yaml.dump(document, out)
+    return out.getvalue()
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ from survey import (
     Questionnaire,
     load_action_fields,
     load_questionnaire,
+    load_questionnaire_text,
 )
 from survey._synthetic import (
     SyntheticArea,
@@ -22,7 +23,7 @@ from survey._synthetic import (
     synthetic_population,
     synthetic_responses,
 )
-from survey.demo import DEMO, demo_data
+from survey.demo import DEMO, demo_data, demo_questionnaire_text
 from tests.conftest import DEFAULT_QUESTIONNAIRE
 
 
@@ -365,3 +366,16 @@ def test_demo_data_is_a_full_analysis_input(
     again = demo_data(questionnaire, catalogue)
     pd.testing.assert_frame_equal(data.responses, again.responses)
     pd.testing.assert_frame_equal(data.incidents, again.incidents)
+
+
+def test_the_demo_questionnaire_names_the_demo_municipality() -> None:
+    source = DEFAULT_QUESTIONNAIRE.read_text(encoding="utf-8")
+    text = demo_questionnaire_text(source)
+    demo = load_questionnaire_text(text, "demo.yaml")
+    assert demo.meta.municipality == DEMO.name
+    assert demo.meta.area == DEMO.ags
+    assert demo.meta.reference_area == DEMO.reference.area
+    # Only the three lines are added, so the text stays as the municipality wrote it.
+    assert len(text.splitlines()) == len(source.splitlines()) + 3
+    again = load_questionnaire_text(demo_questionnaire_text(text), "demo.yaml")
+    assert again.meta.area == DEMO.ags
