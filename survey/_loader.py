@@ -426,33 +426,32 @@ def _walk(data: Any, loc: Sequence[str | int]) -> tuple[DocPath, Any, str | None
     return path, node, None
 
 
+#: The model of each element of a list, by the list's key.
+_ELEMENT_MODELS: dict[str, type[BaseModel]] = {
+    "sections": Section,
+    "options": Option,
+    "statements": Statement,
+    "tags": Tag,
+    "validate": Validation,
+    "fields": ActionField,
+    "breakdowns": Breakdown,
+}
+
+
 def _model_at(root: type[BaseModel], data: Any, path: DocPath) -> type[BaseModel] | None:
     """The model class that describes the mapping at ``path`` (for listing allowed keys)."""
     if not path:
         return root
-    parent = path[-1] if isinstance(path[-1], str) else path[-2] if len(path) > 1 else None
-    node = data
-    for step in path:
-        node = node[step]
     if path == ("meta",):
         return Meta
     if len(path) == 2 and path[0] == "scales":
         return Scale
-    by_container: dict[str | int | None, type[BaseModel]] = {
-        "sections": Section,
-        "options": Option,
-        "statements": Statement,
-        "tags": Tag,
-        "validate": Validation,
-        "fields": ActionField,
-        "breakdowns": Breakdown,
-    }
-    if isinstance(path[-1], int):
-        if parent == "items":
-            kind = node.get("kind") if isinstance(node, dict) else None
-            return _ITEM_CLASSES.get(str(kind))
-        return by_container.get(parent)
-    return None
+    if len(path) < 2 or not isinstance(path[-1], int):
+        return None
+    if path[-2] == "items":
+        node = _walk(data, path)[1]
+        return _ITEM_CLASSES.get(str(node.get("kind"))) if isinstance(node, dict) else None
+    return _ELEMENT_MODELS.get(str(path[-2]))
 
 
 def _allowed_keys(model: type[BaseModel]) -> list[str]:
@@ -467,8 +466,8 @@ def _shape_problems(doc: _Document, root: type[BaseModel], error: ValidationErro
         path, value, missing = _walk(doc.data, err["loc"])
         kind = err["type"]
         ctx = err.get("ctx") or {}
-        if kind == "missing" or (missing is not None and kind == "union_tag_not_found"):
-            name = missing or "kind"
+        if kind in ("missing", "union_tag_not_found"):
+            name = missing or "kind"  # a missing discriminator has no key of its own in loc
             where = replace(doc.location(path), field=render_path((*path, name)))
             problems.append(Problem(where, "questionnaire.missing_key", {"key": name}))
         elif kind == "extra_forbidden":
@@ -514,9 +513,6 @@ def _shape_problems(doc: _Document, root: type[BaseModel], error: ValidationErro
                     {"found": ctx.get("tag", ""), "expected": ctx.get("expected_tags", "")},
                 )
             )
-        elif kind == "union_tag_not_found":
-            where = replace(doc.location(path), field=render_path((*path, "kind")))
-            problems.append(Problem(where, "questionnaire.missing_key", {"key": "kind"}))
         elif kind == "too_short":
             problems.append(
                 Problem(
