@@ -8,6 +8,7 @@ the respondent finishes and submits; the stored response is read back from the d
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -35,6 +36,7 @@ from views._widgets import battery_key
 pytestmark = pytest.mark.browser
 
 PHONE = {"width": 390, "height": 844}
+MINI = Path(__file__).resolve().parent.parent / "views" / "fixtures" / "mini_survey.yaml"
 LANG = "de"
 #: Generous: the machine is shared, and every answer is a round trip to the server.
 STEP_TIMEOUT_MS = 60_000
@@ -238,3 +240,33 @@ def test_phone_respondent_saves_resumes_on_another_device_and_submits(
             assert row[answer_id] == int(value), answer_id
         else:
             assert str(row[answer_id]) == str(value), answer_id
+
+
+def test_a_double_click_on_submit_stores_one_response(
+    running_app: RunningApp, browser: Any
+) -> None:
+    q = load_questionnaire(MINI)
+    with Store(running_app.database_url) as store:
+        store.publish_questionnaire(q, MINI.read_text(encoding="utf-8"))
+    form = Form(q)
+    context = browser.new_context(viewport=PHONE, locale="de-DE")
+    respondent = Respondent(context.new_page(), form)
+    respondent.page.goto(f"{running_app.url}/?survey={q.id}")
+    respondent.click("Befragung beginnen")
+    respondent.choose(respondent.text(q.item("consent").label), "Ja")
+    respondent.click("Weiter")
+    respondent.click("Weiter")
+    respondent.see("trotzdem weiter?")
+    respondent.click("Weiter")
+    years = respondent.page.get_by_role("spinbutton", name=respondent.text(q.item("years").label))
+    years.fill("12")
+    years.press("Tab")
+    respondent.settle()
+    respondent.page.get_by_role("button", name="Antworten absenden").dblclick()
+    respondent.settle()
+    respondent.see("Vielen Dank!")
+    context.close()
+    with Store(running_app.database_url) as store:
+        responses = store.responses(q)
+    assert len(responses) == 1
+    assert responses.iloc[0]["years"] == 12
