@@ -24,6 +24,7 @@ from survey._accounts import (
 )
 from survey._db import make_engine
 from survey._problems import InvalidInput
+from survey._storage import Store
 
 GOOD = "korrekt-Pferd-Batterie"
 
@@ -325,3 +326,15 @@ def test_the_last_admin_cannot_be_removed(accounts: Accounts) -> None:
     accounts.add_user("chefin", GOOD, role=UserRole.ADMIN)
     accounts.remove_user("admin")
     assert [u.name for u in accounts.users()] == ["chefin"]
+
+
+def test_accounts_share_the_store_engine(database_url: str, clock: Clock) -> None:
+    """The app signs in against the store's engine (explicit transactions on SQLite)."""
+    with Store(database_url) as store:
+        accounts = Accounts(store.engine, hasher=FAST_HASHER, clock=clock)
+        accounts.add_user("mara", GOOD)
+        for _ in range(FREE_ATTEMPTS):
+            accounts.verify("mara", "falsch-falsch-falsch")
+        assert accounts.verify("mara", GOOD).status is SignInStatus.THROTTLED
+        clock.advance(MAX_DELAY_SECONDS)
+        assert accounts.verify("mara", GOOD).ok
