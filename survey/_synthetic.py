@@ -63,14 +63,14 @@ AnyArray = NDArray[Any]
 #: How big residents feel each action field's problems are, on the latent scale (0 = a share
 #: of about one half in the top two categories of a four-point scale).
 FIELD_LEVELS: Mapping[str, float] = {
-    "vermuellung": 0.55,
-    "drogen": 0.25,
-    "graffiti": 0.15,
-    "sachbeschaedigung": -0.05,
-    "diebstahl": -0.10,
-    "gewalt": -0.45,
-    "extremismus": -0.75,
-    "brandstiftung": -1.10,
+    "vermuellung": 0.25,
+    "drogen": -0.05,
+    "graffiti": -0.15,
+    "sachbeschaedigung": -0.35,
+    "diebstahl": -0.40,
+    "gewalt": -0.75,
+    "extremismus": -1.05,
+    "brandstiftung": -1.40,
 }
 
 #: Shifts of single variables of the default questionnaire that carry no action-field tag

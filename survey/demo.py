@@ -73,6 +73,8 @@ class DemoMunicipality(_Strict):
     responses: int = Field(gt=0)
     seed: int
     reference: DemoReference
+    #: Incidence of the whole municipality relative to the reference, per action field.
+    incident_risk: dict[str, float] = Field(default_factory=dict)
     districts: list[DemoDistrict] = Field(min_length=1)
 
     @property
@@ -90,7 +92,10 @@ class DemoMunicipality(_Strict):
                 area=d.code,
                 name=d.name,
                 residents=d.residents,
-                risk=d.incident_risk,
+                risk={
+                    f: self.incident_risk.get(f, 1.0) * d.incident_risk.get(f, 1.0)
+                    for f in {*self.incident_risk, *d.incident_risk}
+                },
                 adults=d.margins(),
                 parent=self.ags,
             )
