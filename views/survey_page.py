@@ -27,6 +27,7 @@ from survey import (
     QuestionnaireRecord,
     QuestionnaireState,
     Store,
+    load_questionnaire_text,
     t,
 )
 from survey._db import DATABASE_URL_ENV_VAR
@@ -75,8 +76,6 @@ def store() -> Store:
 
 @st.cache_resource(show_spinner=False, max_entries=64)
 def _form(url: str | None, questionnaire_id: str, revision: str) -> Form:
-    from survey import load_questionnaire_text
-
     source = _store(url).questionnaire_source(questionnaire_id, revision)
     return Form(load_questionnaire_text(source, f"{questionnaire_id}.yaml"))
 
