@@ -248,8 +248,16 @@ def read_xlsx_sheets(data: bytes) -> dict[str, list[tuple[Any, ...]]]:
 
 
 def codebook_frame(questionnaire: Questionnaire, lang: str | None = None) -> pd.DataFrame:
-    """The codebook of the loader (one row per variable), used as is."""
-    return codebook(questionnaire, lang or current_language())
+    """The loader's codebook (one row per variable) with headers in ``lang``."""
+    frame = codebook(questionnaire, lang or current_language())
+    known = message_catalogue()
+    return frame.rename(
+        columns={
+            c: t(f"exports.codebook.{c}", lang)
+            for c in frame.columns
+            if f"exports.codebook.{c}" in known
+        }
+    )
 
 
 def codebook_csv(questionnaire: Questionnaire, lang: str | None = None) -> bytes:

@@ -259,7 +259,8 @@ def test_xlsx_round_trip_keeps_values_and_codebook() -> None:
     assert submitted.isoformat().startswith("2026-11-20")
     expected = codebook(QUESTIONNAIRE, "de")
     code_header, *code_rows = sheets["Codebuch"]
-    assert list(code_header) == list(expected.columns)
+    assert code_header[:3] == ("Variable", "Item", "Frage")
+    assert len(code_header) == len(expected.columns)
     assert [row[0] for row in code_rows] == expected["variable"].tolist()
     assert [row[2] for row in code_rows] == expected["question"].tolist()
 
@@ -428,10 +429,11 @@ def test_exports_from_the_real_store(sqlite_url: str) -> None:
 def test_codebook_exports_reuse_the_codebook() -> None:
     expected = codebook(QUESTIONNAIRE, "de")
     back = read_csv(codebook_csv(QUESTIONNAIRE, "de"))
-    assert back["variable"].tolist() == expected["variable"].tolist()
-    assert back["codes"].tolist() == expected["codes"].fillna("").tolist()
+    assert back["Variable"].tolist() == expected["variable"].tolist()
+    assert back["Codes und Bedeutungen"].tolist() == expected["codes"].fillna("").tolist()
     sheets = read_xlsx_sheets(codebook_xlsx(QUESTIONNAIRE, "en"))
     assert list(sheets) == ["Codebook"]
+    assert sheets["Codebook"][0][2] == "Question"
     assert len(sheets["Codebook"]) == len(expected) + 1
 
 
