@@ -476,3 +476,45 @@ def test_the_default_questionnaire_can_be_answered_completely(store: Store) -> N
     assert row["vict_theft"] == 1
     assert row["vict_theft_reported"] == 1
     assert row["avoid_places_where"] == "Mehr Licht am Bahnhof"
+
+
+def test_default_questionnaire_validation_skip_logic_language_and_back(store: Store) -> None:
+    q = publish(store, DEFAULT_QUESTIONNAIRE)
+    survey = started(store, q)
+    survey.click("Weiter")
+    assert "Bitte beantworten Sie diese Frage." in survey.problems()
+    survey.answer("consent", False).click("Weiter")
+    assert "Ohne Ihr Einverständnis" in survey.problems()
+    survey.answer("consent", True).click("Weiter")
+    assert survey.at.header[0].value == "Ihr Wohnort"
+    # district is soft-required: asked once, then the respondent may go on
+    survey.answer("years_lived", 12).click("Weiter")
+    assert "nicht beantwortet – trotzdem weiter?" in survey.problems()
+    survey.answer("years_lived", 130).click("Weiter")
+    assert "Bitte geben Sie eine Zahl bis 100 ein." in survey.problems()
+    survey.answer("years_lived", 12).click("Weiter")
+    assert survey.at.header[0].value == "Ihr Sicherheitsgefühl"
+    survey.answer("safe_night", q.scale_of(q.item("safe_night")).substantive_codes()[0])
+    survey.click("Zurück")
+    assert survey.widget("years_lived").value == 12
+
+    language = next(r for r in survey.at.radio if r.label == "Sprache")
+    language.set_value("en")
+    survey.run()
+    assert survey.at.header[0].value == "Where you live"
+    survey.click("Next")
+    assert (
+        survey.widget("safe_night").value == q.scale_of(q.item("safe_night")).substantive_codes()[0]
+    )
+    survey.click("Next")
+    assert "You have not answered" in survey.problems(), "safe_day is soft-required"
+    for title in ("Worries and caution", "Problems in your neighbourhood", "Places you avoid"):
+        survey.click("Next")
+        assert survey.at.header[0].value == title
+    survey.click("Next")
+    assert survey.at.header[0].value == "Your experiences"
+    assert not survey.has("vict_theft_reported")
+    survey.answer("vict_theft", True)
+    assert survey.has("vict_theft_reported")
+    survey.answer("vict_theft", False)
+    assert not survey.has("vict_theft_reported")
