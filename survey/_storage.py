@@ -39,7 +39,9 @@ from enum import StrEnum
 from typing import Any, TypeVar, cast
 
 import pandas as pd
-from sqlalchemy import Connection, Engine, case, event, func, select
+import pyarrow as pa  # type: ignore[import-untyped]
+import pyarrow.json as pa_json  # type: ignore[import-untyped]
+from sqlalchemy import Connection, Engine, bindparam, case, event, func, select, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from survey._codes import generate_code, keyed_hash, normalise_code
@@ -82,6 +84,8 @@ MAX_CODES_PER_BATCH = 1_000_000
 #: Most submissions one group commit takes; bounds the latency of the last caller.
 GROUP_COMMIT_MAX_BATCH = 256
 _WRITE_ATTEMPTS = 5
+#: Up to this many new responses are read incrementally; more trigger a full read.
+INCREMENTAL_READ_MAX = 20_000
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
@@ -426,6 +430,7 @@ class Store:
         self._token_key = self._installation_secret("token_hash_key")
         self._layouts: dict[tuple[str, str], _Layout] = {}
         self._published: set[tuple[str, str]] = set()
+        self._frames: dict[tuple[str, str], _CachedFrame] = {}
         use_group = self._sqlite if group_commit is None else group_commit
         self._committer = _GroupCommitter(self._write) if use_group else None
 
@@ -959,41 +964,76 @@ class Store:
         options (1/0) are ``Int64``; decimals ``Float64``; text, dates and string codes
         ``string``; ``submitted_on`` is ``datetime64[s]`` (a date: there is no time). A
         variable a response does not have (unanswered, hidden, other revision) is ``NA``.
+
+        Responses are immutable, so the frame is cached per questionnaire revision and a
+        later call reads only the responses it has not seen (a list of ids first); the
+        returned frame is a copy-on-write copy, safe to modify.
         """
-        r = responses_table
         layout = self._layout(questionnaire)
-        query = (
-            select(
-                r.c.id,
-                r.c.questionnaire_id,
-                r.c.questionnaire_revision,
-                r.c.submitted_on,
-                r.c.language,
-                r.c.mode,
-                r.c.stratum,
-                r.c.answers,
-            )
-            .where(r.c.questionnaire_id == questionnaire.id)
-            .order_by(r.c.submitted_on, r.c.id)
-        )
+        key = (questionnaire.id, questionnaire.revision)
         with self._read() as connection:
-            rows = connection.execute(query).all()
-        columns = list(zip(*rows, strict=True)) if rows else [()] * 8
-        # One parse of one JSON array is several times faster than a json.loads per row.
-        answers: list[dict[str, Any]] = json.loads("[" + ",".join(columns[7]) + "]")
-        data: dict[str, Any] = {}
-        for name, values in zip(RESPONSE_META_COLUMNS, columns[:7], strict=True):
-            if name == "submitted_on":
-                data[name] = pd.to_datetime(
-                    pd.Series(values, dtype="object"), format="ISO8601"
-                ).astype("datetime64[s]")
-            else:
-                data[name] = pd.array(values, dtype="string")
-        for variable in layout.variables:
-            data[variable.id] = pd.array(
-                [a.get(variable.id) for a in answers], dtype=cast(Any, layout.dtypes[variable.id])
+            # One joined string instead of 100,000 result rows: ten times faster to fetch.
+            joined = connection.execute(
+                text(_IDS_QUERIES[connection.dialect.name]), {"q": questionnaire.id}
+            ).scalar_one()
+            ids = joined.split(",") if joined else []
+            cached = self._frames.get(key)
+            new_ids = [i for i in ids if cached is None or i not in cached.ids]
+            incremental = (
+                cached is not None
+                and len(cached.ids) + len(new_ids) == len(ids)  # none deleted
+                and len(new_ids) <= INCREMENTAL_READ_MAX
             )
-        return pd.DataFrame(data)
+            if cached is not None and incremental and not new_ids:
+                return cached.frame.copy(deep=False)
+            wanted = new_ids if incremental else None
+            frame = self._read_frame(connection, questionnaire.id, layout, wanted)
+        if cached is not None and incremental:
+            frame = _sorted_frame(pd.concat([cached.frame, frame], ignore_index=True))
+        self._frames[key] = _CachedFrame(frame, frozenset(frame["response_id"].tolist()))
+        return frame.copy(deep=False)
+
+    def _read_frame(
+        self, connection: Connection, questionnaire_id: str, layout: _Layout, ids: list[str] | None
+    ) -> pd.DataFrame:
+        """The responses (all, or those in ``ids``) in codebook layout."""
+        sql = _NDJSON_QUERIES[connection.dialect.name]
+        chunks: list[list[str] | None] = [None]
+        if ids is not None:
+            sql += " AND id IN :ids"
+            chunks = [ids[i : i + 500] for i in range(0, len(ids), 500)]
+        statement = text(sql)
+        if ids is not None:
+            statement = statement.bindparams(bindparam("ids", expanding=True))
+        blobs = []
+        for chunk in chunks:
+            params: dict[str, Any] = {"q": questionnaire_id}
+            if chunk is not None:
+                params["ids"] = chunk
+            blob = connection.execute(statement, params).scalar_one()
+            if blob:
+                blobs.append(bytes(blob))
+        if not blobs:
+            return _frame_from_rows([], layout)
+        try:
+            return _frame_from_ndjson(b"\n".join(blobs), layout)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            pass  # a variable changed its type between revisions: take the general path
+        r = responses_table
+        query = select(
+            r.c.id,
+            r.c.questionnaire_id,
+            r.c.questionnaire_revision,
+            r.c.submitted_on,
+            r.c.language,
+            r.c.mode,
+            r.c.stratum,
+            r.c.answers,
+        ).where(r.c.questionnaire_id == questionnaire_id)
+        if ids is not None:
+            query = query.where(r.c.id.in_(ids))
+        rows = connection.execute(query).all()
+        return _frame_from_rows([tuple(row) for row in rows], layout)
 
     def response_counts_by_day(self, questionnaire_id: str) -> pd.DataFrame:
         """Responses per submission date: columns ``submitted_on``, ``responses``."""
@@ -1019,6 +1059,95 @@ class Store:
         q = questionnaires_table
         if connection.execute(select(q.c.id).where(q.c.id == questionnaire_id)).first() is None:
             raise _unknown_questionnaire(questionnaire_id)
+
+
+# Reading 100,000 responses must stay well under a second (the dashboard reads them): the
+# database merges each response's meta columns into its JSON and hands back one
+# newline-delimited JSON blob, which pyarrow parses in C++ straight into typed columns.
+# Meta keys are the RESPONSE_META_COLUMNS, which no item may use as its id.
+_NDJSON_QUERIES = {
+    "sqlite": """
+        SELECT CAST(group_concat(json_set(answers,
+            '$.response_id', id, '$.questionnaire_id', questionnaire_id,
+            '$.questionnaire_revision', questionnaire_revision,
+            '$.submitted_on', submitted_on, '$.language', language, '$.mode', mode,
+            '$.stratum', stratum), char(10)) AS BLOB)
+        FROM responses WHERE questionnaire_id = :q""",
+    "postgresql": """
+        SELECT convert_to(string_agg((answers::jsonb || jsonb_build_object(
+            'response_id', id, 'questionnaire_id', questionnaire_id,
+            'questionnaire_revision', questionnaire_revision,
+            'submitted_on', to_char(submitted_on, 'YYYY-MM-DD'), 'language', language,
+            'mode', mode, 'stratum', stratum))::text, chr(10)), 'UTF8')
+        FROM responses WHERE questionnaire_id = :q""",
+}
+_IDS_QUERIES = {
+    "sqlite": "SELECT group_concat(id, ',') FROM responses WHERE questionnaire_id = :q",
+    "postgresql": "SELECT string_agg(id, ',') FROM responses WHERE questionnaire_id = :q",
+}
+_ARROW_TYPES = {"Int64": pa.int64(), "Float64": pa.float64(), "string": pa.string()}
+_PANDAS_TYPES = {
+    pa.int64(): pd.Int64Dtype(),
+    pa.float64(): pd.Float64Dtype(),
+    pa.string(): pd.StringDtype(),
+}
+
+
+def _frame_from_ndjson(blob: bytes, layout: _Layout) -> pd.DataFrame:
+    schema = pa.schema(
+        [pa.field(name, pa.string()) for name in RESPONSE_META_COLUMNS]
+        + [pa.field(v.id, _ARROW_TYPES[layout.dtypes[v.id]]) for v in layout.variables]
+    )
+    table = pa_json.read_json(
+        pa.BufferReader(blob),
+        read_options=pa_json.ReadOptions(block_size=8 << 20),
+        parse_options=pa_json.ParseOptions(
+            explicit_schema=schema, unexpected_field_behavior="ignore"
+        ),
+    )
+    frame = table.to_pandas(types_mapper=_PANDAS_TYPES.get)
+    return _finish_frame(frame)
+
+
+def _frame_from_rows(rows: list[tuple[Any, ...]], layout: _Layout) -> pd.DataFrame:
+    """The general path: one JSON object per row, parsed in Python."""
+    columns = list(zip(*rows, strict=True)) if rows else [()] * 8
+    # One parse of one JSON array is several times faster than a json.loads per row.
+    answers: list[dict[str, Any]] = json.loads("[" + ",".join(columns[7]) + "]")
+    data: dict[str, Any] = {}
+    for name, meta in zip(RESPONSE_META_COLUMNS, columns[:7], strict=True):
+        if name == "submitted_on":
+            meta = tuple(str(v) for v in meta)
+        data[name] = pd.array(meta, dtype="string")
+    for variable in layout.variables:
+        values = [a.get(variable.id) for a in answers]
+        try:
+            data[variable.id] = pd.array(values, dtype=cast(Any, layout.dtypes[variable.id]))
+        except (TypeError, ValueError):
+            # Earlier revisions stored another type under this id: keep every value, as text.
+            data[variable.id] = pd.array(
+                [None if v is None else str(v) for v in values], dtype="string"
+            )
+    return _finish_frame(pd.DataFrame(data))
+
+
+def _finish_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """Dates as dates, rows in a stable order."""
+    frame["submitted_on"] = pd.to_datetime(frame["submitted_on"], format="%Y-%m-%d").astype(
+        "datetime64[s]"
+    )
+    return _sorted_frame(frame)
+
+
+def _sorted_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """Rows by day, then by the random id (so the order says nothing about submission time)."""
+    return frame.sort_values(["submitted_on", "response_id"], kind="stable", ignore_index=True)
+
+
+@dataclass(frozen=True)
+class _CachedFrame:
+    frame: pd.DataFrame
+    ids: frozenset[str]
 
 
 def _revision_published(connection: Connection, questionnaire_id: str, revision: str) -> bool:

@@ -401,3 +401,49 @@ def dump_database(store: Store) -> str:
                 for row in connection.execute(select(table)):
                     parts.extend(str(value) for value in row)
     return "\n".join(parts)
+
+
+# --- reading back -------------------------------------------------------------------------
+
+
+def test_a_later_read_adds_new_responses_like_a_fresh_read(store: Store, database_url: str) -> None:
+    for age in (20, 30):
+        submit(store, {**full_answers(), "age": age})
+    first = store.responses(small_questionnaire())
+    first["age"] = 0  # the caller's copy: must not leak into the store's cache
+    for age in (40, 50, 60):
+        submit(store, {**full_answers(), "age": age})
+    again = store.responses(small_questionnaire())
+    with Store(database_url) as fresh:
+        pd.testing.assert_frame_equal(again, fresh.responses(small_questionnaire()))
+    assert sorted(again["age"].tolist()) == [20, 30, 40, 50, 60]
+
+
+def test_the_general_reader_gives_the_same_frame(store: Store) -> None:
+    from survey._storage import _frame_from_rows, _layout
+
+    for age in (20, 30, 40):
+        submit(store, {**full_answers(), "age": age, "places": [2]}, mode="paper")
+    submit(store, {"remarks": 'Ein "Zitat", mit Komma\nund Zeile'})
+    with store.engine.connect() as connection:
+        rows = [tuple(row) for row in connection.execute(select(responses_table))]
+    general = _frame_from_rows(rows, _layout(small_questionnaire()))
+    pd.testing.assert_frame_equal(store.responses(small_questionnaire()), general)
+
+
+def test_a_variable_whose_type_changed_between_revisions_keeps_every_value(
+    store: Store,
+) -> None:
+    submit(store, {"district": "nord"})
+    second = small_questionnaire(revision="rev-2").model_dump(by_alias=True)
+    second["sections"][0]["items"][1]["options"] = [
+        {"code": 1, "label": {"de": "Nord"}},
+        {"code": 2, "label": {"de": "Süd"}},
+    ]
+    from survey import Questionnaire
+
+    revised = Questionnaire.model_validate(second)
+    store.publish_questionnaire(revised, "# rev-2\n")
+    store.submit(revised, {"district": 2}, language="de", submission_token=token())
+    frame = store.responses(revised)
+    assert sorted(frame["district"].tolist()) == ["2", "nord"]
