@@ -19,6 +19,7 @@ from survey import Code, Design, Questionnaire, Role, Variable
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
+IntArray = NDArray[np.int64]
 
 #: Published cells need at least this many respondents (privacy rule and statistical floor).
 MIN_CELL = 5
@@ -115,57 +116,93 @@ def tagged_fields(questionnaire: Questionnaire) -> list[str]:
     return list(seen)
 
 
-def membership(values: pd.Series, codes: Sequence[Code]) -> BoolArray:
-    """Whether each value is one of ``codes``; codes match across int/str (``1`` ~ ``"1"``).
+def _text_key(value: object) -> str:
+    """A code as comparable text: ``1``, ``1.0`` and ``"1"`` give ``"1"``; ``"01"`` stays."""
+    if isinstance(value, bool):
+        return str(int(value))
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
 
-    Numeric columns are compared with a few vectorised equalities (fast on 10⁶ rows); text
-    columns through a hash lookup.
+
+def code_positions(values: pd.Series, codes: Sequence[Code]) -> IntArray:
+    """Position of each value in ``codes`` (``-1`` when missing or not a listed code).
+
+    Codes match across int, float and text (``1`` ~ ``1.0`` ~ ``"1"``; ``"01"`` ~ ``1`` when the
+    column is numeric). Numeric columns with small integer codes use a lookup table (a few
+    array operations on 10⁶ rows); other columns are factorised once and matched per distinct
+    value.
     """
+    n = len(values)
     if not codes:
-        return np.zeros(len(values), dtype=bool)
-    if pd.api.types.is_bool_dtype(values.dtype) or pd.api.types.is_numeric_dtype(values.dtype):
-        numeric_codes: list[float] = []
-        for code in codes:
+        return np.full(n, -1, dtype=np.int64)
+    numeric = pd.api.types.is_bool_dtype(values.dtype) or pd.api.types.is_numeric_dtype(
+        values.dtype
+    )
+    if numeric:
+        numbers: dict[int, int] = {}
+        for position, code in enumerate(codes):
             try:
-                numeric_codes.append(float(code))
+                number = float(code)
             except (TypeError, ValueError):
                 continue
-        array = values.to_numpy(dtype=np.float64, na_value=np.nan)
-        result = np.zeros(len(array), dtype=bool)
-        for code_value in numeric_codes:
-            result |= array == code_value
-        return result
-    text_codes = {str(c) for c in codes}
-    as_text = values.astype("string")
-    found = as_text.isin(text_codes).to_numpy(dtype=bool, na_value=False)
-    # "01" stored as 1.0 in a text column (mixed sources) still matches "1"/"01" by value.
-    return np.asarray(found, dtype=bool)
+            if number.is_integer():
+                numbers.setdefault(int(number), position)
+        if numbers and min(numbers) >= 0 and max(numbers) <= 10_000:
+            top = max(numbers)
+            lookup = np.full(top + 3, -1, dtype=np.int64)  # slots 0 and top + 2: no code
+            for number, position in numbers.items():
+                lookup[number + 1] = position
+            if pd.api.types.is_integer_dtype(values.dtype) or pd.api.types.is_bool_dtype(
+                values.dtype
+            ):
+                # Integer codes (nullable Int8 from storage): no float round trip needed.
+                shifted_int = values.to_numpy(dtype=np.int64, na_value=-1) + 1
+                return np.asarray(lookup[np.clip(shifted_int, 0, top + 2)], dtype=np.int64)
+            shifted = values.to_numpy(dtype=np.float64, na_value=np.nan) + 1.0
+            clipped = np.clip(shifted, 0.0, top + 1.0)
+            np.nan_to_num(clipped, copy=False, nan=0.0)
+            index = clipped.astype(np.intp)
+            positions = lookup[index]
+            # Missing, out-of-range and fractional values (2.5 truncates to 2) are no code.
+            positions[index != shifted] = -1
+            return positions
+    labels, uniques = pd.factorize(values, use_na_sentinel=True)
+    wanted = {_text_key(code): position for position, code in enumerate(codes)}
+    lookup = np.array([wanted.get(_text_key(u), -1) for u in uniques] + [-1], dtype=np.int64)
+    return lookup[labels]  # label -1 (missing) takes the trailing -1
 
 
-def _classes(values: pd.Series, variable: Variable) -> tuple[BoolArray, BoolArray]:
-    """(valid, top): substantive answers, and those in the top categories."""
+def _class_lookup(variable: Variable) -> tuple[list[Code], IntArray]:
+    """Codes of ``variable`` and their class: 0 not counted, 1 substantive, 2 top."""
     if variable.kind == "yesno":
-        return membership(values, [0, 1]), membership(values, [1])
+        return [0, 1], np.array([1, 2, 0], dtype=np.int64)
     assert variable.scale is not None
-    return (
-        membership(values, variable.scale.substantive_codes()),
-        membership(values, variable.scale.top_codes()),
-    )
+    codes = [o.code for o in variable.scale.options]
+    substantive = {_text_key(c) for c in variable.scale.substantive_codes()}
+    top = {_text_key(c) for c in variable.scale.top_codes()}
+    classes = [
+        2
+        if _text_key(c) in top and _text_key(c) in substantive
+        else int(_text_key(c) in substantive)
+        for c in codes
+    ]
+    return codes, np.array([*classes, 0], dtype=np.int64)  # trailing 0: position -1
 
 
-def _group_index(
-    responses: pd.DataFrame, district: Variable | None
-) -> tuple[NDArray[np.int64], list[str]]:
+def _group_index(responses: pd.DataFrame, district: Variable | None) -> tuple[IntArray, list[str]]:
     """District index per respondent (``-1`` when unknown) and the district codes as text."""
     if district is None or district.id not in responses.columns:
         return np.full(len(responses), -1, dtype=np.int64), []
     assert district.scale is not None
     codes = district.scale.substantive_codes()
-    index = np.full(len(responses), -1, dtype=np.int64)
-    column = responses[district.id]
-    for position, code in enumerate(codes):
-        index[membership(column, [code])] = position
-    return index, [str(c) for c in codes]
+    return code_positions(responses[district.id], codes), [str(c) for c in codes]
+
+
+def _weighted_bins(key: IntArray, weights: FloatArray, size: int) -> FloatArray:
+    """Weight sums per (bin, class), classes 1 and 2 only."""
+    sums = np.asarray(np.bincount(key, weights=weights, minlength=size), dtype=np.float64)
+    return sums.reshape(-1, 3)[:, 1:]
 
 
 def survey_indicators(
@@ -216,7 +253,7 @@ def survey_indicators(
     group, district_codes = _group_index(responses, district_variable(questionnaire))
     n_groups = len(district_codes) + 1  # the last bin: whole survey (filled below)
     # Respondents with an unknown district count in the whole survey only.
-    bins = np.where(group >= 0, group, len(district_codes))
+    bins3 = np.where(group >= 0, group, len(district_codes)) * 3
     w2 = w * w
     rows: list[dict[str, object]] = []
     for target in targets:
@@ -226,13 +263,17 @@ def survey_indicators(
         for variable in target.variables:
             if variable.id not in responses.columns:
                 continue
-            valid, top = _classes(responses[variable.id], variable)
-            # key = bin * 2 + top, over valid respondents only: three bincounts per variable.
-            key = bins[valid] * 2 + top[valid]
-            size = n_groups * 2
-            counts = np.bincount(key, minlength=size).reshape(n_groups, 2)
-            sums = np.bincount(key, weights=w[valid], minlength=size).reshape(n_groups, 2)
-            squares = np.bincount(key, weights=w2[valid], minlength=size).reshape(n_groups, 2)
+            codes, classes = _class_lookup(variable)
+            # key = bin * 3 + class (0 not counted, 1 substantive, 2 top): one pass per count.
+            key = bins3 + classes[code_positions(responses[variable.id], codes)]
+            size = n_groups * 3
+            counts = np.bincount(key, minlength=size).reshape(n_groups, 3)[:, 1:]
+            if weights is None:
+                sums = counts.astype(np.float64)
+                squares = sums
+            else:
+                sums = _weighted_bins(key, w, size)
+                squares = _weighted_bins(key, w2, size)
             # Whole survey = all bins; districts = their own bin.
             counts_all = np.vstack([counts[:-1], counts.sum(axis=0, keepdims=True)])
             sums_all = np.vstack([sums[:-1], sums.sum(axis=0, keepdims=True)])

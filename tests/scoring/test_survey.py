@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from scoring._survey import night_variable, survey_indicators
+from scoring._survey import code_positions, night_variable, survey_indicators
 from tests.scoring._scoring_data import small_questionnaire, small_responses
 
 
@@ -96,3 +96,22 @@ def test_codes_stored_as_text_match(rng: np.random.Generator) -> None:
     left = survey_indicators(q, responses)
     right = survey_indicators(q, as_text)
     pd.testing.assert_frame_equal(left, right)
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        pd.Series([1, 2, 9, None, 7, -1], dtype="Int8"),
+        pd.Series([1.0, 2.0, 9.0, np.nan, 7.0, -1.0]),
+        pd.Series(["1", "2", "9", None, "7", "-1"], dtype="string"),
+        pd.Series([1, 2, 9, None, 7, -1], dtype=object),
+    ],
+)
+def test_code_positions_across_storage_types(values: pd.Series) -> None:
+    assert code_positions(values, [1, 2, 3, 4, 9]).tolist() == [0, 1, 4, -1, -1, -1]
+
+
+def test_code_positions_reject_fractions_and_match_text_codes() -> None:
+    assert code_positions(pd.Series([2.5, 2.0]), [1, 2]).tolist() == [-1, 1]
+    assert code_positions(pd.Series(["01", "02", "x"]), ["01", "02"]).tolist() == [0, 1, -1]
+    assert code_positions(pd.Series([1, 2]), ["01", "02"]).tolist() == [0, 1]
