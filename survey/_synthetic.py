@@ -226,9 +226,11 @@ def synthetic_responses(
     Returns
     -------
     pandas.DataFrame
-        One row per response. Integer codes, yes/no (1/0) and integer numbers as ``Int64``,
-        text codes, text and dates as ``string``, decimals as ``Float64``; hidden or
-        unanswered items are ``<NA>``.
+        One row per response. Integer codes and yes/no (1/0) as nullable integers of the
+        smallest type that holds the codes (``Int8`` for most scales), integer numbers as
+        ``Int64``, decimals as ``Float64``, text codes, text and date items as ``string``,
+        ``submitted_on`` as :class:`datetime.date`; hidden or unanswered items are ``<NA>``.
+        A hard-required yes/no item (consent) is always yes.
     """
     problems: list[Problem] = []
     if n < 0:
