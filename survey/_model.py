@@ -87,6 +87,9 @@ class Option(Strict):
     label: LocalizedText
     #: "weiß nicht", "keine Angabe", "gehe nachts nicht allein aus": stored, never scored.
     non_substantive: bool = False
+    #: Action fields this option speaks to, e.g. a wished measure "mehr Beleuchtung" in a
+    #: multi-choice list; its 0/1 variable carries them besides the item's own tags.
+    tags: list[Tag] = Field(default_factory=list)
 
 
 class Scale(Strict):
@@ -317,7 +320,7 @@ class Questionnaire(Strict):
                         for lang, text in item.label.items()
                     },
                     options=[option],
-                    tags=item.tags,
+                    tags=[*item.tags, *option.tags],
                 )
         elif isinstance(item, BatteryItem):
             scale = self.scale_of(item)
