@@ -129,13 +129,23 @@ def code_positions(values: pd.Series, codes: Sequence[Code]) -> IntArray:
     """Position of each value in ``codes`` (``-1`` when missing or not a listed code).
 
     Codes match across int, float and text (``1`` ~ ``1.0`` ~ ``"1"``; ``"01"`` ~ ``1`` when the
-    column is numeric). Numeric columns with small integer codes use a lookup table (a few
-    array operations on 10⁶ rows); other columns are factorised once and matched per distinct
-    value.
+    column is numeric). See :func:`code_lookup`.
+    """
+    return code_lookup(values, codes, np.arange(len(codes), dtype=np.int64), -1)
+
+
+def code_lookup(
+    values: pd.Series, codes: Sequence[Code], targets: IntArray, missing: int
+) -> IntArray:
+    """``targets[i]`` for each value equal to ``codes[i]``, ``missing`` for any other value.
+
+    Numeric columns with small non-negative integer codes use one lookup table indexed by the
+    value (a few array operations on 10⁶ rows, no float round trip for nullable integer
+    columns); other columns are factorised once and matched per distinct value as text.
     """
     n = len(values)
     if not codes:
-        return np.full(n, -1, dtype=np.int64)
+        return np.full(n, missing, dtype=np.int64)
     numeric = pd.api.types.is_bool_dtype(values.dtype) or pd.api.types.is_numeric_dtype(
         values.dtype
     )
@@ -147,12 +157,12 @@ def code_positions(values: pd.Series, codes: Sequence[Code]) -> IntArray:
             except (TypeError, ValueError):
                 continue
             if number.is_integer():
-                numbers.setdefault(int(number), position)
+                numbers.setdefault(int(number), int(targets[position]))
         if numbers and min(numbers) >= 0 and max(numbers) <= 10_000:
             top = max(numbers)
-            lookup = np.full(top + 3, -1, dtype=np.int64)  # slots 0 and top + 2: no code
-            for number, position in numbers.items():
-                lookup[number + 1] = position
+            lookup = np.full(top + 3, missing, dtype=np.int64)  # slots 0, top + 2: no code
+            for number, target in numbers.items():
+                lookup[number + 1] = target
             if pd.api.types.is_integer_dtype(values.dtype) or pd.api.types.is_bool_dtype(
                 values.dtype
             ):
@@ -160,17 +170,18 @@ def code_positions(values: pd.Series, codes: Sequence[Code]) -> IntArray:
                 shifted_int = values.to_numpy(dtype=np.int64, na_value=-1) + 1
                 return np.asarray(lookup[np.clip(shifted_int, 0, top + 2)], dtype=np.int64)
             shifted = values.to_numpy(dtype=np.float64, na_value=np.nan) + 1.0
-            clipped = np.clip(shifted, 0.0, top + 1.0)
+            clipped = np.clip(shifted, 0.0, top + 2.0)
             np.nan_to_num(clipped, copy=False, nan=0.0)
             index = clipped.astype(np.intp)
-            positions = lookup[index]
+            result = lookup[index]
             # Missing, out-of-range and fractional values (2.5 truncates to 2) are no code.
-            positions[index != shifted] = -1
-            return positions
+            result[index != shifted] = missing
+            return result
     labels, uniques = pd.factorize(values, use_na_sentinel=True)
-    wanted = {_text_key(code): position for position, code in enumerate(codes)}
-    lookup = np.array([wanted.get(_text_key(u), -1) for u in uniques] + [-1], dtype=np.int64)
-    return lookup[labels]  # label -1 (missing) takes the trailing -1
+    wanted = {_text_key(code): int(targets[i]) for i, code in enumerate(codes)}
+    table = [wanted.get(_text_key(u), missing) for u in uniques]
+    lookup = np.array([*table, missing], dtype=np.int64)
+    return lookup[labels]  # label -1 (missing) takes the trailing entry
 
 
 def _class_lookup(variable: Variable) -> tuple[list[Code], IntArray]:
@@ -265,7 +276,7 @@ def survey_indicators(
                 continue
             codes, classes = _class_lookup(variable)
             # key = bin * 3 + class (0 not counted, 1 substantive, 2 top): one pass per count.
-            key = bins3 + classes[code_positions(responses[variable.id], codes)]
+            key = bins3 + code_lookup(responses[variable.id], codes, classes[:-1], 0)
             size = n_groups * 3
             counts = np.bincount(key, minlength=size).reshape(n_groups, 3)[:, 1:]
             if weights is None:
