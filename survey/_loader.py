@@ -365,8 +365,9 @@ def _parse(text: str, filename: str) -> tuple[_Document, list[Problem]]:
                 {"detail": str(exc)},
             )
         ]
+    empty = Problem(Location(file=filename, line=1, column=1), "questionnaire.empty", {})
     if root is None:
-        return doc, [Problem(Location(file=filename, line=1, column=1), "questionnaire.empty", {})]
+        return doc, [empty]
     problems: list[Problem] = []
     try:
         doc.data = _Builder(doc, problems).build(root, ())
@@ -378,6 +379,8 @@ def _parse(text: str, filename: str) -> tuple[_Document, list[Problem]]:
             return doc, [Problem(where, "questionnaire.alias_loop", {})]
         where = Location(file=filename, line=1, column=1)
         return doc, [Problem(where, "questionnaire.too_large", {"max": MAX_VALUES})]
+    if doc.data is None:  # a document that is only "null" or "~"
+        return doc, [empty]
     return doc, problems
 
 

@@ -6,6 +6,8 @@ import re
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from survey import (
     ACTION_FIELDS_ENV_VAR,
@@ -383,3 +385,35 @@ def test_exponential_aliases_are_stopped() -> None:
     rows += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 8)]
     (problem,) = check_questionnaire_text("\n".join(rows) + "\n").problems
     assert problem.key == "questionnaire.too_large"
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(max_size=300))
+def test_arbitrary_text_never_raises(text: str) -> None:
+    result = check_questionnaire_text(text, "fuzz.yaml")
+    assert result.ok or result.errors
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_mutated_questionnaires_never_raise_and_every_problem_has_a_line(
+    data: st.DataObject,
+) -> None:
+    lines = VALID.split("\n")
+    for _ in range(data.draw(st.integers(1, 3))):
+        i = data.draw(st.integers(0, len(lines) - 1))
+        action = data.draw(st.sampled_from(["delete", "duplicate", "indent", "char"]))
+        if action == "delete":
+            del lines[i]
+        elif action == "duplicate":
+            lines.insert(i, lines[i])
+        elif action == "indent":
+            lines[i] = "  " + lines[i]
+        elif lines[i]:
+            j = data.draw(st.integers(0, len(lines[i]) - 1))
+            char = data.draw(st.sampled_from(list("x1 :-[]{}'\".,#&*!|>")))
+            lines[i] = lines[i][:j] + char + lines[i][j + 1 :]
+    result = check_questionnaire_text("\n".join(lines), "fuzz.yaml")
+    for problem in result.problems:
+        assert problem.location.line is not None
+        problem.render("en")
