@@ -28,10 +28,10 @@ from survey import (
     Questionnaire,
     load_action_fields,
     load_questionnaire,
+    neutralise_formula,
     read_incidents,
     read_population,
 )
-from survey._exports import neutralise_formula
 from survey.i18n import current_language, t
 
 #: Variable kinds whose stored values are numbers when the scale codes are numbers.

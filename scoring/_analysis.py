@@ -51,45 +51,6 @@ PER = 100_000.0
 #: the incident and population tables ("14713000-01", "14713000_01", ...), then the bare code.
 DISTRICT_SEPARATORS: tuple[str, ...] = ("-", "_", ".", "/", ":", " ", "")
 
-RANKING_COLUMNS: tuple[str, ...] = (
-    "area",
-    "district",
-    "field",
-    "year",
-    "rank",
-    "rank_low",
-    "rank_high",
-    "rank_median",
-    "priority",
-    "quadrant",
-    "cases",
-    "population",
-    "rate_per_100k",
-    "rate_ci_low",
-    "rate_ci_high",
-    "reference_rate",
-    "expected",
-    "sir",
-    "sir_ci_low",
-    "sir_ci_high",
-    "sir_p",
-    "eb_rate",
-    "funnel_z",
-    "share_problem",
-    "share_ci_low",
-    "share_ci_high",
-    "n_respondents",
-    "n_eff",
-    "suppressed",
-    "perceived_score",
-    "registered_score",
-    "felt_high",
-    "registered_high",
-    "rank_shift",
-    "reason",
-    "reason_en",
-)
-
 _INCIDENT_COLUMNS: tuple[str, ...] = (
     "cases",
     "population",
@@ -104,6 +65,34 @@ _INCIDENT_COLUMNS: tuple[str, ...] = (
     "sir_p",
     "eb_rate",
     "funnel_z",
+)
+
+
+RANKING_COLUMNS: tuple[str, ...] = (
+    "area",
+    "district",
+    "field",
+    "year",
+    "rank",
+    "rank_low",
+    "rank_high",
+    "rank_median",
+    "priority",
+    "quadrant",
+    *_INCIDENT_COLUMNS,
+    "share_problem",
+    "share_ci_low",
+    "share_ci_high",
+    "n_respondents",
+    "n_eff",
+    "suppressed",
+    "perceived_score",
+    "registered_score",
+    "felt_high",
+    "registered_high",
+    "rank_shift",
+    "reason",
+    "reason_en",
 )
 
 

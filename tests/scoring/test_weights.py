@@ -84,3 +84,38 @@ def test_trimming_keeps_margins_and_limits_weights(rng: np.random.Generator) -> 
 def test_kish_effective_n() -> None:
     assert kish_effective_n(np.ones(10)) == pytest.approx(10.0)
     assert kish_effective_n(np.array([1.0, 3.0])) == pytest.approx(16.0 / 10.0)
+
+
+def test_population_margins_match_codes_and_labels() -> None:
+    from scoring._survey import district_variable
+    from scoring._weights import population_margins
+    from tests.scoring._scoring_data import small_questionnaire
+
+    q = small_questionnaire()
+    by_id = {v.id: v for v in q.variables()}
+    margins_table = pd.DataFrame(
+        {
+            "area": ["M"] * 4 + ["other"],
+            "year": [2024] * 5,
+            "sex": ["w", "w", "2", "2", "1"],  # label "w" and code "2"
+            "age_group": ["1", "2", "1", "2", "1"],
+            "population": [10.0, 20.0, 30.0, 40.0, 99.0],
+        }
+    )
+    totals = pd.DataFrame(
+        {"area": ["M-01", "M-02", "M-03"], "year": [2023, 2023, 2023], "population": [1, 2, 3]}
+    )
+    margins = population_margins(
+        area="M",
+        year=2024,
+        margins_table=margins_table,
+        totals_table=totals,
+        sex=by_id["sex"],
+        age_group=by_id["age_group"],
+        district=district_variable(q),
+        district_areas={"01": "M-01", "02": "M-02"},
+    )
+    assert margins[0].columns == ("sex", "age_group")
+    assert dict(margins[0].totals) == {(1, 1): 10.0, (1, 2): 20.0, (2, 1): 30.0, (2, 2): 40.0}
+    assert margins[1].columns == ("district",)
+    assert dict(margins[1].totals) == {"01": 1.0, "02": 2.0}  # latest earlier year: 2023
