@@ -5,10 +5,11 @@ from __future__ import annotations
 import streamlit as st
 
 from survey.i18n import t
-from views import survey_page
+from views import manager, survey_page
+from views._session import Manager, current_manager
 
 
-def pages(signed_in: object | None = None) -> list[st.Page]:
+def pages(signed_in: Manager | None = None) -> list[st.Page]:
     """The pages the visitor may open: the public survey for everyone.
 
     ``signed_in`` is the signed-in manager account, if any; manager pages are added for them.
@@ -19,14 +20,15 @@ def pages(signed_in: object | None = None) -> list[st.Page]:
             title=t("form.survey_page"),
             url_path="survey",
             icon=":material/edit_note:",
-            default=True,
-        )
+            default=signed_in is None,
+        ),
+        *manager.pages(signed_in),
     ]
 
 
 def main() -> None:
     st.set_page_config(page_title=t("common.app_title"), layout="centered")
-    visible = pages(None)
+    visible = pages(current_manager())
     navigation = st.navigation(visible, position="sidebar" if len(visible) > 1 else "hidden")
     navigation.run()
 

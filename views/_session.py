@@ -1,0 +1,164 @@
+"""Who is signed in, the manager pages' language, and what every manager page shares.
+
+Two ways to sign in:
+
+* OIDC through ``st.login`` when ``.streamlit/secrets.toml`` has an ``[auth]`` section; the
+  manager is whoever the identity provider says (``st.user``).
+* Otherwise local accounts (``sicherheitsanalyse users add NAME``) checked by
+  :meth:`survey.Accounts.verify`, whose per-name back-off slows failed attempts down.
+
+The signed-in manager lives in ``st.session_state`` only; a new browser session starts
+anonymous. Every manager page calls :func:`require_manager` first, so even a page reached some
+other way than the navigation shows nothing to an anonymous session.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+
+from reporting.workspace import Workspace
+from survey import Accounts, QuestionnaireRecord, SignInResult, t
+from survey.i18n import UI_LANGUAGES, current_language
+from views.survey_page import store
+
+MANAGER_KEY = "manager.account"
+LANGUAGE_KEY = "manager.lang"
+QUESTIONNAIRE_KEY = "manager.questionnaire"
+
+
+@dataclass(frozen=True)
+class Manager:
+    """A signed-in prevention manager: name and how they signed in (``local`` or ``oidc``)."""
+
+    name: str
+    via: str
+    role: str = "manager"
+
+
+def oidc_configured() -> bool:
+    """Whether ``st.login`` is set up (an ``[auth]`` section in the secrets)."""
+    try:
+        return "auth" in st.secrets
+    except Exception:  # no secrets file at all is the common case
+        return False
+
+
+def current_manager() -> Manager | None:
+    """The signed-in manager of this browser session, or ``None``."""
+    if oidc_configured() and st.user.is_logged_in:
+        name = st.user.get("email") or st.user.get("name") or "oidc"
+        return Manager(name=str(name), via="oidc")
+    account = st.session_state.get(MANAGER_KEY)
+    return account if isinstance(account, Manager) else None
+
+
+@st.cache_resource(show_spinner=False)
+def _accounts(url: str) -> Accounts:
+    return Accounts(store().engine)
+
+
+def accounts() -> Accounts:
+    """The accounts of the app's database (shares the store's engine)."""
+    return _accounts(str(store().engine.url))
+
+
+def sign_in(name: str, password: str) -> SignInResult:
+    """Check a local sign-in; on success the session belongs to that manager."""
+    result = accounts().verify(name, password)
+    if result.ok:
+        role = result.role.value if result.role is not None else "manager"
+        st.session_state[MANAGER_KEY] = Manager(name=result.name, via="local", role=role)
+    return result
+
+
+def sign_out() -> None:
+    """Forget the manager of this session (and leave the identity provider's session)."""
+    manager = current_manager()
+    for key in [k for k in st.session_state if str(k).startswith("manager.")]:
+        if key != LANGUAGE_KEY:
+            del st.session_state[key]
+    if manager is not None and manager.via == "oidc":
+        st.logout()
+
+
+def language() -> str:
+    """The manager pages' language (German unless switched)."""
+    chosen = st.session_state.get(LANGUAGE_KEY)
+    return str(chosen) if chosen in UI_LANGUAGES else current_language()
+
+
+def language_switch() -> str:
+    """The language selector in the sidebar; returns the chosen language."""
+    if LANGUAGE_KEY not in st.session_state:
+        st.session_state[LANGUAGE_KEY] = current_language()
+    names = {"de": "Deutsch", "en": "English"}
+    st.sidebar.selectbox(
+        t("manager.language", language()),
+        list(UI_LANGUAGES),
+        format_func=names.__getitem__,
+        key=LANGUAGE_KEY,
+    )
+    return language()
+
+
+def require_manager() -> Manager:
+    """The signed-in manager; for anyone else the page stops here, showing nothing."""
+    manager = current_manager()
+    if manager is None:
+        st.error(t("manager.sign_in_required", language()), icon=":material/lock:")
+        st.stop()
+    assert manager is not None
+    return manager
+
+
+def page_frame(title_key: str) -> tuple[Manager, str]:
+    """What each manager page starts with: the guard, language switch, title and sign-out."""
+    manager = require_manager()
+    lang = language_switch()
+    st.sidebar.caption(t("manager.signed_in_as", lang, name=manager.name))
+    if st.sidebar.button(t("manager.sign_out", lang), key="manager.sign_out_button"):
+        sign_out()
+        st.rerun()
+    st.title(t(title_key, lang))
+    return manager, lang
+
+
+@st.cache_resource(show_spinner=False)
+def _workspace(url: str) -> Workspace:
+    return Workspace(store())
+
+
+def workspace() -> Workspace:
+    """The process-wide workspace of the app's database."""
+    return _workspace(str(store().engine.url))
+
+
+def choose_questionnaire(lang: str) -> QuestionnaireRecord | None:
+    """The questionnaire selector shared by the pages (remembered across pages)."""
+    records = workspace().questionnaires()
+    if not records:
+        st.info(t("manager.no_questionnaires", lang))
+        return None
+    ids = [r.id for r in records]
+    if st.session_state.get(QUESTIONNAIRE_KEY) not in ids:
+        st.session_state[QUESTIONNAIRE_KEY] = ids[0]
+    by_id = {r.id: r for r in records}
+    chosen = st.selectbox(
+        t("manager.questionnaire", lang),
+        ids,
+        format_func=lambda i: _title(by_id[i], lang),
+        key=QUESTIONNAIRE_KEY,
+    )
+    return by_id[str(chosen)]
+
+
+def _title(record: QuestionnaireRecord, lang: str) -> str:
+    title = record.title.get(lang) or record.title.get("de") or record.id
+    return f"{title} ({record.id})"
+
+
+def demo_banner(lang: str) -> None:
+    """The unmistakable notice that the figures are synthetic demo data."""
+    st.warning(t("manager.demo_banner", lang), icon=":material/science:")

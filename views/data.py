@@ -1,0 +1,101 @@
+"""Data: upload incident counts and population (CSV/XLSX, tidy or BKA layout).
+
+An upload is imported at once and shown as a preview with every row-level problem; nothing
+is saved until the manager presses "save". Bad rows either block the upload (all of them are
+listed) or, if the manager chooses, are left out and listed. Saved datasets are listed with
+source, years and row count, and can be deleted.
+"""
+
+from __future__ import annotations
+
+import io
+
+import pandas as pd
+import streamlit as st
+
+from survey import ImportResult, InvalidInput, Problem, read_incidents, read_population, t
+from survey._datasets import DatasetKind
+from views._session import page_frame, workspace
+
+PREVIEW_ROWS = 50
+
+
+def render() -> None:
+    _manager, lang = page_frame("manager.data.title")
+    ws = workspace()
+    kinds = [DatasetKind.INCIDENTS.value, DatasetKind.POPULATION.value]
+    kind = DatasetKind(
+        st.radio(
+            t("manager.data.kind", lang),
+            kinds,
+            format_func=lambda k: t(f"manager.data.kind.{k}", lang),
+            horizontal=True,
+            key="manager.data.kind",
+        )
+    )
+    st.caption(t(f"manager.data.expected.{kind.value}", lang))
+    upload = st.file_uploader(
+        t("manager.data.upload", lang), type=["csv", "xlsx", "txt"], key=f"manager.data.file.{kind}"
+    )
+    skip = st.checkbox(t("manager.data.skip_bad_rows", lang), key="manager.data.skip")
+    if upload is not None:
+        _preview(kind, upload.name, upload.getvalue(), skip, lang)
+    st.subheader(t("manager.data.saved", lang))
+    saved = ws.datasets.list()
+    if not saved:
+        st.caption(t("manager.data.none_saved", lang))
+    for summary in saved:
+        columns = st.columns([5, 1])
+        columns[0].write(
+            t(
+                "manager.data.saved_line",
+                lang,
+                kind=t(f"manager.data.kind.{summary.kind.value}", lang),
+                source=summary.source,
+                years=", ".join(str(y) for y in summary.years),
+                rows=summary.row_count,
+                layout=summary.layout,
+                saved_on=summary.saved_on.isoformat(),
+            )
+        )
+        if columns[1].button(
+            t("manager.data.delete", lang), key=f"manager.data.delete.{summary.id}"
+        ):
+            ws.datasets.delete(summary.id)
+            st.rerun()
+
+
+def _preview(kind: DatasetKind, filename: str, data: bytes, skip: bool, lang: str) -> None:
+    reader = read_incidents if kind is DatasetKind.INCIDENTS else read_population
+    try:
+        result: ImportResult = reader(io.BytesIO(data), filename=filename, skip_bad_rows=skip)
+    except InvalidInput as error:
+        st.error(t("manager.data.rejected", lang, count=len(error.problems), file=filename))
+        _problem_table(error.problems, lang)
+        return
+    st.success(t("manager.data.read_ok", lang, rows=len(result.table), layout=result.layout))
+    if result.skipped:
+        st.warning(t("manager.data.skipped", lang, count=len(result.skipped)))
+        _problem_table(result.skipped, lang)
+    for warning in result.warnings:
+        st.warning(warning.message(lang))
+    st.dataframe(result.table.head(PREVIEW_ROWS), hide_index=True)
+    if len(result.table) > PREVIEW_ROWS:
+        st.caption(t("manager.data.preview_more", lang, shown=PREVIEW_ROWS, rows=len(result.table)))
+    if st.button(t("manager.data.save", lang), type="primary", key="manager.data.save"):
+        summary = workspace().datasets.save(kind, result, source=filename)
+        st.success(t("manager.data.saved_ok", lang, source=summary.source, rows=summary.row_count))
+
+
+def _problem_table(problems: list[Problem], lang: str) -> None:
+    """Every problem with where it is: row, column, field and what is expected."""
+    st.dataframe(
+        pd.DataFrame(
+            {
+                t("manager.col.row", lang): [p.location.row or p.location.line for p in problems],
+                t("manager.col.column", lang): [p.location.field or "" for p in problems],
+                t("manager.col.problem", lang): [p.message(lang) for p in problems],
+            }
+        ),
+        hide_index=True,
+    )

@@ -1,0 +1,272 @@
+"""Priorities: the ranked action fields with their uncertainty, charts and weight sliders.
+
+The analysis is computed once per questionnaire, data version and choice of area, reference
+and year (``st.cache_resource``); moving a weight slider only re-ranks the cached analysis.
+Survey cells of fewer than 5 respondents are suppressed in the table and the charts. Free-text
+answers are shown here only, escaped.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from reporting import (
+    district_heatmap,
+    field_label,
+    funnel_chart,
+    quadrant_chart,
+    rank_chart,
+    trend_chart,
+)
+from reporting.workspace import (
+    AnalysisInputs,
+    area_names,
+    free_text_answers,
+    funnel_data,
+    heatmap_indicators,
+    incident_areas,
+    incident_years,
+    is_demo,
+    ranking_view,
+    reweighted,
+    trend_data,
+)
+from scoring import DEFAULT_WEIGHTS, Analysis
+from survey import InvalidInput, Problem, t
+from views._session import choose_questionnaire, demo_banner, page_frame, workspace
+
+AUTO = ""
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _inputs(url: str, questionnaire_id: str, version: str) -> AnalysisInputs:
+    return workspace().inputs(questionnaire_id)
+
+
+def cached_inputs(questionnaire_id: str) -> AnalysisInputs:
+    """The questionnaire, responses and datasets, read again only when they changed."""
+    ws = workspace()
+    return _inputs(str(ws.store.engine.url), questionnaire_id, ws.data_version(questionnaire_id))
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _analysis(
+    url: str,
+    questionnaire_id: str,
+    version: str,
+    area: str,
+    reference: str,
+    year: int | None,
+) -> Analysis | list[Problem]:
+    inputs = _inputs(url, questionnaire_id, version)
+    try:
+        return workspace().analyse(
+            inputs, area=area or None, reference=reference or None, year=year
+        )
+    except InvalidInput as error:
+        return error.problems
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def _reranked(
+    url: str,
+    questionnaire_id: str,
+    version: str,
+    area: str,
+    reference: str,
+    year: int | None,
+    perceived: float,
+    registered: float,
+) -> Analysis | list[Problem]:
+    base = _analysis(url, questionnaire_id, version, area, reference, year)
+    if isinstance(base, list):
+        return base
+    try:
+        return reweighted(base, {"perceived": perceived, "registered": registered})
+    except InvalidInput as error:
+        return error.problems
+
+
+def cached_analysis(
+    questionnaire_id: str,
+    *,
+    area: str = AUTO,
+    reference: str = AUTO,
+    year: int | None = None,
+    perceived: float = DEFAULT_WEIGHTS["perceived"],
+    registered: float = DEFAULT_WEIGHTS["registered"],
+) -> tuple[Analysis | list[Problem], Analysis | list[Problem]]:
+    """The analysis under the default weights and under the chosen ones (both cached)."""
+    ws = workspace()
+    key = (
+        str(ws.store.engine.url),
+        questionnaire_id,
+        ws.data_version(questionnaire_id),
+        area,
+        reference,
+        year,
+    )
+    return _analysis(*key), _reranked(*key, perceived, registered)
+
+
+def render() -> None:
+    _manager, lang = page_frame("manager.priorities.title")
+    record = choose_questionnaire(lang)
+    if record is None:
+        return
+    inputs = cached_inputs(record.id)
+    catalogue = workspace().catalogue
+    if inputs.incidents is None:
+        st.info(t("manager.priorities.no_incidents", lang))
+    areas = incident_areas(inputs)
+    years = incident_years(inputs)
+    left, middle, right = st.columns(3)
+    area = left.selectbox(
+        t("manager.priorities.municipality", lang),
+        [AUTO, *areas],
+        format_func=lambda a: a or t("manager.auto", lang),
+        key="manager.priorities.municipality",
+    )
+    reference = middle.selectbox(
+        t("manager.priorities.reference", lang),
+        [AUTO, *areas],
+        format_func=lambda a: a or t("manager.auto", lang),
+        key="manager.priorities.reference",
+    )
+    year = right.selectbox(
+        t("manager.priorities.year", lang),
+        _year_options(years),
+        format_func=lambda y: str(y) if y is not None else "–",
+        key="manager.priorities.year",
+    )
+    with st.sidebar:
+        st.subheader(t("manager.priorities.weights", lang))
+        st.caption(t("manager.priorities.weights_hint", lang))
+        perceived = st.slider(
+            t("manager.priorities.weight_perceived", lang),
+            0.0,
+            1.0,
+            DEFAULT_WEIGHTS["perceived"],
+            0.05,
+            key="manager.priorities.weight_perceived",
+        )
+        registered = st.slider(
+            t("manager.priorities.weight_registered", lang),
+            0.0,
+            1.0,
+            DEFAULT_WEIGHTS["registered"],
+            0.05,
+            key="manager.priorities.weight_registered",
+        )
+    with st.spinner(t("manager.priorities.computing", lang)):
+        base, analysis = cached_analysis(
+            record.id,
+            area=str(area),
+            reference=str(reference),
+            year=year,
+            perceived=float(perceived),
+            registered=float(registered),
+        )
+    if isinstance(base, list) or isinstance(analysis, list):
+        problems = base if isinstance(base, list) else analysis
+        assert isinstance(problems, list)
+        for problem in problems:
+            st.error(problem.message(lang))
+        return
+    if is_demo(analysis.area, inputs.questionnaire):
+        demo_banner(lang)
+    names = area_names(analysis, inputs, lang)
+    shown = st.selectbox(
+        t("manager.priorities.area", lang),
+        list(names),
+        format_func=names.__getitem__,
+        key="manager.priorities.area",
+    )
+    shown_area = str(shown)
+    st.subheader(t("manager.priorities.ranking", lang, area=names[shown_area]))
+    st.caption(t("manager.suppressed_hint", lang))
+    st.dataframe(
+        ranking_view(analysis, shown_area, catalogue, lang, baseline=base),
+        hide_index=True,
+        key="manager.priorities.table",
+    )
+    rows = analysis.ranking[analysis.ranking["area"] == shown_area]
+    tabs = st.tabs(
+        [
+            t("manager.priorities.tab.rank", lang),
+            t("manager.priorities.tab.quadrant", lang),
+            t("manager.priorities.tab.heatmap", lang),
+            t("manager.priorities.tab.funnel", lang),
+            t("manager.priorities.tab.trend", lang),
+            t("manager.priorities.tab.free_text", lang),
+        ]
+    )
+    with tabs[0]:
+        st.plotly_chart(rank_chart(rows, catalogue, lang), key="manager.priorities.rank_chart")
+    with tabs[1]:
+        st.plotly_chart(
+            quadrant_chart(rows, catalogue, lang), key="manager.priorities.quadrant_chart"
+        )
+    with tabs[2]:
+        heat = heatmap_indicators(analysis)
+        if len(heat):
+            labels = {a: n for a, n in names.items() if a != analysis.area}
+            st.plotly_chart(
+                district_heatmap(heat, catalogue, lang, district_labels=labels),
+                key="manager.priorities.heatmap",
+            )
+        else:
+            st.caption(t("manager.priorities.no_districts", lang))
+    with tabs[3]:
+        fields = [str(f) for f in rows["field"]]
+        chosen = st.selectbox(
+            t("manager.col.field", lang),
+            fields,
+            format_func=lambda f: field_label(catalogue, f, lang),
+            key="manager.priorities.funnel_field",
+        )
+        funnel = funnel_data(analysis, str(chosen)) if chosen else None
+        if funnel is None:
+            st.caption(t("manager.priorities.no_rates", lang))
+        else:
+            points, limits = funnel
+            st.plotly_chart(
+                funnel_chart(
+                    points,
+                    limits,
+                    field_label(catalogue, str(chosen), lang),
+                    lang,
+                    area_labels=names,
+                ),
+                key="manager.priorities.funnel",
+            )
+    with tabs[4]:
+        trend = trend_data(inputs, catalogue, shown_area)
+        if trend is None:
+            st.caption(t("manager.priorities.no_trend", lang))
+        else:
+            st.plotly_chart(trend_chart(trend, catalogue, lang), key="manager.priorities.trend")
+    with tabs[5]:
+        _free_texts(inputs, lang)
+
+
+def _year_options(years: list[int]) -> list[int | None]:
+    """The incident years, newest first; a single "–" without incident data."""
+    return list(years) if years else [None]
+
+
+def _free_texts(inputs: AnalysisInputs, lang: str) -> None:
+    """Free-text answers, escaped, as plain list items (never as Markdown or live HTML)."""
+    st.caption(t("manager.priorities.free_text_hint", lang))
+    answers = free_text_answers(inputs, lang)
+    if not answers:
+        st.caption(t("manager.priorities.no_free_text", lang))
+    for question, texts in answers:
+        items = "".join(f"<li>{text}</li>" for text in texts)
+        st.html(f"<p><strong>{_escape(question)}</strong></p><ul>{items}</ul>")
+
+
+def _escape(text: str) -> str:
+    from survey._exports import escape_free_text
+
+    return escape_free_text(text)
