@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 import typer
 
-from scoring import RANKING_COLUMNS, analyse
+from scoring import DEFAULT_WEIGHTS, RANKING_COLUMNS, analyse
 from survey import (
     InvalidInput,
     Location,
@@ -174,6 +174,12 @@ def score(
         int | None, typer.Option("--seed", help="Seed of the simulation, for reproducible ranks.")
     ] = None,
     draws: Annotated[int, typer.Option("--draws", help="Simulation draws.")] = 2000,
+    weight_perceived: Annotated[
+        float, typer.Option("--weight-perceived", help="Weight of the survey component.")
+    ] = DEFAULT_WEIGHTS["perceived"],
+    weight_registered: Annotated[
+        float, typer.Option("--weight-registered", help="Weight of the police-data component.")
+    ] = DEFAULT_WEIGHTS["registered"],
     action_fields: Annotated[
         Path | None, typer.Option("--action-fields", help="Action-field catalogue YAML.")
     ] = None,
@@ -218,6 +224,7 @@ def score(
             area=area,
             reference=reference,
             year=year,
+            weights={"perceived": weight_perceived, "registered": weight_registered},
             draws=draws,
             rng=np.random.default_rng(seed),
         )

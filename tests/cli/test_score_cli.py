@@ -182,6 +182,7 @@ def test_bka_layout_with_derived_population(files: dict[str, Path], tmp_path: Pa
         ({"bad_value": "x"}, "is not an answer code"),
         ({"binary": "x"}, "not a readable CSV"),
         ({"empty": "x"}, "contains no responses"),
+        ({"weights": "x"}, "Invalid weights"),
     ],
 )
 def test_bad_input_exits_cleanly(
@@ -202,6 +203,8 @@ def test_bad_input_exits_cleanly(
         header = files["responses"].read_text("utf-8").splitlines()[0]
         files["responses"].write_text(header + "\n", "utf-8")
     extra = ["--incidents", str(files["incidents"]), "--population", str(files["population"])]
+    if "weights" in change:
+        extra += ["--weight-perceived", "-1"]
     for key in ("area", "reference", "year"):
         if args[key] is not None:
             extra += [f"--{key}", str(args[key])]
@@ -211,3 +214,12 @@ def test_bad_input_exits_cleanly(
     assert message in output
     assert "Traceback" not in output
     assert not out.exists()
+
+
+def test_unwritable_output_is_a_clean_error(files: dict[str, Path], tmp_path: Path) -> None:
+    out = tmp_path / "no such folder" / "ranking.csv"
+    result = _score(files, out, "--area", MUNICIPALITY)
+    output = result.output  # type: ignore[attr-defined]
+    assert result.exit_code == 1, output  # type: ignore[attr-defined]
+    assert "cannot be written" in output
+    assert "Traceback" not in output
