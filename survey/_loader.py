@@ -182,10 +182,44 @@ class _Document:
             source = lines[line] if line < len(lines) else ""
             column = len(source) - len(source.lstrip()) + remaining
         else:
-            column += offset + (1 if style in ('"', "'") else 0)
+            source_index = _source_index(
+                self.text, node.start_mark.index, node.end_mark.index, value, offset, style
+            )
+            before = self.text[node.start_mark.index : source_index]
+            if "\n" in before:
+                line += before.count("\n")
+                column = len(before) - before.rfind("\n") - 1
+            else:
+                column += len(before)
         return Location(
             file=self.filename, line=line + 1, column=column + 1, field=render_path(path)
         )
+
+
+def _source_index(
+    text: str, start: int, end: int, value: str, offset: int, style: str | None
+) -> int:
+    """The index in ``text`` of character ``offset`` of a flow scalar's ``value``.
+
+    Walks the source and the value together: an escape (``\\"``, ``''``) is two source
+    characters for one value character, and a line break with its indentation folds into
+    one space.
+    """
+    i = start + (1 if style in ('"', "'") else 0)
+    for k in range(min(offset, len(value))):
+        if i >= end:
+            break
+        char = text[i]
+        if char == value[k]:
+            i += 1
+        elif (style == '"' and char == "\\") or (style == "'" and char == "'"):
+            i += 2
+        elif char in " \t\r\n":
+            while i < end and text[i] in " \t\r\n":
+                i += 1
+        else:
+            i += 1
+    return min(i, end)
 
 
 def _scalar_value(node: ScalarNode) -> Any:

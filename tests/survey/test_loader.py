@@ -417,3 +417,23 @@ def test_mutated_questionnaires_never_raise_and_every_problem_has_a_line(
     for problem in result.problems:
         assert problem.location.line is not None
         problem.render("en")
+
+
+@pytest.mark.parametrize(
+    ("written", "line", "column"),
+    [
+        ('"avoid == true and nothing"', 48, 37),
+        ("avoid == true and nothing", 48, 36),
+        ('"why == \\"a\\" and nothing"', 48, 36),
+        ("'why == ''a'' and nothing'", 48, 36),
+        ('"avoid == true\n          and nothing"', 49, 15),
+        ("avoid == true\n          and nothing", 49, 15),
+    ],
+)
+def test_expression_problems_point_at_the_character_in_any_scalar_style(
+    written: str, line: int, column: int
+) -> None:
+    old = "show_if: \"count_selected(measures) >= 1 or district == '0012'\""
+    (problem,) = check_questionnaire_text(VALID.replace(old, f"show_if: {written}", 1)).problems
+    assert problem.params["name"] == "nothing"
+    assert (problem.location.line, problem.location.column) == (line, column)
