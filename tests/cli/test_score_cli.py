@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cli import app
-from survey import load_action_fields, load_questionnaire
+from survey import load_action_fields, load_questionnaire, responses_csv
 from survey._synthetic import (
     SyntheticArea,
     synthetic_incidents,
@@ -157,6 +157,28 @@ def test_tidy_layout_with_population(files: dict[str, Path], tmp_path: Path) -> 
         1e5 * city.loc["graffiti", "cases"] / city.loc["graffiti", "population"]
     )
     assert (ranking["year"] == 2025).all()
+
+
+def test_reads_the_responses_export(files: dict[str, Path], tmp_path: Path) -> None:
+    """The responses CSV as the export writes it (UTF-8 BOM, ``;``, decimal comma)."""
+    frame = pd.read_csv(files["responses"], sep=";", dtype=str)
+    exported = tmp_path / "export.csv"
+    exported.write_bytes(responses_csv(frame))
+    out = tmp_path / "ranking.csv"
+    result = _score(
+        {**files, "responses": exported},
+        out,
+        "--incidents",
+        str(files["incidents"]),
+        "--population",
+        str(files["population"]),
+        "--area",
+        MUNICIPALITY,
+        "--reference",
+        LAND,
+    )
+    assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
+    _check_ranking(out)
 
 
 def test_bka_layout_with_derived_population(files: dict[str, Path], tmp_path: Path) -> None:
