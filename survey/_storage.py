@@ -209,8 +209,7 @@ def _layout(questionnaire: Questionnaire) -> _Layout:
         if isinstance(item, InfoItem):
             continue
         if isinstance(item, SingleChoiceItem):
-            codes = tuple(questionnaire.scale_of(item).substantive_codes())
-            codes += tuple(questionnaire.scale_of(item).non_substantive_codes())
+            codes = tuple(o.code for o in questionnaire.scale_of(item).options)
             specs[item.id] = _AnswerSpec("single", codes=codes)
         elif isinstance(item, MultiChoiceItem):
             codes = tuple(o.code for o in questionnaire.scale_of(item).options)
@@ -251,18 +250,21 @@ def _check_answer(
     key: str, spec: _AnswerSpec, value: Any, out_form: dict[str, Any], out_codebook: dict[str, Any]
 ) -> Problem | None:
     """Check one answer; on success fill its form value and its codebook variables."""
-    where = Location(field=key)
     if spec.kind == "single":
         if not _is_code(value) or value not in spec.codes:
-            return Problem(where, "storage.answer.not_an_option", {"value": repr(value)})
+            return Problem(
+                Location(field=key), "storage.answer.not_an_option", {"value": repr(value)}
+            )
         out_form[key] = out_codebook[key] = value
     elif spec.kind == "multi":
         if not isinstance(value, list | tuple | set | frozenset):
-            return Problem(where, "storage.answer.not_a_list", {"value": repr(value)})
+            return Problem(Location(field=key), "storage.answer.not_a_list", {"value": repr(value)})
         chosen = list(dict.fromkeys(value))
         bad = [c for c in chosen if not _is_code(c) or c not in spec.codes]
         if bad:
-            return Problem(where, "storage.answer.not_an_option", {"value": repr(bad[0])})
+            return Problem(
+                Location(field=key), "storage.answer.not_an_option", {"value": repr(bad[0])}
+            )
         out_form[key] = chosen
         for code, variable in zip(spec.codes, spec.multi_variables, strict=True):
             out_codebook[variable] = 1 if code in chosen else 0
@@ -272,39 +274,45 @@ def _check_answer(
             or not isinstance(value, int | float)
             or not math.isfinite(value)
         ):
-            return Problem(where, "storage.answer.not_a_number", {"value": repr(value)})
+            return Problem(
+                Location(field=key), "storage.answer.not_a_number", {"value": repr(value)}
+            )
         if spec.integer:
             if value != int(value):
-                return Problem(where, "storage.answer.not_an_integer", {"value": repr(value)})
+                return Problem(
+                    Location(field=key), "storage.answer.not_an_integer", {"value": repr(value)}
+                )
             value = int(value)
         if (spec.minimum is not None and value < spec.minimum) or (
             spec.maximum is not None and value > spec.maximum
         ):
             return Problem(
-                where,
+                Location(field=key),
                 "storage.answer.out_of_range",
                 {"value": value, "min": spec.minimum, "max": spec.maximum},
             )
         out_form[key] = out_codebook[key] = value
     elif spec.kind == "text":
         if not isinstance(value, str):
-            return Problem(where, "storage.answer.not_text", {"value": repr(value)})
+            return Problem(Location(field=key), "storage.answer.not_text", {"value": repr(value)})
         if len(value) > spec.max_length:
             return Problem(
-                where, "storage.answer.too_long", {"length": len(value), "max": spec.max_length}
+                Location(field=key),
+                "storage.answer.too_long",
+                {"length": len(value), "max": spec.max_length},
             )
         if value.strip():
             out_form[key] = out_codebook[key] = value
     elif spec.kind == "yesno":
         if not isinstance(value, bool) and value not in (0, 1):
-            return Problem(where, "storage.answer.not_yes_no", {"value": repr(value)})
+            return Problem(Location(field=key), "storage.answer.not_yes_no", {"value": repr(value)})
         out_form[key] = bool(value)
         out_codebook[key] = int(bool(value))
     else:  # date
         if isinstance(value, date):
             value = value.isoformat()
         if not isinstance(value, str) or not _is_iso_date(value):
-            return Problem(where, "storage.answer.not_a_date", {"value": repr(value)})
+            return Problem(Location(field=key), "storage.answer.not_a_date", {"value": repr(value)})
         out_form[key] = out_codebook[key] = value
     return None
 
@@ -336,6 +344,9 @@ def _validate_answers(
             problems.append(Problem(Location(field=str(key)), "storage.answer.unknown_item"))
             continue
         if value is None:
+            continue
+        if spec.kind == "single" and type(value) in (int, str) and value in spec.codes:
+            form[key] = codebook[key] = value  # the common case, kept cheap
             continue
         problem = _check_answer(key, spec, value, form, codebook)
         if problem is not None:
@@ -392,6 +403,57 @@ def _plain_answers(answers: Mapping[str, Any]) -> dict[str, Any]:
 # --- the store ----------------------------------------------------------------------------
 
 
+_TOKEN_SEEN = select(submission_tokens_table.c.token_hash).where(
+    submission_tokens_table.c.token_hash == bindparam("token_hash")
+)
+_QUESTIONNAIRE_SETTINGS = select(questionnaires_table.c.state, questionnaires_table.c.access).where(
+    questionnaires_table.c.id == bindparam("qid")
+)
+_CODE_LOOKUP = (
+    select(access_codes_table.c.used, code_batches_table.c.stratum)
+    .select_from(
+        access_codes_table.join(
+            code_batches_table, code_batches_table.c.id == access_codes_table.c.batch_id
+        )
+    )
+    .where(
+        access_codes_table.c.code_hash == bindparam("h"),
+        code_batches_table.c.questionnaire_id == bindparam("qid"),
+    )
+)
+_CODE_MARK_USED = (
+    access_codes_table.update()
+    .where(access_codes_table.c.code_hash == bindparam("h"), access_codes_table.c.used.is_(False))
+    .values(used=True)
+)
+_DRAFT_DELETE = drafts_table.delete().where(drafts_table.c.draft_key == bindparam("k"))
+
+
+@dataclass
+class _PendingWrites:
+    """Inserts of accepted submissions, written together at the end of the transaction."""
+
+    token_hashes: set[str] = field(default_factory=set)
+    responses: list[dict[str, Any]] = field(default_factory=list)
+    draft_keys: list[dict[str, str]] = field(default_factory=list)
+    #: (state, access) per questionnaire, read once per transaction.
+    questionnaire_settings: dict[str, tuple[Any, ...]] = field(default_factory=dict)
+
+    def flush(self, connection: Connection) -> None:
+        if self.token_hashes:
+            connection.execute(
+                submission_tokens_table.insert(),
+                [{"token_hash": token_hash} for token_hash in self.token_hashes],
+            )
+        if self.responses:
+            connection.execute(responses_table.insert(), self.responses)
+        if self.draft_keys:
+            connection.execute(_DRAFT_DELETE, self.draft_keys)
+
+
+_Unit = Callable[[Connection, _PendingWrites], T]
+
+
 @dataclass(frozen=True)
 class _Submission:
     questionnaire_id: str
@@ -432,7 +494,7 @@ class Store:
         self._published: set[tuple[str, str]] = set()
         self._frames: dict[tuple[str, str], _CachedFrame] = {}
         use_group = self._sqlite if group_commit is None else group_commit
-        self._committer = _GroupCommitter(self._write) if use_group else None
+        self._committer = _GroupCommitter(self._run_alone, self._write) if use_group else None
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -878,34 +940,43 @@ class Store:
             },
         )
 
-        def unit(connection: Connection) -> SubmitResult:
-            return self._apply_submission(connection, submission)
+        def unit(connection: Connection, pending: _PendingWrites) -> SubmitResult:
+            return self._apply_submission(connection, submission, pending)
 
         try:
             if self._committer is not None:
                 return self._committer.run(unit)
-            return self._run_direct(unit)
+            return self._run_alone(unit)
         except _Rejected as rejected:
             return SubmitResult(rejected.status)
 
-    def _run_direct(self, unit: Callable[[Connection], T]) -> T:
+    def _run_alone(self, unit: _Unit[T]) -> T:
+        """``unit`` in a transaction of its own, retried after a lock timeout or a lost race."""
         for attempt in range(_WRITE_ATTEMPTS):
             try:
                 with self._write() as connection:
-                    return unit(connection)
+                    pending = _PendingWrites()
+                    value = unit(connection, pending)
+                    pending.flush(connection)
+                    return value
             except (IntegrityError, OperationalError):
                 # A concurrent submission with the same token won (the retry sees its token),
                 # or a deadlock / lock timeout: try again after a short pause.
                 time.sleep(0.01 * (attempt + 1))
         raise StorageError("the response could not be stored")
 
-    def _apply_submission(self, connection: Connection, s: _Submission) -> SubmitResult:
-        """One submission inside the caller's transaction or savepoint; raise ``_Rejected``
-        to undo everything it wrote."""
-        tokens, q = submission_tokens_table, questionnaires_table
-        if connection.execute(
-            select(tokens.c.token_hash).where(tokens.c.token_hash == s.token_hash)
-        ).first():
+    def _apply_submission(
+        self, connection: Connection, s: _Submission, pending: _PendingWrites
+    ) -> SubmitResult:
+        """Check one submission and mark its code used; queue its inserts in ``pending``.
+
+        A rejection (``_Rejected`` / ``InvalidInput``) happens before this submission wrote
+        anything, so other submissions sharing the transaction are unaffected.
+        """
+        if (
+            s.token_hash in pending.token_hashes
+            or connection.execute(_TOKEN_SEEN, {"token_hash": s.token_hash}).first()
+        ):
             return SubmitResult(SubmitStatus.STORED, duplicate=True)
         if (s.questionnaire_id, s.revision) not in self._published:
             if not _revision_published(connection, s.questionnaire_id, s.revision):
@@ -919,9 +990,12 @@ class Store:
                     ]
                 )
             self._published.add((s.questionnaire_id, s.revision))
-        state, access = connection.execute(
-            select(q.c.state, q.c.access).where(q.c.id == s.questionnaire_id)
-        ).one()
+        settings = pending.questionnaire_settings.get(s.questionnaire_id)
+        if settings is None:
+            settings = pending.questionnaire_settings[s.questionnaire_id] = tuple(
+                connection.execute(_QUESTIONNAIRE_SETTINGS, {"qid": s.questionnaire_id}).one()
+            )
+        state, access = settings
         if state != QuestionnaireState.OPEN.value:
             raise _Rejected(SubmitStatus.CLOSED)
         stratum: str | None = None
@@ -931,29 +1005,21 @@ class Store:
             if access == Access.CODE.value:
                 raise _Rejected(SubmitStatus.CODE_REQUIRED)
         else:
-            b, c = code_batches_table, access_codes_table
             found = connection.execute(
-                select(c.c.used, b.c.stratum)
-                .select_from(c.join(b, b.c.id == c.c.batch_id))
-                .where(c.c.code_hash == s.code_hash, b.c.questionnaire_id == s.questionnaire_id)
+                _CODE_LOOKUP, {"h": s.code_hash, "qid": s.questionnaire_id}
             ).first()
             if found is None:
                 raise _Rejected(SubmitStatus.CODE_UNKNOWN)
             if found.used:
                 raise _Rejected(SubmitStatus.CODE_USED)
-            marked = connection.execute(
-                c.update()
-                .where(c.c.code_hash == s.code_hash, c.c.used.is_(False))
-                .values(used=True)
-            )
-            if marked.rowcount != 1:
+            # The conditional update is what makes a code single-use under concurrency.
+            if connection.execute(_CODE_MARK_USED, {"h": s.code_hash}).rowcount != 1:
                 raise _Rejected(SubmitStatus.CODE_USED)
             stratum = found.stratum
-        connection.execute(tokens.insert().values(token_hash=s.token_hash))
-        connection.execute(responses_table.insert().values(**s.row, stratum=stratum))
+        pending.token_hashes.add(s.token_hash)
+        pending.responses.append({**s.row, "stratum": stratum})
         if s.draft_key is not None:
-            d = drafts_table
-            connection.execute(d.delete().where(d.c.draft_key == s.draft_key))
+            pending.draft_keys.append({"k": s.draft_key})
         return SubmitResult(SubmitStatus.STORED)
 
     def responses(self, questionnaire: Questionnaire) -> pd.DataFrame:
@@ -1189,16 +1255,23 @@ def _explicit_sqlite_transactions(engine: Engine) -> None:
 
 
 class _GroupCommitter:
-    """Runs units of work from many threads in shared, durable transactions (one thread)."""
+    """Runs units of work from many threads in shared, durable transactions (one thread).
 
-    def __init__(self, write: Callable[[], Any]) -> None:
+    A batch is every unit waiting when the previous commit finished (at most
+    :data:`GROUP_COMMIT_MAX_BATCH`). Units that are rejected wrote nothing, so the others
+    commit together; if the batch itself fails, each unit is retried in a transaction of
+    its own, so one bad unit cannot take the others down.
+    """
+
+    def __init__(self, run_alone: Callable[[_Unit[Any]], Any], write: Callable[[], Any]) -> None:
+        self._run_alone = run_alone
         self._write = write
-        self._queue: queue.SimpleQueue[tuple[Callable[[Connection], Any], Future[Any]] | None]
+        self._queue: queue.SimpleQueue[tuple[_Unit[Any], Future[Any]] | None]
         self._queue = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
 
-    def run(self, unit: Callable[[Connection], T]) -> T:
+    def run(self, unit: _Unit[T]) -> T:
         future: Future[T] = Future()
         self._ensure_thread()
         self._queue.put((unit, future))
@@ -1241,31 +1314,26 @@ class _GroupCommitter:
             if stop:
                 return
 
-    def _commit(self, batch: list[tuple[Callable[[Connection], Any], Future[Any]]]) -> None:
-        last_error: Exception | None = None
-        for attempt in range(_WRITE_ATTEMPTS):
-            outcomes: list[tuple[Future[Any], Any, BaseException | None]] = []
-            try:
-                with self._write() as connection:
-                    for unit, future in batch:
-                        savepoint = connection.begin_nested()
-                        try:
-                            value = unit(connection)
-                        except Exception as exc:
-                            savepoint.rollback()
-                            outcomes.append((future, None, exc))
-                        else:
-                            savepoint.commit()
-                            outcomes.append((future, value, None))
-            except Exception as exc:  # the batch's commit failed: none of it was written
-                last_error = exc
-                time.sleep(0.01 * (attempt + 1))
-                continue
-            for future, value, error in outcomes:
-                if error is not None:
-                    future.set_exception(error)
-                else:
-                    future.set_result(value)
+    def _commit(self, batch: list[tuple[_Unit[Any], Future[Any]]]) -> None:
+        outcomes: list[tuple[Future[Any], Any, BaseException | None]] = []
+        try:
+            with self._write() as connection:
+                pending = _PendingWrites()
+                for unit, future in batch:
+                    try:
+                        outcomes.append((future, unit(connection, pending), None))
+                    except (_Rejected, InvalidInput) as rejected:
+                        outcomes.append((future, None, rejected))
+                pending.flush(connection)
+        except Exception:  # nothing of the batch was written: isolate the units
+            for unit, future in batch:
+                try:
+                    future.set_result(self._run_alone(unit))
+                except BaseException as failure:
+                    future.set_exception(failure)
             return
-        for _unit, future in batch:
-            future.set_exception(StorageError(f"the responses could not be stored: {last_error}"))
+        for future, value, error in outcomes:
+            if error is not None:
+                future.set_exception(error)
+            else:
+                future.set_result(value)

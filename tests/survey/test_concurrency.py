@@ -103,3 +103,39 @@ def test_a_double_click_from_eight_threads_stores_once(store: Store) -> None:
     assert {status for status, _ in results} == {SubmitStatus.STORED}
     assert sorted(duplicate for _, duplicate in results) == [False] + [True] * (THREADS - 1)
     assert len(store.responses(questionnaire)) == 1
+
+
+def test_a_failing_unit_in_a_group_commit_does_not_take_the_others_down(sqlite_url: str) -> None:
+    from sqlalchemy import Connection, func, select
+
+    from survey._schema import submission_tokens_table
+    from survey._storage import _PendingWrites
+
+    with Store(sqlite_url, group_commit=True) as store:
+        committer = store._committer
+        assert committer is not None
+
+        def unit(index: int) -> Any:
+            def run(connection: Connection, pending: _PendingWrites) -> int:
+                if index == 3:
+                    raise RuntimeError("this unit breaks")
+                pending.token_hashes.add(f"token-{index}")
+                return index
+
+            return run
+
+        def caller(index: int) -> Any:
+            try:
+                return committer.run(unit(index))
+            except RuntimeError as error:
+                return str(error)
+
+        results = run_threads(caller)
+        assert sorted(map(str, results)) == sorted(
+            [str(i) for i in range(THREADS) if i != 3] + ["this unit breaks"]
+        )
+        with store.engine.connect() as connection:
+            stored = connection.execute(
+                select(func.count()).select_from(submission_tokens_table)
+            ).scalar_one()
+        assert stored == THREADS - 1
