@@ -9,14 +9,17 @@ import numpy as np
 import pandas as pd
 import pyreadstat
 import pytest
+from openpyxl import load_workbook
 
 from survey import Questionnaire
 from survey._codebook import codebook
 from survey._exports import (
+    XLSX_MAX_TEXT,
     codebook_csv,
     codebook_xlsx,
     escape_free_text,
     frame_csv,
+    frames_xlsx,
     neutralise_formula,
     ranking_csv,
     ranking_table,
@@ -268,8 +271,6 @@ def test_xlsx_round_trip_keeps_values_and_codebook() -> None:
 def test_xlsx_never_writes_a_formula() -> None:
     frame = pd.DataFrame({"text": EVIL})
     data = responses_xlsx(frame, QUESTIONNAIRE, "en")
-    from openpyxl import load_workbook
-
     workbook = load_workbook(io.BytesIO(data))  # not data_only: formulas would show as such
     sheet = workbook["Responses"]
     cells = [row[0] for row in sheet.iter_rows(min_row=2)]
@@ -282,6 +283,37 @@ def test_xlsx_drops_characters_xml_cannot_hold() -> None:
     frame = pd.DataFrame({"text": pd.array(["a\x00b\x07c\td", None], dtype="string")})
     sheets = read_xlsx_sheets(responses_xlsx(frame, QUESTIONNAIRE))
     assert sheets["Antworten"][1] == ("abc\td",)
+
+
+def test_xlsx_many_rows_and_columns_keep_their_place() -> None:
+    rows, columns = 12_345, 30  # several blocks of rows, column names beyond Z
+    frame = pd.DataFrame(
+        {f"v{j}": pd.array(np.arange(rows) * 100 + j, dtype="Int64") for j in range(columns)}
+    )
+    frame.loc[7, "v28"] = pd.NA
+    header, *body = read_xlsx_sheets(frames_xlsx({"Daten": frame}))["Daten"]
+    assert len(header) == columns
+    assert len(body) == rows
+    assert body[-1][29] == (rows - 1) * 100 + 29
+    assert body[7][27] == 727
+    assert body[7][28] is None
+    assert body[7][29] == 729
+
+
+def test_xlsx_cell_types_and_layout() -> None:
+    frame = pd.DataFrame(
+        {
+            "flag": [True, False],
+            "x": [1e-05, np.inf],
+            "text": ["a" * (XLSX_MAX_TEXT + 10), "x & <y>"],
+        }
+    )
+    workbook = load_workbook(io.BytesIO(frames_xlsx({"Blatt": frame})))
+    sheet = workbook["Blatt"]
+    assert sheet.freeze_panes == "A2"
+    assert all(cell.font.b for cell in sheet[1])
+    assert [c.value for c in sheet[2]] == [True, 1e-05, "a" * XLSX_MAX_TEXT]
+    assert [c.value for c in sheet[3]] == [False, None, "x & <y>"]
 
 
 # --- SPSS ---------------------------------------------------------------------------------
@@ -375,6 +407,8 @@ def test_spss_accepts_days_as_date_objects(tmp_path: Path) -> None:
     assert data["submitted_on"].iloc[0] == dt.date(2026, 11, 20)
     assert meta.original_variable_types["submitted_on"].startswith("DATE")
     assert responses_csv(frame).decode("utf-8-sig").splitlines()[1].split(";")[3] == "2026-11-20"
+    sheets = read_xlsx_sheets(responses_xlsx(frame, QUESTIONNAIRE))
+    assert sheets["Antworten"][1][3] == dt.datetime(2026, 11, 20)
 
 
 def test_spss_bytes(tmp_path: Path) -> None:
