@@ -67,6 +67,7 @@ def render() -> None:
         st.plotly_chart(figure, key="manager.overview.per_day")
 
     st.subheader(t("manager.overview.codes", lang))
+    _create_codes(record.id, lang)
     rates = response_rates(ws.store, record.id)
     if len(rates):
         st.dataframe(
@@ -87,7 +88,6 @@ def render() -> None:
         )
     else:
         st.caption(t("manager.overview.no_codes", lang))
-    _create_codes(record.id, lang)
 
     st.subheader(t("manager.overview.sample", lang))
     table = sample_vs_population(inputs, lang)

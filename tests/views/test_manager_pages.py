@@ -1,0 +1,283 @@
+"""The manager pages through AppTest, signed in, against a real SQLite database holding the
+demo municipality (800 synthetic responses, three years of incidents, population margins)."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pyreadstat
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from survey import Store, read_incidents, t
+from survey._datasets import DatasetKind, Datasets
+from survey._db import DATABASE_URL_ENV_VAR
+from tests.views.manager_seed import csv_bytes, demo_incidents_csv, seed_demo
+from views._session import MANAGER_KEY, Manager
+
+TIMEOUT = 180
+
+
+@pytest.fixture(scope="module")
+def demo_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    url = f"sqlite:///{tmp_path_factory.mktemp('manager') / 'app.db'}"
+    seed_demo(url)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(DATABASE_URL_ENV_VAR, url)
+        yield url
+
+
+@pytest.fixture
+def empty_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    url = f"sqlite:///{tmp_path / 'empty.db'}"
+    monkeypatch.setenv(DATABASE_URL_ENV_VAR, url)
+    return url
+
+
+def page(module: str, lang: str = "de") -> AppTest:
+    """A signed-in manager's session on one page."""
+    at = AppTest.from_string(f"from views import {module}\n{module}.render()\n")
+    at.default_timeout = TIMEOUT
+    at.session_state[MANAGER_KEY] = Manager("anna", "local")
+    at.session_state["manager.lang"] = lang
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def texts(at: AppTest) -> str:
+    parts = [e.value for e in [*at.title, *at.subheader, *at.markdown, *at.caption]]
+    parts += [e.value for e in [*at.error, *at.warning, *at.success, *at.info]]
+    return "\n".join(str(p) for p in parts)
+
+
+# --- overview ---------------------------------------------------------------------------------
+
+
+def test_overview_shows_state_responses_and_sample(demo_url: str) -> None:
+    at = page("overview")
+    assert t("manager.overview.title", "de") in texts(at)
+    assert t("manager.demo_banner", "de") in texts(at)
+    assert at.metric[0].value == "800"
+    sample = at.dataframe[-1].value
+    assert t("manager.col.population_share", "de") in sample.columns
+    # Cells of fewer than 5 respondents carry no number.
+    counts = sample[t("manager.col.sample", "de")]
+    assert (counts.dropna() >= 5).all()
+    assert counts.isna().any()
+
+
+def test_overview_creates_a_code_batch_and_offers_its_csv(demo_url: str) -> None:
+    at = page("overview")
+    at.number_input[0].set_value(7)
+    at.text_input[0].input("Altstadt")
+    at.button[0].click().run()
+    assert not at.exception, at.exception
+    assert at.download_button(key="manager.overview.download_codes") is not None
+    with Store(demo_url) as store:
+        batches = store.code_batches("sicherheitsbefragung")
+    assert [(b.issued, b.used, b.stratum) for b in batches] == [(7, 0, "Altstadt")]
+    rates = at.dataframe[1].value
+    assert rates[t("manager.col.issued", "de")].tolist() == [7]
+
+
+def test_overview_closes_and_reopens_the_survey(demo_url: str) -> None:
+    at = page("overview")
+    at.radio(key="manager.overview.state.sicherheitsbefragung").set_value("closed").run()
+    with Store(demo_url) as store:
+        assert store.questionnaire("sicherheitsbefragung").state.value == "closed"  # type: ignore[union-attr]
+    at.radio(key="manager.overview.state.sicherheitsbefragung").set_value("open").run()
+    with Store(demo_url) as store:
+        assert store.questionnaire("sicherheitsbefragung").state.value == "open"  # type: ignore[union-attr]
+
+
+def test_overview_without_questionnaires_says_so(empty_url: str) -> None:
+    at = page("overview")
+    assert t("manager.no_questionnaires", "de") in texts(at)
+
+
+# --- data -------------------------------------------------------------------------------------
+
+
+def _upload(at: AppTest, name: str, data: bytes) -> AppTest:
+    uploader = at.file_uploader[0]
+    uploader.upload(name, data, "text/csv").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_data_page_shows_every_bad_row_and_saves_nothing(empty_url: str) -> None:
+    good = pd.read_csv(io.BytesIO(demo_incidents_csv()), sep=";", dtype=str)
+    bad = good.copy()
+    bad.loc[3, "count"] = "viele"
+    bad.loc[10, "year"] = "20x4"
+    at = _upload(page("data"), "pks.csv", csv_bytes(bad))
+    assert t("manager.data.rejected", "de", count=2, file="pks.csv") in texts(at)
+    problems = at.dataframe[0].value
+    assert problems[t("manager.col.row", "de")].tolist() == [5, 12]
+    assert not [b for b in at.button if b.label == t("manager.data.save", "de")]
+    with Store(empty_url) as store:
+        assert Datasets(store.engine).list() == []
+
+
+def test_data_page_skips_bad_rows_on_request_and_saves(empty_url: str) -> None:
+    good = pd.read_csv(io.BytesIO(demo_incidents_csv()), sep=";", dtype=str)
+    bad = good.copy()
+    bad.loc[3, "count"] = "-1"
+    at = page("data")
+    at.checkbox(key="manager.data.skip").check().run()
+    _upload(at, "pks.csv", csv_bytes(bad))
+    assert t("manager.data.skipped", "de", count=1) in texts(at)
+    [save] = [b for b in at.button if b.label == t("manager.data.save", "de")]
+    save.click().run()
+    assert not at.exception, at.exception
+    with Store(empty_url) as store:
+        [saved] = Datasets(store.engine).list()
+    assert saved.kind is DatasetKind.INCIDENTS
+    assert saved.row_count == len(good) - 1
+    assert saved.years == (2023, 2024, 2025)
+    at.run()
+    assert "pks.csv" in texts(at)
+    [delete] = [b for b in at.button if b.label == t("manager.data.delete", "de")]
+    delete.click().run()
+    with Store(empty_url) as store:
+        assert Datasets(store.engine).list() == []
+
+
+def test_data_page_rejects_an_unreadable_file(empty_url: str) -> None:
+    at = _upload(page("data"), "kaputt.csv", b"\x00\x01\x02binary")
+    assert at.error
+    with Store(empty_url) as store:
+        assert Datasets(store.engine).list() == []
+
+
+# --- priorities -------------------------------------------------------------------------------
+
+
+def test_priorities_ranks_the_fields_with_intervals_and_reasons(demo_url: str) -> None:
+    at = page("priorities")
+    assert t("manager.demo_banner", "de") in texts(at)
+    table = at.dataframe[0].value
+    assert table[t("manager.col.rank", "de")].tolist() == list(range(1, 9))
+    assert table[t("manager.col.rank_interval", "de")].str.contains("–").all()
+    assert table[t("manager.col.reason", "de")].str.len().gt(10).all()
+    assert len(at.get("plotly_chart")) >= 4  # ranked bars, quadrant, heatmap, funnel, trend
+
+
+def test_priorities_weight_slider_re_ranks_and_shows_the_shift(demo_url: str) -> None:
+    at = page("priorities")
+    before = at.dataframe[0].value
+    shift = t("manager.col.shift", "de")
+    assert set(before[shift]) == {"="}
+    at.slider(key="manager.priorities.weight_registered").set_value(0.0).run()
+    assert not at.exception, at.exception
+    after = at.dataframe[0].value
+    assert set(after[shift]) != {"="}
+    assert (
+        after[t("manager.col.field", "de")].tolist()
+        != before[t("manager.col.field", "de")].tolist()
+    )
+
+
+def test_priorities_area_selector_covers_each_district(demo_url: str) -> None:
+    at = page("priorities")
+    selector = at.selectbox(key="manager.priorities.area")
+    assert len(selector.options) == 7  # the municipality and its six districts
+    selector.set_value("05").run()
+    assert not at.exception, at.exception
+    assert "Bahnhofsviertel" in texts(at)
+
+
+def test_priorities_suppresses_small_cells(demo_url: str) -> None:
+    at = page("priorities")
+    at.selectbox(key="manager.priorities.area").set_value("06").run()
+    respondents = at.dataframe[0].value[t("manager.col.respondents", "de")]
+    assert all(v == t("report.suppressed_cell", "de") or int(v) >= 5 for v in respondents)
+
+
+def test_priorities_shows_free_text_escaped(demo_url: str) -> None:
+    at = page("priorities")
+    shown = [h.value for h in at.get("html")]
+    assert shown
+    assert all("<script" not in html.lower() for html in shown)
+
+
+def test_priorities_in_english(demo_url: str) -> None:
+    at = page("priorities", "en")
+    assert t("manager.priorities.title", "en") in texts(at)
+    assert t("manager.col.field", "en") in at.dataframe[0].value.columns
+
+
+def test_priorities_without_incidents_ranks_by_the_survey_alone(empty_url: str) -> None:
+    seed_demo(empty_url, responses=60, incidents=False)
+    at = page("priorities")
+    assert t("manager.priorities.no_incidents", "de") in texts(at)
+    assert at.dataframe[0].value[t("manager.col.rank", "de")].notna().all()
+
+
+# --- exports ----------------------------------------------------------------------------------
+
+
+def test_exports_offer_every_file(demo_url: str, tmp_path: Path) -> None:
+    at = page("exports")
+    keys = {b.key for b in at.download_button}
+    assert {
+        "manager.exports.responses_csv",
+        "manager.exports.responses_xlsx",
+        "manager.exports.responses_sav",
+        "manager.exports.codebook_csv",
+        "manager.exports.ranking_csv",
+        "manager.exports.ranking_xlsx",
+        "manager.exports.report",
+    } <= keys
+    [field_text, *_rest] = at.text_area
+    field_text.input("Mehr <b>Licht</b> am Bahnhof").run()
+    assert not at.exception, at.exception
+
+
+def test_report_and_spss_contents(demo_url: str, tmp_path: Path) -> None:
+    from reporting.workspace import Workspace, report_html, top_fields
+
+    with Store(demo_url) as store:
+        workspace = Workspace(store)
+        inputs = workspace.inputs("sicherheitsbefragung")
+        analysis = workspace.analyse(inputs)
+        first = top_fields(analysis)[0]
+        document = report_html(
+            analysis, inputs, workspace.catalogue, "de", recommendations={first: "<b>x</b>"}
+        )
+    assert "Sicherheitsanalyse Musterstadt (DEMO)" in document
+    assert "&lt;b&gt;x&lt;/b&gt;" in document
+    from survey._exports import responses_sav
+
+    path = tmp_path / "antworten.sav"
+    path.write_bytes(responses_sav(inputs.responses, inputs.questionnaire, "de"))
+    frame, meta = pyreadstat.read_sav(str(path))
+    assert len(frame) == 800
+    assert meta.variable_value_labels
+
+
+def test_incident_import_used_by_the_seed_reads_back(demo_url: str) -> None:
+    result = read_incidents(io.BytesIO(demo_incidents_csv()), filename="pks.csv")
+    assert set(result.table["year"]) == {2023, 2024, 2025}
+
+
+def test_free_text_with_markup_is_shown_escaped(empty_url: str) -> None:
+    questionnaire = seed_demo(empty_url, responses=60, datasets=False)
+    [*_others, last_text] = [v.id for v in questionnaire.variables() if v.kind == "text"]
+    with Store(empty_url) as store:
+        for number in range(5):
+            result = store.submit(
+                questionnaire,
+                {last_text: f"<script>alert({number})</script> & mehr Licht"},
+                language="de",
+                submission_token=f"token-for-escape-test-{number}",
+            )
+            assert result.stored
+    at = page("priorities")
+    shown = "\n".join(h.value for h in at.get("html"))
+    assert "&lt;script&gt;alert(0)&lt;/script&gt; &amp; mehr Licht" in shown
+    assert "<script" not in shown
