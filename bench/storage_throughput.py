@@ -120,6 +120,10 @@ def run_writers(writers: int, work: Callable[[int], None]) -> float:
     return elapsed
 
 
+#: Mean submissions per shared commit of each group-commit run (printed at the end).
+batch_sizes: list[float] = []
+
+
 def store_rate(
     url: str,
     questionnaire: Questionnaire,
@@ -142,6 +146,9 @@ def store_rate(
                 assert result.stored, result
 
         elapsed = run_writers(writers, work)
+        committer = store._committer
+        if committer is not None and committer.commits:
+            batch_sizes.append(committer.units / committer.commits)
         with store.engine.connect() as connection:
             stored = connection.execute(
                 select(func.count()).select_from(responses_table)
@@ -258,7 +265,12 @@ def main() -> None:
         for writers in (1, 8):
             with database() as url:
                 rate = store_rate(url, questionnaire, source, forms, writers)
-            print(f"{name:<11} {writers:>7} {rate:>12,.0f} {floor:>13,.0f} {floor / rate:>8.1f}x")
+            batch = f"  (mean group-commit batch {batch_sizes[-1]:.1f})" if batch_sizes else ""
+            batch_sizes.clear()
+            print(
+                f"{name:<11} {writers:>7} {rate:>12,.0f} {floor:>13,.0f} {floor / rate:>8.1f}x"
+                + batch
+            )
         if name == "SQLite":
             with database() as url:
                 rate = store_rate(url, questionnaire, source, forms, 8, group_commit=False)

@@ -30,11 +30,11 @@ import secrets
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, TypeVar, cast
 
@@ -87,6 +87,8 @@ _WRITE_ATTEMPTS = 5
 #: Up to this many new responses are read incrementally; more trigger a full read.
 INCREMENTAL_READ_MAX = 20_000
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+#: Rows per INSERT statement of a bulk import.
+_IMPORT_CHUNK = 5_000
 
 
 class QuestionnaireState(StrEnum):
@@ -354,6 +356,155 @@ def _validate_answers(
     if problems:
         raise InvalidInput(problems)
     return form, codebook
+
+
+def _meta_problems(questionnaire: Questionnaire, language: str, mode: str) -> list[Problem]:
+    """The language and mode of a response, as :meth:`Store.submit` and the import check them."""
+    problems: list[Problem] = []
+    if language not in questionnaire.meta.languages:
+        problems.append(
+            Problem(
+                Location(field="language"),
+                "storage.bad_choice",
+                {"value": language, "expected": ", ".join(questionnaire.meta.languages)},
+            )
+        )
+    if mode not in MODES:
+        problems.append(
+            Problem(
+                Location(field="mode"),
+                "storage.bad_choice",
+                {"value": mode, "expected": ", ".join(MODES)},
+            )
+        )
+    return problems
+
+
+# --- the codebook layout back to answers (the inverse of _check_answer's codebook output) --
+
+_INTEGER_TEXT = re.compile(r"[+-]?\d+")
+_DECIMAL_TEXT = re.compile(r"[+-]?(\d+([.,]\d*)?|[.,]\d+)([eE][+-]?\d+)?")
+
+
+def _cell(value: Any) -> Any:
+    """A table cell as a plain Python value; empty (NA, NaN, blank text) is ``None``."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, str):
+        value = value.strip()
+        return value or None
+    if hasattr(value, "item") and not isinstance(value, pd.Timestamp):  # numpy scalars
+        value = value.item()
+        if isinstance(value, float) and math.isnan(value):
+            return None
+    return value
+
+
+def _as_number(value: Any) -> Any:
+    """A number from a cell; text with a decimal comma or point is parsed, else kept."""
+    if isinstance(value, str):
+        if _INTEGER_TEXT.fullmatch(value):
+            return int(value)
+        if _DECIMAL_TEXT.fullmatch(value):
+            return float(value.replace(",", "."))
+    return value
+
+
+def _as_code(value: Any, codes: tuple[Code, ...]) -> Any:
+    """An option code from a cell (``"3"`` or ``3.0`` for code 3), else the cell as it is."""
+    if value in codes and type(value) in (int, str):
+        return value
+    number = _as_number(value)
+    if isinstance(number, float) and number.is_integer():
+        number = int(number)
+    if type(number) is int and number in codes:
+        return number
+    if isinstance(value, int | float) and not isinstance(value, bool) and str(number) in codes:
+        return str(number)
+    return value
+
+
+def _as_zero_one(value: Any) -> int | None:
+    """1 or 0 from a cell (``1``, ``"1"``, ``1.0``, ``True``), else ``None``."""
+    number = _as_number(value)
+    if isinstance(number, bool | int | float) and number in (0, 1):
+        return int(number)
+    return None
+
+
+def _as_date_text(value: Any) -> Any:
+    if isinstance(value, pd.Timestamp | datetime):
+        return value.date().isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def _answers_from_codebook(
+    layout: _Layout, cells: Mapping[str, Any]
+) -> tuple[dict[str, Any], list[Problem]]:
+    """One response in the codebook layout as the answers :func:`_validate_answers` takes.
+
+    The inverse of the storage layout: multi choice ``<item>__<code>`` 0/1 columns become the
+    list of ticked codes (all empty: unanswered), yes/no 1/0 becomes ``True``/``False``, and
+    text cells of codes and numbers become numbers. A cell that cannot be converted is passed
+    on as it is, so :func:`_check_answer` reports it; only a multi-choice column that is not
+    0/1 is reported here (its check has no column to name).
+    """
+    answers: dict[str, Any] = {}
+    problems: list[Problem] = []
+    for key, spec in layout.specs.items():
+        if spec.kind == "multi":
+            ticked: list[Code] = []
+            seen = False
+            for code, variable in zip(spec.codes, spec.multi_variables, strict=True):
+                value = _cell(cells.get(variable))
+                if value is None:
+                    continue
+                seen = True
+                flag = _as_zero_one(value)
+                if flag is None:
+                    problems.append(
+                        Problem(
+                            Location(field=variable),
+                            "installation.import.not_zero_one",
+                            {"value": repr(value)},
+                        )
+                    )
+                elif flag:
+                    ticked.append(code)
+            if seen:
+                answers[key] = ticked
+            continue
+        value = _cell(cells.get(key))
+        if value is None:
+            continue
+        if spec.kind == "single":
+            answers[key] = _as_code(value, spec.codes)
+        elif spec.kind == "number":
+            answers[key] = _as_number(value)
+        elif spec.kind == "yesno":
+            flag = _as_zero_one(value)
+            answers[key] = value if flag is None else bool(flag)
+        elif spec.kind == "date":
+            answers[key] = _as_date_text(value)
+        else:
+            answers[key] = value
+    return answers, problems
+
+
+def _codebook_columns(layout: _Layout) -> set[str]:
+    return {v.id for v in layout.variables}
+
+
+def _submitted_on(value: Any) -> date | None:
+    """The submission date of an imported row (``None``: not a date)."""
+    value = _as_date_text(value)
+    if isinstance(value, str) and _is_iso_date(value):
+        return date.fromisoformat(value)
+    return None
 
 
 MAX_DRAFT_CHARS = 200_000
@@ -896,23 +1047,7 @@ class Store:
         StorageError
             The database failed; nothing was written.
         """
-        problems: list[Problem] = []
-        if language not in questionnaire.meta.languages:
-            problems.append(
-                Problem(
-                    Location(field="language"),
-                    "storage.bad_choice",
-                    {"value": language, "expected": ", ".join(questionnaire.meta.languages)},
-                )
-            )
-        if mode not in MODES:
-            problems.append(
-                Problem(
-                    Location(field="mode"),
-                    "storage.bad_choice",
-                    {"value": mode, "expected": ", ".join(MODES)},
-                )
-            )
+        problems = _meta_problems(questionnaire, language, mode)
         if not isinstance(submission_token, str) or len(submission_token) < 16:
             problems.append(Problem(Location(field="submission_token"), "storage.bad_token"))
         try:
@@ -1101,6 +1236,153 @@ class Store:
         rows = connection.execute(query).all()
         return _frame_from_rows([tuple(row) for row in rows], layout)
 
+    def import_responses(
+        self,
+        questionnaire: Questionnaire,
+        frame: pd.DataFrame,
+        *,
+        mode: str = "paper",
+        source: str | None = None,
+        row_numbers: Sequence[int] | None = None,
+    ) -> int:
+        """Store many responses given in the codebook layout at once (paper questionnaires
+        keyed into a table, the demo municipality).
+
+        Every row is checked as :meth:`submit` checks a response; any problem anywhere raises
+        :class:`InvalidInput` with *all* of them (row, column, what is expected) and nothing is
+        written. Otherwise all rows are inserted in one transaction. Per row the columns
+        ``submitted_on`` (a date; empty: today), ``language`` (empty: the questionnaire's
+        default) and ``stratum`` are kept; ``response_id`` and ``questionnaire_revision`` are
+        not (each response gets a new random id and the revision of ``questionnaire``). The
+        questionnaire need not be open: paper questionnaires arrive after the survey closed.
+
+        Parameters
+        ----------
+        questionnaire
+            A published revision; the columns are its :meth:`~Questionnaire.variables`.
+        frame
+            One row per response; missing variable columns are unanswered.
+        mode
+            Stored with every response: ``paper`` (default) or ``web``.
+        source
+            The file name shown in problems.
+        row_numbers
+            The row of each frame row in the file, for problems; default: position + 2 (the
+            header is row 1, as a spreadsheet shows it).
+
+        Returns
+        -------
+        int
+            The number of responses stored.
+        """
+        layout = self._layout(questionnaire)
+        numbers = list(row_numbers) if row_numbers is not None else range(2, len(frame) + 2)
+        problems = [
+            Problem(Location(file=source, field=p.location.field), p.key, p.params)
+            for p in _meta_problems(questionnaire, questionnaire.meta.default_language, mode)
+        ]
+        known = _codebook_columns(layout) | set(RESPONSE_META_COLUMNS)
+        columns = [str(c) for c in frame.columns]
+        for column in dict.fromkeys(columns):
+            where = Location(file=source, row=1, field=column)
+            if column not in known:
+                problems.append(
+                    Problem(where, "installation.import.unknown_column", {"column": column})
+                )
+            elif columns.count(column) > 1:
+                problems.append(
+                    Problem(where, "installation.import.duplicate_column", {"column": column})
+                )
+        if problems:
+            raise InvalidInput(problems)
+        cells = frame.astype(object).where(frame.notna(), None)
+        today = date.today()
+        rows: list[dict[str, Any]] = []
+        cells.columns = pd.Index(columns)
+        records = cast(list[dict[str, Any]], cells.to_dict("records"))
+        for number, record in zip(numbers, records, strict=True):
+            row_problems: list[Problem] = []
+            answers, found = _answers_from_codebook(layout, record)
+            row_problems += found
+            codebook: dict[str, Any] = {}
+            try:
+                _form, codebook = _validate_answers(layout, answers)
+            except InvalidInput as invalid:
+                row_problems += invalid.problems
+            language = _cell(record.get("language")) or questionnaire.meta.default_language
+            row_problems += _meta_problems(questionnaire, str(language), mode)
+            submitted = _cell(record.get("submitted_on"))
+            submitted_on = today if submitted is None else _submitted_on(submitted)
+            if submitted_on is None:
+                row_problems.append(
+                    Problem(
+                        Location(field="submitted_on"),
+                        "storage.answer.not_a_date",
+                        {"value": repr(submitted)},
+                    )
+                )
+            other = _cell(record.get("questionnaire_id"))
+            if other is not None and str(other) != questionnaire.id:
+                row_problems.append(
+                    Problem(
+                        Location(field="questionnaire_id"),
+                        "installation.import.other_questionnaire",
+                        {"found": other, "expected": questionnaire.id},
+                    )
+                )
+            if row_problems:
+                problems += [
+                    Problem(
+                        Location(file=source, row=number, field=p.location.field), p.key, p.params
+                    )
+                    for p in row_problems
+                ]
+                continue
+            stratum = _cell(record.get("stratum"))
+            rows.append(
+                {
+                    "id": uuid.uuid4().hex,
+                    "questionnaire_id": questionnaire.id,
+                    "questionnaire_revision": questionnaire.revision,
+                    "submitted_on": submitted_on,
+                    "language": str(language),
+                    "mode": mode,
+                    "stratum": None if stratum is None else str(stratum),
+                    "answers": json.dumps(codebook, ensure_ascii=False, separators=(",", ":")),
+                }
+            )
+        if problems:
+            raise InvalidInput(problems)
+        if not rows:
+            return 0
+        with self._write() as connection:
+            if not _revision_published(connection, questionnaire.id, questionnaire.revision):
+                raise InvalidInput(
+                    [
+                        Problem(
+                            Location(file=source, field="revision"),
+                            "storage.unknown_revision",
+                            {"id": questionnaire.id, "revision": questionnaire.revision},
+                        )
+                    ]
+                )
+            for start in range(0, len(rows), _IMPORT_CHUNK):
+                connection.execute(responses_table.insert(), rows[start : start + _IMPORT_CHUNK])
+        return len(rows)
+
+    def remove_responses(self, questionnaire_id: str) -> int:
+        """Delete a questionnaire's responses, drafts, access codes and code batches in one
+        transaction (the questionnaire and its revisions stay). Returns the responses removed.
+        """
+        r, d, b, c = responses_table, drafts_table, code_batches_table, access_codes_table
+        with self._write() as connection:
+            removed = connection.execute(r.delete().where(r.c.questionnaire_id == questionnaire_id))
+            connection.execute(d.delete().where(d.c.questionnaire_id == questionnaire_id))
+            batches = select(b.c.id).where(b.c.questionnaire_id == questionnaire_id)
+            connection.execute(c.delete().where(c.c.batch_id.in_(batches)))
+            connection.execute(b.delete().where(b.c.questionnaire_id == questionnaire_id))
+        return int(removed.rowcount)
+
     def response_counts_by_day(self, questionnaire_id: str) -> pd.DataFrame:
         """Responses per submission date: columns ``submitted_on``, ``responses``."""
         r = responses_table
@@ -1270,6 +1552,9 @@ class _GroupCommitter:
         self._queue = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
+        #: Shared transactions committed and units they carried (the mean batch size).
+        self.commits = 0
+        self.units = 0
 
     def run(self, unit: _Unit[T]) -> T:
         future: Future[T] = Future()
@@ -1325,6 +1610,8 @@ class _GroupCommitter:
                     except (_Rejected, InvalidInput) as rejected:
                         outcomes.append((future, None, rejected))
                 pending.flush(connection)
+            self.commits += 1
+            self.units += len(batch)
         except Exception:  # nothing of the batch was written: isolate the units
             for unit, future in batch:
                 try:
