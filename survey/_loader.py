@@ -817,6 +817,7 @@ class _Checker:
         for i, option in enumerate(options):
             option_path: DocPath = (*path, "options", i)
             self.check_text((*option_path, "label"), option.label)
+            self.check_tags(option_path, option.tags)
             code_path: DocPath = (*option_path, "code")
             if first_type is None:
                 first_type = type(option.code)
