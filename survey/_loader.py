@@ -58,7 +58,6 @@ from survey._model import (
 )
 from survey._problems import InvalidInput, Location, Problem, errors_only
 from survey.expressions import ReferenceInfo, compile_expression
-from survey.i18n import t
 
 _M = TypeVar("_M", bound=BaseModel)
 
@@ -1234,14 +1233,4 @@ def is_action_field_catalogue(path: str | Path) -> bool:
 
 def iter_problem_lines(problems: Iterable[Problem], lang: str | None = None) -> Iterator[str]:
     """One line per problem: ``file:line:column: Fehler: <path>: <message>``."""
-    for problem in problems:
-        where = problem.location
-        head = ":".join(
-            str(x) for x in (where.file, where.line, where.column) if x is not None and x != ""
-        )
-        parts = [head] if head else []
-        parts.append(t(f"problem.{problem.severity}", lang))
-        if where.field:
-            parts.append(where.field)
-        parts.append(problem.message(lang))
-        yield ": ".join(parts)
+    return (problem.render(lang) for problem in problems)

@@ -29,21 +29,13 @@ class Location:
     #: A path into a document (``sections[2].items[4].show_if``) or a column / form field name.
     field: str | None = None
 
-    def render(self) -> str:
-        parts: list[str] = []
-        if self.file:
-            parts.append(self.file)
-        if self.line is not None:
-            parts.append(str(self.line))
-            if self.column is not None:
-                parts.append(str(self.column))
-        head = ":".join(parts)
-        tail = []
-        if self.row is not None:
-            tail.append(f"row {self.row}")
-        if self.field:
-            tail.append(self.field)
-        return ", ".join(x for x in (head, *tail) if x)
+    def render(self, lang: str | None = None) -> str:
+        """``file:line:column``, then the table row where there is one (field names go last)."""
+        head = ":".join(
+            str(x) for x in (self.file, self.line, self.column) if x is not None and x != ""
+        )
+        row = t("problem.row", lang, row=self.row) if self.row is not None else ""
+        return ": ".join(x for x in (head, row) if x)
 
 
 @dataclass(frozen=True)
@@ -59,12 +51,12 @@ class Problem:
         return t(self.key, lang, **self.params)
 
     def render(self, lang: str | None = None) -> str:
-        """One line: ``file:line:column: field: severity: message``."""
-        where = self.location.render()
-        label = t(f"problem.{self.severity}", lang)
-        return (
-            f"{where}: {label}: {self.message(lang)}" if where else f"{label}: {self.message(lang)}"
-        )
+        """One line: ``file:line:column: Fehler: <field>: <message>`` (parts that apply)."""
+        parts = [self.location.render(lang), t(f"problem.{self.severity}", lang)]
+        if self.location.field:
+            parts.append(self.location.field)
+        parts.append(self.message(lang))
+        return ": ".join(p for p in parts if p)
 
 
 class InvalidInput(Exception):

@@ -62,7 +62,7 @@ def test_prompted_passwords_that_differ_are_refused(runner: CliRunner, sqlite_ur
 def test_weak_password_exits_1_with_the_policy_message(runner: CliRunner, sqlite_url: str) -> None:
     code, _, err = invoke(runner, sqlite_url, "add", "mara", "--password-stdin", stdin="kurz\n")
     assert code == 1
-    assert "password: Fehler: Das Passwort muss mindestens 12 Zeichen lang sein (es hat 4)." in err
+    assert "Fehler: password: Das Passwort muss mindestens 12 Zeichen lang sein (es hat 4)." in err
     assert "Traceback" not in err
     assert user_names(sqlite_url) == []
 

@@ -22,3 +22,15 @@ def test_german_is_the_default_and_english_is_available(monkeypatch: pytest.Monk
 def test_unknown_key_is_a_programming_error() -> None:
     with pytest.raises(KeyError):
         t("no.such.key")
+
+
+def test_a_problem_renders_as_one_line_with_where_severity_field_and_message() -> None:
+    from survey import Location, Problem
+
+    in_file = Problem(
+        Location(file="q.yaml", line=12, column=5, field="sections[0].id"), "problem.error"
+    )
+    assert in_file.render("en") == "q.yaml:12:5: error: sections[0].id: error"
+    in_table = Problem(Location(file="pks.csv", row=7, field="count"), "problem.error")
+    assert in_table.render("de") == "pks.csv: Zeile 7: Fehler: count: Fehler"
+    assert in_table.render("en") == "pks.csv: row 7: error: count: error"
