@@ -18,9 +18,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from reporting.charts import district_heatmap, field_label, quadrant_chart, rank_chart, trend_chart
-from survey import ActionFieldCatalogue, t
-
-MIN_CELL = 5
+from survey import MIN_CELL_SIZE, ActionFieldCatalogue, t
 
 CSS = """
 body { font-family: "Source Sans Pro", Arial, sans-serif; max-width: 60rem; margin: 2rem auto;
@@ -121,7 +119,7 @@ def _sample(data: ReportInput, lang: str) -> list[str]:
         for category, count in zip(table["category"], table["count"], strict=True):
             shown = (
                 t("report.suppressed_cell", lang)
-                if int(count) < MIN_CELL
+                if int(count) < MIN_CELL_SIZE
                 else _int(int(count), lang)
             )
             rows.append(f'<tr><td>{_e(str(category))}</td><td class="num">{_e(shown)}</td></tr>')

@@ -15,14 +15,15 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
 from scoring._intervals import wilson_interval
-from survey import Code, Design, Questionnaire, Role, Variable
+from survey import MIN_CELL_SIZE, Code, Design, Questionnaire, Role, Variable
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
 IntArray = NDArray[np.int64]
 
-#: Published cells need at least this many respondents (privacy rule and statistical floor).
-MIN_CELL = 5
+#: Published cells need at least this many respondents; the privacy rule is the survey
+#: side's (:data:`survey.MIN_CELL_SIZE`), so exports and analysis cannot drift apart.
+MIN_CELL = MIN_CELL_SIZE
 
 #: Variable ids used for "feeling unsafe at night", in order of preference (see
 #: :func:`night_variable`).
