@@ -135,6 +135,26 @@ def workspace() -> Workspace:
     return _workspace(str(store().engine.url))
 
 
+#: How long the data version (the analysis caches' key) is reused before storage is asked
+#: again; new survey responses show up after at most this long, uploads at once.
+VERSION_SECONDS = 10
+
+
+@st.cache_data(show_spinner=False, ttl=VERSION_SECONDS, max_entries=16)
+def _data_version(url: str, questionnaire_id: str) -> str:
+    return workspace().data_version(questionnaire_id)
+
+
+def data_version(questionnaire_id: str) -> str:
+    """The questionnaire's data version, asked of storage at most every few seconds."""
+    return _data_version(str(store().engine.url), questionnaire_id)
+
+
+def data_changed() -> None:
+    """Forget the remembered data versions (after an upload, a deletion, new codes)."""
+    _data_version.clear()
+
+
 def choose_questionnaire(lang: str) -> QuestionnaireRecord | None:
     """The questionnaire selector shared by the pages (remembered across pages)."""
     records = workspace().questionnaires()

@@ -15,7 +15,7 @@ import streamlit as st
 
 from survey import ImportResult, InvalidInput, Problem, read_incidents, read_population, t
 from survey._datasets import DatasetKind
-from views._session import page_frame, workspace
+from views._session import data_changed, page_frame, workspace
 
 PREVIEW_ROWS = 50
 
@@ -62,6 +62,7 @@ def render() -> None:
             t("manager.data.delete", lang), key=f"manager.data.delete.{summary.id}"
         ):
             ws.datasets.delete(summary.id)
+            data_changed()
             st.rerun()
 
 
@@ -84,6 +85,7 @@ def _preview(kind: DatasetKind, filename: str, data: bytes, skip: bool, lang: st
         st.caption(t("manager.data.preview_more", lang, shown=PREVIEW_ROWS, rows=len(result.table)))
     if st.button(t("manager.data.save", lang), type="primary", key="manager.data.save"):
         summary = workspace().datasets.save(kind, result, source=filename)
+        data_changed()
         st.success(t("manager.data.saved_ok", lang, source=summary.source, rows=summary.row_count))
 
 

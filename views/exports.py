@@ -16,7 +16,13 @@ from survey._exports import (
     responses_sav,
     responses_xlsx,
 )
-from views._session import choose_questionnaire, demo_banner, page_frame, workspace
+from views._session import (
+    choose_questionnaire,
+    data_version,
+    demo_banner,
+    page_frame,
+    workspace,
+)
 from views.priorities import cached_analysis, cached_inputs
 
 
@@ -37,7 +43,7 @@ def render() -> None:
     if record is None:
         return
     ws = workspace()
-    version = ws.data_version(record.id)
+    version = data_version(record.id)
     inputs = cached_inputs(record.id)
     catalogue = ws.catalogue
     st.subheader(t("manager.exports.responses", lang))

@@ -8,6 +8,7 @@ answers are shown here only, escaped.
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from reporting import (
@@ -33,9 +34,19 @@ from reporting.workspace import (
 )
 from scoring import DEFAULT_WEIGHTS, Analysis
 from survey import InvalidInput, Problem, t
-from views._session import choose_questionnaire, demo_banner, page_frame, workspace
+from survey._exports import escape_free_text
+from views._session import (
+    choose_questionnaire,
+    data_version,
+    demo_banner,
+    page_frame,
+    workspace,
+)
 
 AUTO = ""
+CHARTS = ("rank", "quadrant", "heatmap", "funnel", "trend", "free_text")
+#: Free-text answers shown per question (all of them are in the responses export).
+FREE_TEXT_SHOWN = 300
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
@@ -46,7 +57,7 @@ def _inputs(url: str, questionnaire_id: str, version: str) -> AnalysisInputs:
 def cached_inputs(questionnaire_id: str) -> AnalysisInputs:
     """The questionnaire, responses and datasets, read again only when they changed."""
     ws = workspace()
-    return _inputs(str(ws.store.engine.url), questionnaire_id, ws.data_version(questionnaire_id))
+    return _inputs(str(ws.store.engine.url), questionnaire_id, data_version(questionnaire_id))
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
@@ -101,7 +112,7 @@ def cached_analysis(
     key = (
         str(ws.store.engine.url),
         questionnaire_id,
-        ws.data_version(questionnaire_id),
+        data_version(questionnaire_id),
         area,
         reference,
         year,
@@ -191,23 +202,21 @@ def render() -> None:
         key="manager.priorities.table",
     )
     rows = analysis.ranking[analysis.ranking["area"] == shown_area]
-    tabs = st.tabs(
-        [
-            t("manager.priorities.tab.rank", lang),
-            t("manager.priorities.tab.quadrant", lang),
-            t("manager.priorities.tab.heatmap", lang),
-            t("manager.priorities.tab.funnel", lang),
-            t("manager.priorities.tab.trend", lang),
-            t("manager.priorities.tab.free_text", lang),
-        ]
+    # One chart at a time: only the chosen one is built, so a slider change stays quick.
+    chart = st.segmented_control(
+        t("manager.priorities.chart", lang),
+        CHARTS,
+        format_func=lambda c: t(f"manager.priorities.tab.{c}", lang),
+        default=CHARTS[0],
+        key="manager.priorities.chart",
     )
-    with tabs[0]:
+    if chart == "rank":
         st.plotly_chart(rank_chart(rows, catalogue, lang), key="manager.priorities.rank_chart")
-    with tabs[1]:
+    elif chart == "quadrant":
         st.plotly_chart(
             quadrant_chart(rows, catalogue, lang), key="manager.priorities.quadrant_chart"
         )
-    with tabs[2]:
+    elif chart == "heatmap":
         heat = heatmap_indicators(analysis)
         if len(heat):
             labels = {a: n for a, n in names.items() if a != analysis.area}
@@ -217,37 +226,49 @@ def render() -> None:
             )
         else:
             st.caption(t("manager.priorities.no_districts", lang))
-    with tabs[3]:
-        fields = [str(f) for f in rows["field"]]
-        chosen = st.selectbox(
-            t("manager.col.field", lang),
-            fields,
-            format_func=lambda f: field_label(catalogue, f, lang),
-            key="manager.priorities.funnel_field",
-        )
-        funnel = funnel_data(analysis, str(chosen)) if chosen else None
-        if funnel is None:
-            st.caption(t("manager.priorities.no_rates", lang))
-        else:
-            points, limits = funnel
-            st.plotly_chart(
-                funnel_chart(
-                    points,
-                    limits,
-                    field_label(catalogue, str(chosen), lang),
-                    lang,
-                    area_labels=names,
-                ),
-                key="manager.priorities.funnel",
-            )
-    with tabs[4]:
-        trend = trend_data(inputs, catalogue, shown_area)
+    elif chart == "funnel":
+        _funnel(analysis, rows, names, lang)
+    elif chart == "trend":
+        trend = _trend(record.id, data_version(record.id), shown_area)
         if trend is None:
             st.caption(t("manager.priorities.no_trend", lang))
         else:
             st.plotly_chart(trend_chart(trend, catalogue, lang), key="manager.priorities.trend")
-    with tabs[5]:
-        _free_texts(inputs, lang)
+    elif chart == "free_text":
+        _free_texts(record.id, lang)
+
+
+def _funnel(analysis: Analysis, rows: pd.DataFrame, names: dict[str, str], lang: str) -> None:
+    catalogue = workspace().catalogue
+    fields = [str(f) for f in rows["field"]]
+    chosen = st.selectbox(
+        t("manager.col.field", lang),
+        fields,
+        format_func=lambda f: field_label(catalogue, f, lang),
+        key="manager.priorities.funnel_field",
+    )
+    funnel = funnel_data(analysis, str(chosen)) if chosen else None
+    if funnel is None:
+        st.caption(t("manager.priorities.no_rates", lang))
+        return
+    points, limits = funnel
+    st.plotly_chart(
+        funnel_chart(
+            points, limits, field_label(catalogue, str(chosen), lang), lang, area_labels=names
+        ),
+        key="manager.priorities.funnel",
+    )
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _trend(questionnaire_id: str, version: str, area: str) -> pd.DataFrame | None:
+    inputs = cached_inputs(questionnaire_id)
+    return trend_data(inputs, workspace().catalogue, area)
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _free_text(questionnaire_id: str, version: str, lang: str) -> list[tuple[str, list[str]]]:
+    return free_text_answers(cached_inputs(questionnaire_id), lang)
 
 
 def _year_options(years: list[int]) -> list[int | None]:
@@ -255,18 +276,21 @@ def _year_options(years: list[int]) -> list[int | None]:
     return list(years) if years else [None]
 
 
-def _free_texts(inputs: AnalysisInputs, lang: str) -> None:
+def _free_texts(questionnaire_id: str, lang: str) -> None:
     """Free-text answers, escaped, as plain list items (never as Markdown or live HTML)."""
     st.caption(t("manager.priorities.free_text_hint", lang))
-    answers = free_text_answers(inputs, lang)
+    answers = _free_text(questionnaire_id, data_version(questionnaire_id), lang)
     if not answers:
         st.caption(t("manager.priorities.no_free_text", lang))
     for question, texts in answers:
-        items = "".join(f"<li>{text}</li>" for text in texts)
-        st.html(f"<p><strong>{_escape(question)}</strong></p><ul>{items}</ul>")
+        items = "".join(f"<li>{text}</li>" for text in texts[:FREE_TEXT_SHOWN])
+        more = (
+            f"<p>{_escape(t('manager.priorities.free_text_more', lang, shown=FREE_TEXT_SHOWN, count=len(texts)))}</p>"
+            if len(texts) > FREE_TEXT_SHOWN
+            else ""
+        )
+        st.html(f"<p><strong>{_escape(question)}</strong></p><ul>{items}</ul>{more}")
 
 
 def _escape(text: str) -> str:
-    from survey._exports import escape_free_text
-
     return escape_free_text(text)

@@ -164,7 +164,15 @@ def test_priorities_ranks_the_fields_with_intervals_and_reasons(demo_url: str) -
     assert table[t("manager.col.rank", "de")].tolist() == list(range(1, 9))
     assert table[t("manager.col.rank_interval", "de")].str.contains("–").all()
     assert table[t("manager.col.reason", "de")].str.len().gt(10).all()
-    assert len(at.get("plotly_chart")) >= 4  # ranked bars, quadrant, heatmap, funnel, trend
+    assert len(at.get("plotly_chart")) == 1  # the ranked bars first
+
+
+@pytest.mark.parametrize("chart", ["rank", "quadrant", "heatmap", "funnel", "trend"])
+def test_priorities_draws_each_chart(demo_url: str, chart: str) -> None:
+    at = page("priorities")
+    at.segmented_control(key="manager.priorities.chart").set_value(chart).run()
+    assert not at.exception, at.exception
+    assert len(at.get("plotly_chart")) == 1
 
 
 def test_priorities_weight_slider_re_ranks_and_shows_the_shift(demo_url: str) -> None:
@@ -200,6 +208,7 @@ def test_priorities_suppresses_small_cells(demo_url: str) -> None:
 
 def test_priorities_shows_free_text_escaped(demo_url: str) -> None:
     at = page("priorities")
+    at.segmented_control(key="manager.priorities.chart").set_value("free_text").run()
     shown = [h.value for h in at.get("html")]
     assert shown
     assert all("<script" not in html.lower() for html in shown)
@@ -278,6 +287,7 @@ def test_free_text_with_markup_is_shown_escaped(empty_url: str) -> None:
             )
             assert result.stored
     at = page("priorities")
+    at.segmented_control(key="manager.priorities.chart").set_value("free_text").run()
     shown = "\n".join(h.value for h in at.get("html"))
     assert "&lt;script&gt;alert(0)&lt;/script&gt; &amp; mehr Licht" in shown
     assert "<script" not in shown
