@@ -159,12 +159,10 @@ def store_rate(
         return expected / elapsed
 
 
-def floor_rate(
-    url: str, questionnaire: Questionnaire, source: str, forms: list[dict[str, Any]]
-) -> float:
-    """The same rows by one bare multi-row INSERT in one transaction (no validation)."""
+def bare_rows(questionnaire: Questionnaire, forms: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Response rows as ``Store.submit`` writes them, built outside any timing."""
     layout = _layout(questionnaire)
-    rows = [
+    return [
         {
             "id": uuid.uuid4().hex,
             "questionnaire_id": questionnaire.id,
@@ -179,13 +177,52 @@ def floor_rate(
         }
         for form in forms
     ]
+
+
+def bulk_insert(store: Store, rows: list[dict[str, Any]]) -> None:
+    with store.engine.begin() as connection:
+        for i in range(0, len(rows), 2_000):  # SQLite allows 32,766 parameters per statement
+            connection.execute(responses_table.insert().values(rows[i : i + 2_000]))
+
+
+def floor_rate(
+    url: str, questionnaire: Questionnaire, source: str, forms: list[dict[str, Any]]
+) -> float:
+    """The same rows by one bare multi-row INSERT in one transaction (no validation)."""
+    rows = bare_rows(questionnaire, forms)
     with Store(url) as store:
         store.publish_questionnaire(questionnaire, source)
         start = time.perf_counter()
-        with store.engine.begin() as connection:
-            for i in range(0, len(rows), 2_000):  # SQLite allows 32,766 parameters per statement
-                connection.execute(responses_table.insert().values(rows[i : i + 2_000]))
+        bulk_insert(store, rows)
         return len(rows) / (time.perf_counter() - start)
+
+
+def read_times(
+    url: str, questionnaire: Questionnaire, source: str, forms: list[dict[str, Any]], total: int
+) -> tuple[float, float, float]:
+    """Seconds for ``Store.responses`` over ``total`` responses: a first (cold) read, a
+    read after 100 more responses (incremental), and a first read in a new process."""
+    rows = bare_rows(questionnaire, forms)
+    with Store(url) as store:
+        store.publish_questionnaire(questionnaire, source)
+        for start in range(0, total, len(rows)):
+            chunk = rows[: min(len(rows), total - start)]
+            bulk_insert(store, [{**row, "id": uuid.uuid4().hex} for row in chunk])
+        timer = time.perf_counter()
+        assert len(store.responses(questionnaire)) == total
+        cold = time.perf_counter() - timer
+        for form in forms[:100]:
+            store.submit(
+                questionnaire, form, language="de", submission_token=secrets.token_urlsafe(16)
+            )
+        timer = time.perf_counter()
+        assert len(store.responses(questionnaire)) == total + 100
+        warm = time.perf_counter() - timer
+    with Store(url) as fresh:
+        timer = time.perf_counter()
+        fresh.responses(questionnaire)
+        again = time.perf_counter() - timer
+    return cold, warm, again
 
 
 def fsync_cost(directory: Path) -> tuple[float, float, float]:
@@ -224,6 +261,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--responses", type=int, default=4_000, help="responses per measurement")
     parser.add_argument("--no-postgres", action="store_true", help="measure SQLite only")
+    parser.add_argument(
+        "--read", type=int, default=100_000, help="responses to read back (0: skip)"
+    )
     args = parser.parse_args()
     count = args.responses - args.responses % 8
 
@@ -276,6 +316,15 @@ def main() -> None:
                 rate = store_rate(url, questionnaire, source, forms, 8, group_commit=False)
             print(f"{'SQLite, no group commit':<24} 8 writers: {rate:,.0f} responses/s")
     print("every response was stored (counted after each run)")
+    if args.read:
+        for name, database in engines:
+            with database() as url:
+                cold, warm, again = read_times(url, questionnaire, source, forms, args.read)
+            print(
+                f"{name}: reading {args.read:,} responses: {cold:.2f} s first read, "
+                f"{warm:.2f} s after 100 more (incremental), {again:.2f} s first read in a "
+                "new Store"
+            )
 
 
 if __name__ == "__main__":

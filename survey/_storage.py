@@ -1172,24 +1172,23 @@ class Store:
         """
         layout = self._layout(questionnaire)
         key = (questionnaire.id, questionnaire.revision)
+        cached = self._frames.get(key)
         with self._read() as connection:
-            # One joined string instead of 100,000 result rows: ten times faster to fetch.
-            joined = connection.execute(
-                text(_IDS_QUERIES[connection.dialect.name]), {"q": questionnaire.id}
-            ).scalar_one()
-            ids = joined.split(",") if joined else []
-            cached = self._frames.get(key)
-            new_ids = [i for i in ids if cached is None or i not in cached.ids]
-            incremental = (
-                cached is not None
-                and len(cached.ids) + len(new_ids) == len(ids)  # none deleted
-                and len(new_ids) <= INCREMENTAL_READ_MAX
-            )
-            if cached is not None and incremental and not new_ids:
-                return cached.frame.copy(deep=False)
-            wanted = new_ids if incremental else None
+            wanted: list[str] | None = None  # None: read everything
+            if cached is not None:
+                # One joined string instead of 100,000 result rows: ten times faster to fetch.
+                joined = connection.execute(
+                    text(_IDS_QUERIES[connection.dialect.name]), {"q": questionnaire.id}
+                ).scalar_one()
+                ids = joined.split(",") if joined else []
+                new_ids = [i for i in ids if i not in cached.ids]
+                none_deleted = len(cached.ids) + len(new_ids) == len(ids)
+                if none_deleted and not new_ids:
+                    return cached.frame.copy(deep=False)
+                if none_deleted and len(new_ids) <= INCREMENTAL_READ_MAX:
+                    wanted = new_ids
             frame = self._read_frame(connection, questionnaire.id, layout, wanted)
-        if cached is not None and incremental:
+        if cached is not None and wanted is not None:
             frame = _sorted_frame(pd.concat([cached.frame, frame], ignore_index=True))
         self._frames[key] = _CachedFrame(frame, frozenset(frame["response_id"].tolist()))
         return frame.copy(deep=False)
@@ -1213,7 +1212,7 @@ class Store:
                 params["ids"] = chunk
             blob = connection.execute(statement, params).scalar_one()
             if blob:
-                blobs.append(bytes(blob))
+                blobs.append(blob.encode("utf-8") if isinstance(blob, str) else bytes(blob))
         if not blobs:
             return _frame_from_rows([], layout)
         try:
@@ -1413,20 +1412,27 @@ class Store:
 # database merges each response's meta columns into its JSON and hands back one
 # newline-delimited JSON blob, which pyarrow parses in C++ straight into typed columns.
 # Meta keys are the RESPONSE_META_COLUMNS, which no item may use as its id.
+# The meta object's closing brace is cut and the stored answers object (always written
+# compact by ``submit``) spliced in after its opening brace: plain text operations, much
+# cheaper than parsing every row's JSON in the database.
 _NDJSON_QUERIES = {
     "sqlite": """
-        SELECT CAST(group_concat(json_set(answers,
-            '$.response_id', id, '$.questionnaire_id', questionnaire_id,
-            '$.questionnaire_revision', questionnaire_revision,
-            '$.submitted_on', submitted_on, '$.language', language, '$.mode', mode,
-            '$.stratum', stratum), char(10)) AS BLOB)
+        SELECT CAST(group_concat(rtrim(json_object(
+            'response_id', id, 'questionnaire_id', questionnaire_id,
+            'questionnaire_revision', questionnaire_revision,
+            'submitted_on', submitted_on, 'language', language, 'mode', mode,
+            'stratum', stratum), '}')
+            || CASE WHEN answers = '{}' THEN '}' ELSE ',' || substr(answers, 2) END,
+            char(10)) AS BLOB)
         FROM responses WHERE questionnaire_id = :q""",
     "postgresql": """
-        SELECT convert_to(string_agg((answers::jsonb || jsonb_build_object(
+        SELECT string_agg(left(json_build_object(
             'response_id', id, 'questionnaire_id', questionnaire_id,
             'questionnaire_revision', questionnaire_revision,
             'submitted_on', to_char(submitted_on, 'YYYY-MM-DD'), 'language', language,
-            'mode', mode, 'stratum', stratum))::text, chr(10)), 'UTF8')
+            'mode', mode, 'stratum', stratum)::text, -1)
+            || CASE WHEN answers = '{}' THEN '}' ELSE ',' || substr(answers, 2) END,
+            chr(10))
         FROM responses WHERE questionnaire_id = :q""",
 }
 _IDS_QUERIES = {

@@ -425,6 +425,7 @@ def test_the_general_reader_gives_the_same_frame(store: Store) -> None:
     for age in (20, 30, 40):
         submit(store, {**full_answers(), "age": age, "places": [2]}, mode="paper")
     submit(store, {"remarks": 'Ein "Zitat", mit Komma\nund Zeile'})
+    submit(store, {})  # nothing answered: stored as an empty object
     with store.engine.connect() as connection:
         rows = [tuple(row) for row in connection.execute(select(responses_table))]
     general = _frame_from_rows(rows, _layout(small_questionnaire()))
