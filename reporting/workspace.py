@@ -5,8 +5,8 @@ It reads the questionnaire, its responses and the saved datasets from storage, r
 :func:`scoring.analyse`, and shapes the results into display tables. It computes no statistics
 itself (those are :mod:`scoring`'s) and imports no Streamlit.
 
-Privacy: every survey figure based on fewer than :data:`MIN_CELL` respondents is shown as
-missing ("< 5"), and free-text answers come out HTML-escaped.
+Privacy: every survey figure based on fewer than :data:`survey.MIN_CELL_SIZE` respondents is
+shown as missing ("< 5"), and free-text answers come out HTML-escaped.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from reporting.charts import field_label
 from reporting.report import ReportInput, render_report
 from scoring import (
     DEFAULT_WEIGHTS,
-    MIN_CELL,
     Analysis,
     analyse,
     field_counts,
@@ -31,6 +30,7 @@ from scoring import (
 )
 from scoring._analysis import match_district_areas
 from survey import (
+    MIN_CELL_SIZE,
     ActionFieldCatalogue,
     Design,
     Questionnaire,
@@ -278,7 +278,7 @@ def _respondents(value: object) -> str:
     if pd.isna(value):  # type: ignore[call-overload]
         return ""
     number = int(float(value))  # type: ignore[arg-type]
-    return t("report.suppressed_cell") if number < MIN_CELL else str(number)
+    return t("report.suppressed_cell") if number < MIN_CELL_SIZE else str(number)
 
 
 def _shift(before: object, after: object) -> str:
@@ -296,7 +296,7 @@ def suppressed_survey_indicators(analysis: Analysis) -> pd.DataFrame:
     """The survey indicators with every cell of < 5 respondents flagged as suppressed."""
     table = analysis.survey_indicators.copy()
     if "n_respondents" in table.columns:
-        small = table["n_respondents"].astype("Float64").fillna(0) < MIN_CELL
+        small = table["n_respondents"].astype("Float64").fillna(0) < MIN_CELL_SIZE
         flags = (
             table["suppressed"].astype("boolean").fillna(True)
             if "suppressed" in table.columns
@@ -374,8 +374,8 @@ def trend_data(
 def free_text_answers(inputs: AnalysisInputs, lang: str) -> list[tuple[str, list[str]]]:
     """Per free-text question, its non-empty answers, HTML-escaped.
 
-    A question with fewer than :data:`MIN_CELL` answers is left out, so a single answer cannot
-    be traced back through its rarity.
+    A question with fewer than :data:`survey.MIN_CELL_SIZE` answers is left out, so a single
+    answer cannot be traced back through its rarity.
     """
     out: list[tuple[str, list[str]]] = []
     for variable in inputs.questionnaire.variables():
@@ -384,7 +384,7 @@ def free_text_answers(inputs: AnalysisInputs, lang: str) -> list[tuple[str, list
         answers = [
             escape_free_text(a) for a in inputs.responses[variable.id].dropna() if str(a).strip()
         ]
-        if len(answers) >= MIN_CELL:
+        if len(answers) >= MIN_CELL_SIZE:
             out.append((inputs.questionnaire.text(variable.label, lang), answers))
     return out
 
@@ -419,8 +419,8 @@ def sample_vs_population(inputs: AnalysisInputs, lang: str) -> pd.DataFrame | No
     """The sample against the population by district × sex × age group.
 
     Needs population margins (sex × age group rows per district area). Sample counts below
-    :data:`MIN_CELL` are suppressed (NA); shares are within the whole sample / population of
-    the cells shown. ``None`` without margins or design variables.
+    :data:`survey.MIN_CELL_SIZE` are suppressed (NA); shares are within the whole sample /
+    population of the cells shown. ``None`` without margins or design variables.
     """
     q = inputs.questionnaire
     margins = inputs.margins
@@ -468,7 +468,7 @@ def sample_vs_population(inputs: AnalysisInputs, lang: str) -> pd.DataFrame | No
     table["sample"] = table["sample"].fillna(0).astype(int)
     table["sample_share"] = table["sample"] / max(int(table["sample"].sum()), 1)
     table["population_share"] = table["population"] / table["population"].sum()
-    small = table["sample"] < MIN_CELL
+    small = table["sample"] < MIN_CELL_SIZE
     table["sample"] = table["sample"].astype("Int64").mask(small)
     table["sample_share"] = table["sample_share"].astype("Float64").mask(small)
     labels = {

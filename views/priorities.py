@@ -284,11 +284,8 @@ def _free_texts(questionnaire_id: str, lang: str) -> None:
         st.caption(t("manager.priorities.no_free_text", lang))
     for question, texts in answers:
         items = "".join(f"<li>{text}</li>" for text in texts[:FREE_TEXT_SHOWN])
-        more = (
-            f"<p>{_escape(t('manager.priorities.free_text_more', lang, shown=FREE_TEXT_SHOWN, count=len(texts)))}</p>"
-            if len(texts) > FREE_TEXT_SHOWN
-            else ""
-        )
+        note = t("manager.priorities.free_text_more", lang, shown=FREE_TEXT_SHOWN, count=len(texts))
+        more = f"<p>{_escape(note)}</p>" if len(texts) > FREE_TEXT_SHOWN else ""
         st.html(f"<p><strong>{_escape(question)}</strong></p><ul>{items}</ul>{more}")
 
 

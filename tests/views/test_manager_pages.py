@@ -86,12 +86,13 @@ def test_overview_creates_a_code_batch_and_offers_its_csv(demo_url: str) -> None
 
 def test_overview_closes_and_reopens_the_survey(demo_url: str) -> None:
     at = page("overview")
-    at.radio(key="manager.overview.state.sicherheitsbefragung").set_value("closed").run()
-    with Store(demo_url) as store:
-        assert store.questionnaire("sicherheitsbefragung").state.value == "closed"  # type: ignore[union-attr]
-    at.radio(key="manager.overview.state.sicherheitsbefragung").set_value("open").run()
-    with Store(demo_url) as store:
-        assert store.questionnaire("sicherheitsbefragung").state.value == "open"  # type: ignore[union-attr]
+    for state in ("closed", "open"):
+        at.radio(key="manager.overview.state.sicherheitsbefragung").set_value(state).run()
+        assert not at.exception, at.exception
+        with Store(demo_url) as store:
+            record = store.questionnaire("sicherheitsbefragung")
+        assert record is not None
+        assert record.state.value == state
 
 
 def test_overview_without_questionnaires_says_so(empty_url: str) -> None:
