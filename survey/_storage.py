@@ -705,9 +705,10 @@ class Store:
     ) -> None:
         """Store ``questionnaire``'s revision and make it the current one.
 
-        Idempotent per revision. On first publication the questionnaire's access comes from
-        ``meta.access`` and its state is ``initial_state``; later publications keep both
-        (change them with :meth:`set_access` / :meth:`set_state`).
+        Idempotent per revision. On first publication the state is ``initial_state``; later
+        publications keep the state (change it with :meth:`set_state`). Access comes from
+        ``meta.access`` whenever a new revision is published; republishing a known revision
+        (every app start does) keeps an access changed with :meth:`set_access`.
         """
         if not questionnaire.revision:
             raise InvalidInput(
@@ -721,6 +722,9 @@ class Store:
         title = json.dumps(questionnaire.meta.title, ensure_ascii=False, sort_keys=True)
         with self._write() as connection:
             exists = connection.execute(select(q.c.id).where(q.c.id == questionnaire.id)).first()
+            new_revision = not _revision_published(
+                connection, questionnaire.id, questionnaire.revision
+            )
             if exists is None:
                 connection.execute(
                     q.insert().values(
@@ -732,12 +736,11 @@ class Store:
                     )
                 )
             else:
-                connection.execute(
-                    q.update()
-                    .where(q.c.id == questionnaire.id)
-                    .values(revision=questionnaire.revision, title=title)
-                )
-            if not _revision_published(connection, questionnaire.id, questionnaire.revision):
+                values = {"revision": questionnaire.revision, "title": title}
+                if new_revision:  # an edited file says again whether codes are needed
+                    values["access"] = questionnaire.meta.access.value
+                connection.execute(q.update().where(q.c.id == questionnaire.id).values(**values))
+            if new_revision:
                 connection.execute(
                     r.insert().values(
                         questionnaire_id=questionnaire.id,

@@ -76,6 +76,16 @@ def test_a_new_revision_becomes_current_and_old_sources_stay(store: Store) -> No
     assert store.questionnaire_source("befragung", "rev-1") == SOURCE_TEXT
 
 
+def test_access_follows_a_new_revision_and_survives_a_restart(store: Store) -> None:
+    store.set_access("befragung", Access.CODE)
+    store.publish_questionnaire(small_questionnaire(), SOURCE_TEXT)  # an app restart
+    assert store.questionnaires()[0].access is Access.CODE
+    store.publish_questionnaire(small_questionnaire(revision="rev-2"), "# second\n")
+    assert store.questionnaires()[0].access is Access.OPEN  # the new file says "open"
+    store.publish_questionnaire(small_questionnaire(access="code", revision="rev-3"), "# 3\n")
+    assert store.questionnaires()[0].access is Access.CODE
+
+
 def test_state_and_access_can_be_changed(store: Store) -> None:
     store.set_access("befragung", Access.CODE)
     store.set_state("befragung", "draft")
