@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import typer
 
-from cli import codes, demo, questionnaire, score, users
+from cli import codes, demo, questionnaire, responses, score, users
 
 app = typer.Typer(
     name="sicherheitsanalyse",
@@ -19,7 +19,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for module in (questionnaire, codes, score, users, demo):
+for module in (questionnaire, codes, score, users, demo, responses):
     module.register(app)
 
 

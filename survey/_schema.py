@@ -30,6 +30,8 @@ from sqlalchemy import (
     text,
 )
 
+from survey._accounts import ACCOUNT_TABLES
+from survey._datasets import DATASET_TABLES
 from survey._db import metadata
 
 schema_version_table = Table(
@@ -138,8 +140,17 @@ def _initial_schema(connection: Connection) -> None:
     metadata.create_all(connection, tables=list(STORAGE_TABLES))
 
 
+def _accounts_and_datasets(connection: Connection) -> None:
+    # Until this step, Store and Accounts created these tables on the fly (create_all), so
+    # an existing database may already have them: create_all only adds what is missing.
+    metadata.create_all(connection, tables=[*ACCOUNT_TABLES, *DATASET_TABLES])
+
+
 #: Ordered steps; ``version`` must be 1, 2, 3 … in this order.
-MIGRATIONS: Sequence[Migration] = (Migration(1, "initial storage schema", _initial_schema),)
+MIGRATIONS: Sequence[Migration] = (
+    Migration(1, "initial storage schema", _initial_schema),
+    Migration(2, "manager accounts and saved datasets", _accounts_and_datasets),
+)
 
 CURRENT_VERSION = MIGRATIONS[-1].version
 

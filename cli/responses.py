@@ -1,0 +1,65 @@
+"""``sicherheitsanalyse responses import``: responses keyed in from paper questionnaires.
+
+The file (CSV or XLSX) is in the codebook layout, one row per questionnaire, as the responses
+export writes it. It is read as a table of text cells (as the data uploads are), checked
+whole by :meth:`survey.Store.import_responses`, and stored in one transaction, or not at all:
+every bad cell is one line ``file, row N, column: Fehler: …`` and the exit code is 1.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cli.users import DatabaseOption, LangOption
+from survey._installation import read_response_table
+from survey._loader import iter_problem_lines, load_questionnaire_text
+from survey._problems import InvalidInput
+from survey._storage import MODES, Store
+from survey.i18n import current_language, t
+
+responses_app = typer.Typer(help="Survey responses.", no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``responses`` command group to ``app``."""
+    app.add_typer(responses_app, name="responses")
+
+
+@responses_app.command("import")
+def import_command(
+    file: Annotated[Path, typer.Argument(help=t("installation.import.file_help", "en"))],
+    questionnaire_id: Annotated[
+        str, typer.Option("--questionnaire", help="Id of the published questionnaire.")
+    ],
+    mode: Annotated[str, typer.Option(help=f"Stored with each response: {', '.join(MODES)}.")] = (
+        "paper"
+    ),
+    database_url: DatabaseOption = None,
+    lang: LangOption = None,
+) -> None:
+    """Import responses in the codebook layout (CSV/XLSX): all rows, or none."""
+    lang = lang or current_language()
+    try:
+        frame, row_numbers = read_response_table(file)
+        with Store(database_url) as store:
+            source = store.questionnaire_source(questionnaire_id)
+            questionnaire = load_questionnaire_text(source, f"{questionnaire_id}.yaml")
+            count = store.import_responses(
+                questionnaire, frame, mode=mode, source=file.name, row_numbers=row_numbers
+            )
+    except InvalidInput as invalid:
+        for line in iter_problem_lines(invalid.problems, lang):
+            typer.echo(line, err=True)
+        raise typer.Exit(1) from None
+    typer.echo(
+        t(
+            "installation.import.imported",
+            lang,
+            count=count,
+            questionnaire=questionnaire_id,
+            mode=mode,
+        )
+    )

@@ -1,0 +1,287 @@
+"""Setting up an installation (``sicherheitsanalyse setup``, run by every ``make run``) and the
+demo municipality.
+
+:func:`setup` is idempotent: it creates or migrates the schema, publishes every questionnaire
+file of a folder (a broken file is reported and skipped), creates the first administrator once
+(its generated password is returned that one time, for the terminal) and seeds the demo
+municipality "Musterstadt (DEMO)" if it is not there yet.
+
+The demo is its own questionnaire (:data:`DEMO_QUESTIONNAIRE_ID`: the default questionnaire
+naming the demo municipality, closed, so residents never see it) with about 800 synthetic
+responses, plus incident counts for three years and the population with its margins saved as
+datasets whose source is :data:`DEMO_SOURCE`. :func:`reset_demo` removes exactly these and
+seeds them again from the same seed, so the same data come back; nothing else is touched.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO
+
+import pandas as pd
+from ruamel.yaml import YAML
+from ruamel.yaml.scalarstring import DoubleQuotedScalarString
+
+from survey._accounts import Accounts
+from survey._action_fields import ActionFieldCatalogue
+from survey._datasets import DatasetKind, Datasets
+from survey._loader import (
+    check_questionnaire,
+    is_action_field_catalogue,
+    load_action_fields,
+    load_questionnaire_text,
+)
+from survey._model import Questionnaire
+from survey._problems import InvalidInput, Problem
+from survey._schema import CURRENT_VERSION
+from survey._storage import QuestionnaireState, Store
+from survey._tables import _grid, read_incidents, read_population
+from survey.demo import DEMO, DemoMunicipality, demo_data, demo_questionnaire_text
+from survey.i18n import t
+
+#: The questionnaire the demo municipality's survey is a copy of (shipped with the package).
+DEMO_BASE_QUESTIONNAIRE = (
+    Path(__file__).resolve().parent.parent / "questionnaires" / "sicherheitsbefragung.yaml"
+)
+DEMO_QUESTIONNAIRE_ID = "musterstadt-demo"
+#: The source of the demo's saved datasets: how they are listed, and found again to reset.
+DEMO_SOURCE = "Musterstadt (DEMO) – synthetisch"
+QUESTIONNAIRE_PATTERNS = ("*.yaml", "*.yml")
+_MIDNIGHT = re.compile(r"(?<=^\d{4}-\d{2}-\d{2})[ T]00:00(:00)?$")
+
+
+@dataclass(frozen=True)
+class PublishedQuestionnaire:
+    path: Path
+    id: str
+    revision: str
+    state: QuestionnaireState
+
+
+@dataclass(frozen=True)
+class SkippedFile:
+    """A questionnaire file that was not published, and why."""
+
+    path: Path
+    problems: tuple[Problem, ...]
+
+
+@dataclass(frozen=True)
+class DemoSummary:
+    """What the demo municipality holds after seeding."""
+
+    name: str
+    questionnaire_id: str
+    responses: int
+    incident_years: tuple[int, ...]
+    population_years: tuple[int, ...]
+    margin_rows: int
+
+
+@dataclass(frozen=True)
+class SetupReport:
+    """What :func:`setup` did. ``admin_password`` is set only on the very first run."""
+
+    schema_version: int
+    published: list[PublishedQuestionnaire] = field(default_factory=list)
+    skipped: list[SkippedFile] = field(default_factory=list)
+    admin_password: str | None = None
+    #: Set when this run seeded the demo.
+    demo_seeded: DemoSummary | None = None
+    #: Whether the demo questionnaire is in the database after this run.
+    demo_present: bool = False
+    #: Why the demo could not be seeded (e.g. a broken action-field catalogue).
+    demo_problems: tuple[Problem, ...] = ()
+
+
+def setup(
+    url: str | None = None,
+    *,
+    questionnaires: Path = Path("questionnaires"),
+    demo: bool = True,
+) -> SetupReport:
+    """Bring an installation up to date; safe to run at every start.
+
+    Parameters
+    ----------
+    url
+        Database URL (default: the configured one, see :func:`survey._db.database_url`).
+    questionnaires
+        Folder whose ``*.yaml`` questionnaires are published (state ``open`` when new; a
+        published questionnaire keeps its state). The action-field catalogue is skipped.
+    demo
+        Seed the demo municipality if it is not there yet.
+    """
+    published: list[PublishedQuestionnaire] = []
+    skipped: list[SkippedFile] = []
+    with Store(url) as store:
+        for path in _questionnaire_files(questionnaires):
+            try:
+                published.append(_publish_file(store, path))
+            except InvalidInput as invalid:
+                skipped.append(SkippedFile(path, tuple(invalid.problems)))
+        with Accounts(store.engine) as accounts:
+            password = accounts.ensure_admin()
+        seeded: DemoSummary | None = None
+        demo_problems: tuple[Problem, ...] = ()
+        if demo and _demo_missing(store):
+            try:
+                remove_demo(store)  # what an interrupted earlier seeding may have left
+                seeded = seed_demo(store)
+            except InvalidInput as invalid:
+                demo_problems = tuple(invalid.problems)
+        present = store.questionnaire(DEMO_QUESTIONNAIRE_ID) is not None
+    return SetupReport(
+        schema_version=CURRENT_VERSION,
+        published=published,
+        skipped=skipped,
+        admin_password=password,
+        demo_seeded=seeded,
+        demo_present=present,
+        demo_problems=demo_problems,
+    )
+
+
+def _questionnaire_files(folder: Path) -> list[Path]:
+    files = sorted({p for pattern in QUESTIONNAIRE_PATTERNS for p in folder.glob(pattern)})
+    return [p for p in files if p.is_file() and not is_action_field_catalogue(p)]
+
+
+def _publish_file(store: Store, path: Path) -> PublishedQuestionnaire:
+    result = check_questionnaire(path)
+    if result.questionnaire is None or result.errors:
+        raise InvalidInput(result.errors or result.problems)
+    questionnaire = result.questionnaire
+    store.publish_questionnaire(questionnaire, path.read_text(encoding="utf-8"))
+    record = store.questionnaire(questionnaire.id)
+    state = record.state if record is not None else QuestionnaireState.OPEN
+    return PublishedQuestionnaire(path, questionnaire.id, questionnaire.revision, state)
+
+
+# --- the demo municipality ------------------------------------------------------------------
+
+
+def demo_questionnaire_source(
+    base: Path = DEMO_BASE_QUESTIONNAIRE, demo: DemoMunicipality = DEMO
+) -> str:
+    """The demo's questionnaire text: ``base`` naming the demo municipality, under its own id
+    (:data:`DEMO_QUESTIONNAIRE_ID`) and with a title that says DEMO in every language."""
+    text = demo_questionnaire_text(base.read_text(encoding="utf-8"), demo)
+    yaml = YAML(typ="rt")
+    yaml.indent(mapping=2, sequence=4, offset=2)
+    yaml.width = 100
+    document = yaml.load(text)
+    meta = document["meta"]
+    meta["id"] = DEMO_QUESTIONNAIRE_ID
+    for lang in list(meta["title"]):
+        suffix = t("installation.demo.title_suffix", lang)
+        meta["title"][lang] = DoubleQuotedScalarString(f"{meta['title'][lang]} – {suffix}")
+    out = io.StringIO()
+    yaml.dump(document, out)
+    return out.getvalue()
+
+
+def demo_questionnaire(catalogue: ActionFieldCatalogue | None = None) -> Questionnaire:
+    """The demo's questionnaire, loaded from :func:`demo_questionnaire_source`."""
+    return load_questionnaire_text(
+        demo_questionnaire_source(), f"{DEMO_QUESTIONNAIRE_ID}.yaml", catalogue=catalogue
+    )
+
+
+def seed_demo(store: Store, demo: DemoMunicipality = DEMO) -> DemoSummary:
+    """Publish the demo questionnaire (closed) and store its responses and datasets.
+
+    The data come from ``demo.seed``, so seeding again after :func:`remove_demo` gives the
+    same data.
+    """
+    catalogue = load_action_fields()
+    source = demo_questionnaire_source(demo=demo)
+    questionnaire = load_questionnaire_text(
+        source, f"{DEMO_QUESTIONNAIRE_ID}.yaml", catalogue=catalogue
+    )
+    data = demo_data(questionnaire, catalogue, demo=demo)
+    # Read the tables as an upload is read, so the demo's datasets are what an import gives.
+    incidents = read_incidents(io.BytesIO(_csv(data.incidents)), filename=DEMO_SOURCE)
+    population = read_population(io.BytesIO(_csv(data.population)), filename=DEMO_SOURCE)
+    store.publish_questionnaire(questionnaire, source, initial_state=QuestionnaireState.CLOSED)
+    responses = store.import_responses(questionnaire, data.responses, mode="web")
+    datasets = Datasets(store.engine)
+    saved_incidents = datasets.save(DatasetKind.INCIDENTS, incidents, source=DEMO_SOURCE)
+    saved_population = datasets.save(DatasetKind.POPULATION, population, source=DEMO_SOURCE)
+    return DemoSummary(
+        name=demo.name,
+        questionnaire_id=questionnaire.id,
+        responses=responses,
+        incident_years=saved_incidents.years,
+        population_years=saved_population.years,
+        margin_rows=0 if population.margins is None else len(population.margins),
+    )
+
+
+def _demo_missing(store: Store) -> bool:
+    """No demo questionnaire, or one with neither responses nor demo datasets (left by an
+    interrupted seeding): then setup seeds it (again)."""
+    if store.questionnaire(DEMO_QUESTIONNAIRE_ID) is None:
+        return True
+    if len(store.response_counts_by_day(DEMO_QUESTIONNAIRE_ID)):
+        return False
+    return not any(s.source == DEMO_SOURCE for s in Datasets(store.engine).list())
+
+
+def remove_demo(store: Store) -> None:
+    """Delete the demo questionnaire's responses, drafts and codes and the demo datasets.
+
+    The demo questionnaire itself stays (its revisions are history); nothing else is touched.
+    """
+    store.remove_responses(DEMO_QUESTIONNAIRE_ID)
+    datasets = Datasets(store.engine)
+    for summary in datasets.list():
+        if summary.source == DEMO_SOURCE:
+            datasets.delete(summary.id)
+
+
+def reset_demo(url: str | None = None, demo: DemoMunicipality = DEMO) -> DemoSummary:
+    """Restore the demo municipality to its seeded state (same seed, same data)."""
+    with Store(url) as store:
+        remove_demo(store)
+        return seed_demo(store, demo)
+
+
+def _csv(frame: pd.DataFrame) -> bytes:
+    return frame.to_csv(sep=";", index=False).encode("utf-8")
+
+
+# --- responses keyed in from paper ----------------------------------------------------------
+
+
+def read_response_table(
+    source: Path | BinaryIO, *, filename: str | None = None
+) -> tuple[pd.DataFrame, list[int]]:
+    """A CSV or XLSX file in the codebook layout as text cells for
+    :meth:`survey.Store.import_responses`, with each data row's number in the file.
+
+    The file is read as the data uploads are (encoding, delimiter and workbooks detected the
+    same way); the first non-empty row is the header. Columns without a header and without
+    any value (a trailing separator, an empty spreadsheet column) are left out. A workbook's
+    date cells come as ``2026-09-07 00:00:00``; the time of day is dropped (there is none).
+    """
+    name = filename or (source.name if isinstance(source, Path) else "upload")
+    rows = _grid(source, name)
+    header = [cell.strip() for cell in rows[0].cells]
+    body = rows[1:]
+    width = max([len(header), *(len(row.cells) for row in body)])
+    header += [""] * (width - len(header))
+    cells = [
+        [_MIDNIGHT.sub("", cell) for cell in [*row.cells, *([""] * (width - len(row.cells)))]]
+        for row in body
+    ]
+    keep = [i for i, title in enumerate(header) if title or any(line[i].strip() for line in cells)]
+    frame = pd.DataFrame(
+        [[line[i] for i in keep] for line in cells],
+        columns=[header[i] for i in keep],
+        dtype="string",
+    )
+    return frame, [row.number for row in body]
