@@ -47,7 +47,8 @@ def oidc_configured() -> bool:
 
 def current_manager() -> Manager | None:
     """The signed-in manager of this browser session, or ``None``."""
-    if oidc_configured() and st.user.is_logged_in:
+    # ``get``: outside a browser session (AppTest) the user info has no ``is_logged_in`` key.
+    if oidc_configured() and st.user.get("is_logged_in", False):
         name = st.user.get("email") or st.user.get("name") or "oidc"
         return Manager(name=str(name), via="oidc")
     account = st.session_state.get(MANAGER_KEY)

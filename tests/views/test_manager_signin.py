@@ -146,3 +146,34 @@ def test_correct_password_signs_in(app_url: str) -> None:
     assert account.via == "local"
     # The sign-in page hands over to the overview.
     assert t("manager.overview.title", "de") in [e.value for e in at.title]
+
+
+def test_oidc_when_configured_offers_the_identity_provider_and_no_password_form(
+    app_url: str,
+) -> None:
+    at = AppTest.from_file(str(ROOT / "survey_app.py"), default_timeout=TIMEOUT)
+    at.secrets["auth"] = {
+        "redirect_uri": "http://localhost:8501/oauth2callback",
+        "cookie_secret": "a-test-cookie-secret",
+        "client_id": "sicherheitsanalyse",
+        "client_secret": "secret",
+        "server_metadata_url": "https://idp.example/.well-known/openid-configuration",
+    }
+    at.run()
+    at.switch_page("views/signin.py").run()
+    assert not at.exception, at.exception
+    labels = [b.label for b in at.button]
+    assert t("manager.signin.oidc_button", "de") in labels
+    assert not at.text_input  # no local password form
+    assert MANAGER_KEY not in at.session_state
+
+
+def test_sign_in_page_in_english(app_url: str) -> None:
+    at = AppTest.from_file(str(ROOT / "survey_app.py"), default_timeout=TIMEOUT)
+    at.run()
+    at.switch_page("views/signin.py").run()
+    at.selectbox(key="manager.lang").set_value("en").run()
+    assert not at.exception, at.exception
+    assert t("manager.signin.title", "en") in [e.value for e in at.title]
+    _submit(at, NAME, "wrong-password-xyz")
+    assert t("accounts.sign_in_wrong", "en") in _texts(at)
