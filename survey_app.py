@@ -27,8 +27,12 @@ def pages(signed_in: Manager | None = None) -> list[st.Page]:
 
 
 def main() -> None:
-    st.set_page_config(page_title=t("common.app_title"), layout="centered")
-    visible = pages(current_manager())
+    signed_in = current_manager()
+    # A manager's tables and charts need the room; residents get a narrow, phone-like column.
+    st.set_page_config(
+        page_title=t("common.app_title"), layout="centered" if signed_in is None else "wide"
+    )
+    visible = pages(signed_in)
     navigation = st.navigation(visible, position="sidebar" if len(visible) > 1 else "hidden")
     navigation.run()
 

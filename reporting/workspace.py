@@ -502,13 +502,18 @@ def sample_tables(inputs: AnalysisInputs, lang: str) -> dict[str, pd.DataFrame]:
     """Respondents per category of each design variable (``category, count``) for the report."""
     q = inputs.questionnaire
     out: dict[str, pd.DataFrame] = {}
-    for design in (Design.DISTRICT, Design.SEX, Design.AGE_GROUP):
+    names_of = {
+        Design.DISTRICT: t("manager.col.district", lang),
+        Design.SEX: t("manager.col.sex", lang),
+        Design.AGE_GROUP: t("manager.col.age_group", lang),
+    }
+    for design, title in names_of.items():
         variable = _design(q, design)
         if variable is None or variable.id not in inputs.responses.columns:
             continue
         counts = inputs.responses[variable.id].dropna().astype(str).value_counts()
         names = {str(o.code): q.text(o.label, lang) for o in variable.options}
-        out[q.text(variable.label, lang)] = pd.DataFrame(
+        out[title] = pd.DataFrame(
             {
                 "category": [names.get(str(c), str(c)) for c in counts.index],
                 "count": counts.to_numpy(),
