@@ -173,6 +173,9 @@ def migrate(connection: Connection) -> int:
         if migration.version > current:
             migration.apply(connection)
             current = migration.version
+    # Tables other modules declare on the shared metadata (user accounts, datasets, …),
+    # created under the same lock so that concurrent starts do not collide.
+    metadata.create_all(connection)
     if found is None:
         connection.execute(schema_version_table.insert().values(id=1, version=current))
     elif found != current:

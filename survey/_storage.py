@@ -45,7 +45,7 @@ from sqlalchemy import Connection, Engine, bindparam, case, event, func, select,
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from survey._codes import generate_code, keyed_hash, normalise_code
-from survey._db import make_engine, metadata
+from survey._db import make_engine
 from survey._model import (
     RESPONSE_META_COLUMNS,
     Access,
@@ -636,11 +636,10 @@ class Store:
             _explicit_sqlite_transactions(self.engine)
         with self._write() as connection:
             migrate(connection)
-        # Tables other modules declared on the shared metadata (user accounts, …).
-        metadata.create_all(self.engine)
-        self._code_key = self._installation_secret("code_hash_key")
-        self._draft_key = self._installation_secret("draft_hash_key")
-        self._token_key = self._installation_secret("token_hash_key")
+            # Still under the migration's lock, so concurrent starts agree on the keys.
+            self._code_key = _installation_secret(connection, "code_hash_key")
+            self._draft_key = _installation_secret(connection, "draft_hash_key")
+            self._token_key = _installation_secret(connection, "token_hash_key")
         self._layouts: dict[tuple[str, str], _Layout] = {}
         self._published: set[tuple[str, str]] = set()
         self._frames: dict[tuple[str, str], _CachedFrame] = {}
@@ -675,17 +674,6 @@ class Store:
     def _read(self) -> Iterator[Connection]:
         with self.engine.connect() as connection, connection.begin():
             yield connection
-
-    def _installation_secret(self, name: str) -> bytes:
-        table = installation_secrets_table
-        with self._write() as connection:
-            value = connection.execute(
-                select(table.c.value).where(table.c.name == name)
-            ).scalar_one_or_none()
-            if value is None:
-                value = secrets.token_bytes(32)
-                connection.execute(table.insert().values(name=name, value=value))
-        return bytes(value)
 
     def _layout(self, questionnaire: Questionnaire) -> _Layout:
         key = (questionnaire.id, questionnaire.revision)
@@ -1505,6 +1493,18 @@ def _sorted_frame(frame: pd.DataFrame) -> pd.DataFrame:
 class _CachedFrame:
     frame: pd.DataFrame
     ids: frozenset[str]
+
+
+def _installation_secret(connection: Connection, name: str) -> bytes:
+    """A random 32-byte key of this installation, created on first use."""
+    table = installation_secrets_table
+    value = connection.execute(
+        select(table.c.value).where(table.c.name == name)
+    ).scalar_one_or_none()
+    if value is None:
+        value = secrets.token_bytes(32)
+        connection.execute(table.insert().values(name=name, value=value))
+    return bytes(value)
 
 
 def _revision_published(connection: Connection, questionnaire_id: str, revision: str) -> bool:

@@ -139,3 +139,13 @@ def test_a_failing_unit_in_a_group_commit_does_not_take_the_others_down(sqlite_u
                 select(func.count()).select_from(submission_tokens_table)
             ).scalar_one()
         assert stored == THREADS - 1
+
+
+def test_stores_starting_at_once_on_an_empty_database_agree(database_url: str) -> None:
+    def start(_index: int) -> str:
+        with Store(database_url) as opened:
+            opened.publish_questionnaire(small_questionnaire(), SOURCE_TEXT)
+            return opened._code_hash_raw("befragung", "K7QMP3XA9TFD")
+
+    hashes = run_threads(start)
+    assert len(set(hashes)) == 1

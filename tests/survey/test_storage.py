@@ -458,3 +458,12 @@ def test_a_variable_whose_type_changed_between_revisions_keeps_every_value(
     store.submit(revised, {"district": 2}, language="de", submission_token=token())
     frame = store.responses(revised)
     assert sorted(frame["district"].tolist()) == ["2", "nord"]
+
+
+def test_the_storage_logs_nothing(store: Store, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level("DEBUG", logger="survey")
+    [code] = store.create_codes("befragung", 1).codes
+    store.save_draft("befragung", code, {"age": 40}, 1)
+    submit(store, full_answers(), code=code)
+    store.responses(small_questionnaire())
+    assert [r for r in caplog.records if r.name.startswith("survey")] == []
