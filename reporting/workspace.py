@@ -41,8 +41,9 @@ from survey import (
     load_questionnaire_text,
     t,
 )
-from survey._datasets import Dataset, DatasetKind, Datasets
+from survey._datasets import Dataset, DatasetKind, Datasets, _concat_latest, _concat_optional
 from survey._exports import escape_free_text, suppress_small_cells
+from survey._installation import DEMO_QUESTIONNAIRE_ID, DEMO_SOURCE
 from survey.demo import DEMO
 
 #: Simulation draws of the rank intervals on the page (the CLI default; enough for ranks).
@@ -102,17 +103,37 @@ class Workspace:
         return f"{revision}|{total}|{days}|{datasets}"
 
     def inputs(self, questionnaire_id: str) -> AnalysisInputs:
-        """The questionnaire, its responses and the combined saved datasets."""
+        """The questionnaire, its responses and the combined saved datasets.
+
+        The seeded demo questionnaire sees only the demo's datasets, and every other
+        questionnaire only the uploaded ones: synthetic counts never enter a real analysis
+        (nor its default reference area), and ``demo reset`` never changes a real one.
+        """
         questionnaire = self.questionnaire(questionnaire_id)
         responses = self.store.responses(questionnaire)
-        incidents = self.datasets.combined(DatasetKind.INCIDENTS)
-        people = self.datasets.combined(DatasetKind.POPULATION)
+        demo = questionnaire.id == DEMO_QUESTIONNAIRE_ID
+        incidents = self._combined(DatasetKind.INCIDENTS, demo=demo)
+        people = self._combined(DatasetKind.POPULATION, demo=demo)
         return AnalysisInputs(
             questionnaire=questionnaire,
             responses=responses,
             incidents=incidents.table if incidents is not None else None,
             population=_population(incidents, people),
             margins=people.margins if people is not None else None,
+        )
+
+    def _combined(self, kind: DatasetKind, *, demo: bool) -> Dataset | None:
+        """:meth:`Datasets.combined` over the demo's datasets only, or over all others."""
+        chosen = [s for s in self.datasets.list(kind) if (s.source == DEMO_SOURCE) == demo]
+        if not chosen:
+            return None
+        loaded = [self.datasets.load(s.id) for s in chosen]
+        summary = loaded[-1].summary
+        return Dataset(
+            summary,
+            _concat_latest([d.table for d in loaded], kind),
+            _concat_optional([d.margins for d in loaded]),
+            _concat_optional([d.derived_population for d in loaded]),
         )
 
     # -- analysis ---------------------------------------------------------------------------
@@ -203,7 +224,9 @@ def is_demo(analysis_area: str | None, questionnaire: Questionnaire | None = Non
     """Whether the demo municipality is shown (its key, or a questionnaire that names it)."""
     if analysis_area is not None and analysis_area == DEMO.ags:
         return True
-    return questionnaire is not None and questionnaire.meta.area == DEMO.ags
+    return questionnaire is not None and (
+        questionnaire.meta.area == DEMO.ags or questionnaire.id == DEMO_QUESTIONNAIRE_ID
+    )
 
 
 # -- display tables ----------------------------------------------------------------------------

@@ -1,19 +1,14 @@
 """A database with the demo municipality for the manager pages' tests and benchmark.
 
-The default questionnaire is published with the demo municipality's key and reference area;
-synthetic responses are written as the rows :meth:`survey.Store.submit` writes (answers in the
-codebook layout as JSON), in one multi-row INSERT so that 100,000 take seconds; the synthetic
-incident and population tables go through the real CSV import and :class:`Datasets`.
+The default questionnaire is published (open, under its own id) with the demo municipality's
+key and reference area; the synthetic responses go in through :meth:`survey.Store.import_responses`,
+the incident and population tables through the real CSV import and :class:`Datasets`.
 """
 
 from __future__ import annotations
 
 import io
-import json
-import uuid
-from datetime import date
 
-import numpy as np
 import pandas as pd
 
 from survey import (
@@ -25,7 +20,6 @@ from survey import (
     read_population,
 )
 from survey._datasets import DatasetKind, Datasets
-from survey._schema import responses_table
 from survey.demo import DEMO, demo_data
 from tests.conftest import DEFAULT_QUESTIONNAIRE
 
@@ -49,43 +43,6 @@ def publish_demo_questionnaire(store: Store) -> Questionnaire:
     return questionnaire
 
 
-def _json_value(value: object) -> object:
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, np.floating):
-        return float(value)
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
-
-
-def insert_responses(store: Store, questionnaire: Questionnaire, frame: pd.DataFrame) -> None:
-    """Write codebook-layout rows as stored responses (what ``submit`` stores, in bulk)."""
-    variables = [v.id for v in questionnaire.variables() if v.id in frame.columns]
-    answers = frame[variables].astype(object).where(frame[variables].notna(), None)
-    submitted = pd.to_datetime(frame["submitted_on"]).dt.date
-    rows = []
-    for position, record in enumerate(answers.itertuples(index=False, name=None)):
-        stored = {
-            k: _json_value(v) for k, v in zip(variables, record, strict=True) if v is not None
-        }
-        rows.append(
-            {
-                "id": uuid.uuid4().hex,
-                "questionnaire_id": questionnaire.id,
-                "questionnaire_revision": questionnaire.revision,
-                "submitted_on": submitted.iloc[position],
-                "language": str(frame["language"].iloc[position]),
-                "mode": "web",
-                "stratum": None,
-                "answers": json.dumps(stored, ensure_ascii=False, separators=(",", ":")),
-            }
-        )
-    with store.engine.begin() as connection:
-        for start in range(0, len(rows), 10_000):
-            connection.execute(responses_table.insert(), rows[start : start + 10_000])
-
-
 def csv_bytes(frame: pd.DataFrame) -> bytes:
     return frame.to_csv(sep=";", index=False).encode("utf-8")
 
@@ -98,7 +55,7 @@ def seed_demo(
     with Store(url) as store:
         questionnaire = publish_demo_questionnaire(store)
         data = demo_data(questionnaire, load_action_fields(), demo=demo)
-        insert_responses(store, questionnaire, data.responses)
+        store.import_responses(questionnaire, data.responses, mode="web")
         if datasets:
             saved = Datasets(store.engine)
             people = read_population(

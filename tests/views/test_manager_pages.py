@@ -292,3 +292,25 @@ def test_free_text_with_markup_is_shown_escaped(empty_url: str) -> None:
     shown = "\n".join(h.value for h in at.get("html"))
     assert "&lt;script&gt;alert(0)&lt;/script&gt; &amp; mehr Licht" in shown
     assert "<script" not in shown
+
+
+def test_the_seeded_demo_and_real_uploads_never_mix(empty_url: str) -> None:
+    from reporting.workspace import Workspace
+    from survey._installation import DEMO_QUESTIONNAIRE_ID
+    from survey._installation import seed_demo as seed_installation_demo
+
+    with Store(empty_url) as store:
+        seed_installation_demo(store)
+    real = seed_demo(empty_url, responses=50)  # uploads "pks.csv" and "bevoelkerung.csv"
+    extra = read_incidents(
+        io.BytesIO(b"area;year;key;count\n14999000;2025;------;5\n"), filename="extra.csv"
+    )
+    with Store(empty_url) as store:
+        Datasets(store.engine).save(DatasetKind.INCIDENTS, extra, source="extra.csv")
+        workspace = Workspace(store)
+        demo_inputs = workspace.inputs(DEMO_QUESTIONNAIRE_ID)
+        real_inputs = workspace.inputs(real.id)
+    assert demo_inputs.incidents is not None
+    assert real_inputs.incidents is not None
+    assert "14999000" in set(real_inputs.incidents["area"].astype(str))
+    assert "14999000" not in set(demo_inputs.incidents["area"].astype(str))
