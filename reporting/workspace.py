@@ -431,6 +431,13 @@ def response_rates(store: Store, questionnaire_id: str) -> pd.DataFrame:
     return frame
 
 
+def stratum_rates(rates: pd.DataFrame) -> pd.DataFrame:
+    """:func:`response_rates` summed per stratum (batches without a stratum together)."""
+    totals = rates.groupby("stratum", as_index=False, sort=True)[["issued", "used"]].sum()
+    totals["rate"] = totals["used"] / totals["issued"].where(totals["issued"] > 0)
+    return totals
+
+
 def _design(questionnaire: Questionnaire, design: Design) -> Variable | None:
     return next(
         (v for v in questionnaire.variables() if v.design == design and v.kind == "single"),
@@ -619,6 +626,7 @@ __all__ = [
     "reweighted",
     "sample_tables",
     "sample_vs_population",
+    "stratum_rates",
     "top_fields",
     "trend_data",
 ]

@@ -9,7 +9,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from reporting.workspace import response_rates, sample_vs_population
+from reporting.workspace import is_demo, response_rates, sample_vs_population, stratum_rates
 from survey import Access, InvalidInput, QuestionnaireState, t
 from survey._exports import frame_csv
 from views._session import choose_questionnaire, demo_banner, page_frame, workspace
@@ -44,7 +44,7 @@ def render() -> None:
     if record is None:
         return
     inputs = cached_inputs(record.id)
-    if inputs.questionnaire.meta.area is not None and _is_demo(inputs.questionnaire.meta.area):
+    if is_demo(None, inputs.questionnaire):
         demo_banner(lang)
     _state_controls(record.id, record.state, record.access, lang)
 
@@ -70,22 +70,8 @@ def render() -> None:
     _create_codes(record.id, lang)
     rates = response_rates(ws.store, record.id)
     if len(rates):
-        st.dataframe(
-            rates.rename(
-                columns={
-                    "batch": t("manager.col.batch", lang),
-                    "stratum": t("manager.col.stratum", lang),
-                    "created_on": t("manager.col.created_on", lang),
-                    "issued": t("manager.col.issued", lang),
-                    "used": t("manager.col.used", lang),
-                    "rate": t("manager.col.rate", lang),
-                }
-            ),
-            hide_index=True,
-            column_config={
-                t("manager.col.rate", lang): st.column_config.NumberColumn(format="percent")
-            },
-        )
+        _rates_table(rates, lang)
+        _rates_table(stratum_rates(rates), lang)
     else:
         st.caption(t("manager.overview.no_codes", lang))
 
@@ -109,10 +95,23 @@ def render() -> None:
         )
 
 
-def _is_demo(area: str) -> bool:
-    from reporting.workspace import is_demo
-
-    return is_demo(area)
+def _rates_table(table: pd.DataFrame, lang: str) -> None:
+    st.dataframe(
+        table.rename(
+            columns={
+                "batch": t("manager.col.batch", lang),
+                "stratum": t("manager.col.stratum", lang),
+                "created_on": t("manager.col.created_on", lang),
+                "issued": t("manager.col.issued", lang),
+                "used": t("manager.col.used", lang),
+                "rate": t("manager.col.rate", lang),
+            }
+        ),
+        hide_index=True,
+        column_config={
+            t("manager.col.rate", lang): st.column_config.NumberColumn(format="percent")
+        },
+    )
 
 
 def _state_controls(

@@ -80,8 +80,10 @@ def test_overview_creates_a_code_batch_and_offers_its_csv(demo_url: str) -> None
     with Store(demo_url) as store:
         batches = store.code_batches("sicherheitsbefragung")
     assert [(b.issued, b.used, b.stratum) for b in batches] == [(7, 0, "Altstadt")]
-    rates = at.dataframe[1].value
+    rates, strata = at.dataframe[1].value, at.dataframe[2].value
     assert rates[t("manager.col.issued", "de")].tolist() == [7]
+    assert strata[t("manager.col.stratum", "de")].tolist() == ["Altstadt"]
+    assert strata[t("manager.col.rate", "de")].tolist() == [0.0]
 
 
 def test_overview_closes_and_reopens_the_survey(demo_url: str) -> None:
