@@ -154,8 +154,15 @@ def test_manager_signs_in_uploads_ranks_reweights_and_downloads(
 
         # Downloads: the report and the SPSS file.
         manager.go("manager.exports.title")
+        # The manager's recommendation for the top field goes into the report, escaped.
+        page.get_by_role("textbox").last.wait_for(timeout=STEP_TIMEOUT_MS)
+        recommendation = page.locator("textarea").first
+        recommendation.fill("Mehr <b>Licht</b> am Bahnhof")
+        page.get_by_role("heading", name=t("manager.exports.report", LANG)).first.click()
+        manager.settle()
         report = manager.download(t("manager.exports.download_report", LANG)).decode("utf-8")
         assert "Sicherheitsanalyse Musterstadt (DEMO)" in report
+        assert "Mehr &lt;b&gt;Licht&lt;/b&gt; am Bahnhof" in report
         sav = tmp_path / "antworten.sav"
         sav.write_bytes(manager.download("SPSS (.sav)"))
         frame, meta = pyreadstat.read_sav(str(sav))

@@ -316,3 +316,51 @@ def test_the_seeded_demo_and_real_uploads_never_mix(empty_url: str) -> None:
     assert real_inputs.incidents is not None
     assert "14999000" in set(real_inputs.incidents["area"].astype(str))
     assert "14999000" not in set(demo_inputs.incidents["area"].astype(str))
+
+
+def test_data_page_reads_a_bka_table_with_its_derived_population(
+    empty_url: str, tmp_path: Path
+) -> None:
+    from tests.survey.bka import write_bka_table
+
+    incidents = pd.DataFrame(
+        {
+            "area": ["14713000", "14713000"],
+            "area_name": ["Leipzig, Stadt", "Leipzig, Stadt"],
+            "year": [2024, 2024],
+            "key": ["------", "899500"],
+            "count": [70_000, 1_500],
+        }
+    )
+    population = pd.DataFrame({"area": ["14713000"], "year": [2024], "population": [620_000]})
+    path = write_bka_table(tmp_path / "pks_2024_kreise.csv", incidents, population)
+    at = _upload(page("data"), path.name, path.read_bytes())
+    assert t("manager.data.read_ok", "de", rows=2, layout="bka") in texts(at)
+    [save] = [b for b in at.button if b.label == t("manager.data.save", "de")]
+    save.click().run()
+    with Store(empty_url) as store:
+        [saved] = Datasets(store.engine).list()
+        dataset = Datasets(store.engine).load(saved.id)
+    assert saved.layout == "bka"
+    assert dataset.derived_population is not None
+
+
+def test_data_page_saves_a_population_table_with_margins(empty_url: str) -> None:
+    table = (
+        b"area;year;population;sex;age_group\n"
+        b"99999000;2025;50000;;\n"
+        b"99999000;2025;26000;1;\n"
+        b"99999000;2025;24000;2;\n"
+    )
+    at = page("data")
+    at.radio(key="manager.data.kind").set_value("population").run()
+    _upload(at, "bevoelkerung.csv", table)
+    assert t("manager.data.read_ok", "de", rows=1, layout="tidy") in texts(at)
+    [save] = [b for b in at.button if b.label == t("manager.data.save", "de")]
+    save.click().run()
+    with Store(empty_url) as store:
+        [saved] = Datasets(store.engine).list()
+        dataset = Datasets(store.engine).load(saved.id)
+    assert saved.kind is DatasetKind.POPULATION
+    assert dataset.margins is not None
+    assert len(dataset.margins) == 2
