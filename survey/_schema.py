@@ -101,6 +101,7 @@ submission_tokens_table = Table(
     "submission_tokens",
     metadata,
     Column("token_hash", String(64), primary_key=True),
+    sqlite_with_rowid=False,
 )
 
 responses_table = Table(
@@ -115,6 +116,9 @@ responses_table = Table(
     Column("stratum", String(100), nullable=True),
     #: Answers by variable id (codebook layout) as a JSON object.
     Column("answers", Text, nullable=False),
+    # Without a rowid SQLite keeps rows in random-id order, so the file's row order does not
+    # tell which response came after which (a time finer than the day).
+    sqlite_with_rowid=False,
 )
 
 STORAGE_TABLES: tuple[Table, ...] = (
