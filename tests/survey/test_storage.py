@@ -467,3 +467,12 @@ def test_the_storage_logs_nothing(store: Store, caplog: pytest.LogCaptureFixture
     submit(store, full_answers(), code=code)
     store.responses(small_questionnaire())
     assert [r for r in caplog.records if r.name.startswith("survey")] == []
+
+
+def test_sqlite_row_order_does_not_follow_submission_order(sqlite_url: str) -> None:
+    with Store(sqlite_url) as opened, opened.engine.connect() as connection:
+        for table in ("responses", "submission_tokens"):
+            sql = connection.execute(
+                text("select sql from sqlite_master where name = :t"), {"t": table}
+            ).scalar_one()
+            assert "WITHOUT ROWID" in sql
