@@ -12,12 +12,14 @@
 * nothing finer than the submission date is stored, and no row links a code to a response.
 
 On SQLite, submissions go through a *group committer*: each caller hands its unit of work to
-one committer thread, which runs waiting units in one transaction (each in its own savepoint,
-so one rejected submission does not affect the others), commits durably
-(``synchronous=FULL``) and only then returns every caller its result. Durability per
-response is unchanged (a caller is answered only after the commit that contains its response
-reached the disk); fsync and lock hand-over are shared by the batch. PostgreSQL runs each
-submission in its own transaction (it groups WAL flushes of concurrent commits itself).
+one committer thread, which runs the waiting units in one transaction (a rejected unit has
+written nothing, so it does not affect the others; the inserts of the accepted ones are
+written together at the end), commits durably (``synchronous=FULL``) and only then returns
+every caller its result. Durability per response is unchanged (a caller is answered only
+after the commit that contains its response reached the disk); fsync and lock hand-over are
+shared by the batch. If a shared transaction fails, each of its units is retried alone.
+PostgreSQL runs each submission in its own transaction (it groups the WAL flushes of
+concurrent commits itself).
 """
 
 from __future__ import annotations
