@@ -476,3 +476,28 @@ def test_sqlite_row_order_does_not_follow_submission_order(sqlite_url: str) -> N
                 text("select sql from sqlite_master where name = :t"), {"t": table}
             ).scalar_one()
             assert "WITHOUT ROWID" in sql
+
+
+def test_pending_migrations_run_once_in_order(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import survey._schema as schema
+
+    with Store(database_url):
+        pass  # an installation at the current version
+    applied: list[int] = []
+
+    def step(version: int) -> schema.Migration:
+        def apply(connection: Any) -> None:
+            applied.append(version)
+            connection.execute(text(f"CREATE TABLE migration_probe_{version} (x INTEGER)"))
+
+        return schema.Migration(version, f"probe {version}", apply)
+
+    later = (*schema.MIGRATIONS, step(CURRENT_VERSION + 1), step(CURRENT_VERSION + 2))
+    monkeypatch.setattr(schema, "MIGRATIONS", later)
+    for _ in range(2):  # the second start finds nothing left to do
+        with Store(database_url) as upgraded, upgraded.engine.connect() as connection:
+            version = connection.execute(text("select version from schema_version")).scalar_one()
+            assert version == CURRENT_VERSION + 2
+    assert applied == [CURRENT_VERSION + 1, CURRENT_VERSION + 2]
