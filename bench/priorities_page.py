@@ -36,6 +36,7 @@ from survey import Store
 from survey._db import DATABASE_URL_ENV_VAR
 from tests.views.manager_seed import seed_demo
 from views._session import MANAGER_KEY, Manager
+from views.priorities import widget_key
 
 T = TypeVar("T")
 FIRST_RENDER_TARGET = 2.0
@@ -106,7 +107,9 @@ def page_runs(repeat: int, *, cold_store: bool) -> tuple[list[float], list[float
         slider_seconds = []
         for weight in weights:
             start = time.perf_counter()
-            at.slider(key="manager.priorities.weight_registered").set_value(weight).run()
+            at.slider(key=widget_key("sicherheitsbefragung", "weight_registered")).set_value(
+                weight
+            ).run()
             slider_seconds.append(time.perf_counter() - start)
             assert not at.exception, at.exception
         change = statistics.median(slider_seconds)

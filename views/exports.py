@@ -23,7 +23,7 @@ from views._session import (
     page_frame,
     workspace,
 )
-from views.priorities import cached_analysis, cached_inputs
+from views.priorities import Choice, cached_analysis, cached_inputs, remembered_choice
 
 
 @st.cache_data(show_spinner=False, max_entries=12)
@@ -35,6 +35,50 @@ def _responses_file(questionnaire_id: str, version: str, lang: str, kind: str) -
     if kind == "xlsx":
         return responses_xlsx(inputs.responses, inputs.questionnaire, lang)
     return responses_csv(inputs.responses)
+
+
+#: The manager's texts (recommendations, municipality name), kept while the session lasts:
+#: Streamlit drops a widget's value when its page is left.
+TEXTS_KEY = "manager.exports.texts"
+
+
+def _kept_text_input(
+    kept: dict[str, str], key: str, label: str, initial: str, *, area: bool = False
+) -> str:
+    if key not in st.session_state:
+        st.session_state[key] = kept.get(key, initial)
+    if area:
+        value = st.text_area(label, key=key, max_chars=5000)
+    else:
+        value = st.text_input(label, key=key, max_chars=200)
+    kept[key] = value
+    return value
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _report(
+    questionnaire_id: str,
+    version: str,
+    choice: tuple[str, str, int | None, float, float],
+    lang: str,
+    recommendations: tuple[tuple[str, str], ...],
+    municipality: str,
+) -> bytes:
+    """The HTML report, made again only when something in it changed."""
+    area, reference, year, perceived, registered = choice
+    _base, analysis = cached_analysis(
+        questionnaire_id, Choice(area, reference, year, perceived, registered)
+    )
+    assert not isinstance(analysis, list), "the page shows problems instead of the report"
+    document = report_html(
+        analysis,
+        cached_inputs(questionnaire_id),
+        workspace().catalogue,
+        lang,
+        recommendations=dict(recommendations),
+        municipality=municipality or None,
+    )
+    return document.encode("utf-8")
 
 
 def render() -> None:
@@ -78,14 +122,8 @@ def render() -> None:
         key="manager.exports.codebook_csv",
     )
 
-    _base, analysis = cached_analysis(
-        record.id,
-        area=str(st.session_state.get("manager.priorities.municipality") or ""),
-        reference=str(st.session_state.get("manager.priorities.reference") or ""),
-        year=st.session_state.get("manager.priorities.year"),
-        perceived=float(st.session_state.get("manager.priorities.weight_perceived", 0.5)),
-        registered=float(st.session_state.get("manager.priorities.weight_registered", 0.5)),
-    )
+    # The choice made on the priorities page (area, reference, year, weights), if any.
+    _base, analysis = cached_analysis(record.id, remembered_choice(record.id))
     st.subheader(t("manager.exports.ranking", lang))
     if isinstance(analysis, list):
         for problem in analysis:
@@ -111,30 +149,37 @@ def render() -> None:
 
     st.subheader(t("manager.exports.report", lang))
     st.caption(t("manager.exports.report_hint", lang))
-    municipality = st.text_input(
+    kept: dict[str, str] = st.session_state.setdefault(TEXTS_KEY, {})
+    municipality = _kept_text_input(
+        kept,
+        f"manager.exports.municipality.{record.id}",
         t("manager.exports.municipality", lang),
-        value=inputs.questionnaire.meta.municipality or "",
-        key=f"manager.exports.municipality.{record.id}",
+        inputs.questionnaire.meta.municipality or "",
     )
     recommendations: dict[str, str] = {}
     for field_id in top_fields(analysis):
-        recommendations[field_id] = st.text_area(
+        text = _kept_text_input(
+            kept,
+            f"manager.exports.recommendation.{record.id}.{field_id}",
             t("manager.exports.recommendation", lang, field=field_label(catalogue, field_id, lang)),
-            key=f"manager.exports.recommendation.{record.id}.{field_id}",
-            max_chars=5000,
+            "",
+            area=True,
         )
-    document = report_html(
-        analysis,
-        inputs,
-        catalogue,
+        if text.strip():
+            recommendations[field_id] = text
+    choice = remembered_choice(record.id)
+    document = _report(
+        record.id,
+        data_version(record.id),
+        (choice.area, choice.reference, choice.year, choice.perceived, choice.registered),
         lang,
-        recommendations={k: v for k, v in recommendations.items() if v.strip()},
-        municipality=municipality.strip() or None,
+        tuple(sorted(recommendations.items())),
+        municipality.strip(),
     )
     name = municipality.strip() or inputs.questionnaire.meta.municipality or analysis.area
     st.download_button(
         t("manager.exports.download_report", lang),
-        document.encode("utf-8"),
+        document,
         file_name=report_filename(name, analysis.year),
         mime="text/html",
         type="primary",

@@ -8,6 +8,8 @@ answers are shown here only, escaped.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pandas as pd
 import streamlit as st
 
@@ -44,6 +46,8 @@ from views._session import (
 )
 
 AUTO = ""
+CHOICE_KEY = "manager.choice"
+WIDGETS = ("municipality", "reference", "year", "weight_perceived", "weight_registered")
 CHARTS = ("rank", "quadrant", "heatmap", "funnel", "trend", "free_text")
 #: Free-text answers shown per question (all of them are in the responses export).
 FREE_TEXT_SHOWN = 300
@@ -98,14 +102,30 @@ def _reranked(
         return error.problems
 
 
+@dataclass(frozen=True)
+class Choice:
+    """What the manager chose on the priorities page; the exports use the same."""
+
+    area: str = AUTO
+    reference: str = AUTO
+    year: int | None = None
+    perceived: float = DEFAULT_WEIGHTS["perceived"]
+    registered: float = DEFAULT_WEIGHTS["registered"]
+
+
+def remembered_choice(questionnaire_id: str) -> Choice:
+    """The last choice made for ``questionnaire_id`` in this session (defaults at first)."""
+    remembered = st.session_state.get(CHOICE_KEY, {})
+    choice = remembered.get(questionnaire_id)
+    return choice if isinstance(choice, Choice) else Choice()
+
+
+def _remember(questionnaire_id: str, choice: Choice) -> None:
+    st.session_state.setdefault(CHOICE_KEY, {})[questionnaire_id] = choice
+
+
 def cached_analysis(
-    questionnaire_id: str,
-    *,
-    area: str = AUTO,
-    reference: str = AUTO,
-    year: int | None = None,
-    perceived: float = DEFAULT_WEIGHTS["perceived"],
-    registered: float = DEFAULT_WEIGHTS["registered"],
+    questionnaire_id: str, choice: Choice
 ) -> tuple[Analysis | list[Problem], Analysis | list[Problem]]:
     """The analysis under the default weights and under the chosen ones (both cached)."""
     ws = workspace()
@@ -113,11 +133,83 @@ def cached_analysis(
         str(ws.store.engine.url),
         questionnaire_id,
         data_version(questionnaire_id),
-        area,
-        reference,
-        year,
+        choice.area,
+        choice.reference,
+        choice.year,
     )
-    return _analysis(*key), _reranked(*key, perceived, registered)
+    return _analysis(*key), _reranked(*key, choice.perceived, choice.registered)
+
+
+def widget_key(questionnaire_id: str, name: str) -> str:
+    """Widget keys per questionnaire: each keeps its own areas, years and weights."""
+    return f"manager.priorities.{name}.{questionnaire_id}"
+
+
+def _seed(key: str, value: object, options: list[object] | None = None) -> None:
+    """Start a widget at the remembered value (widget state is dropped on other pages)."""
+    if key in st.session_state:
+        return
+    if options is not None and value not in options:
+        value = options[0]
+    st.session_state[key] = value
+
+
+def _choose(questionnaire_id: str, inputs: AnalysisInputs, lang: str) -> Choice:
+    """The area, reference, year and weight widgets; returns and remembers the choice."""
+    remembered = remembered_choice(questionnaire_id)
+    areas: list[object] = [AUTO, *incident_areas(inputs)]
+    years: list[object] = list(_year_options(incident_years(inputs)))
+    keys = {name: widget_key(questionnaire_id, name) for name in WIDGETS}
+    _seed(keys["municipality"], remembered.area, areas)
+    _seed(keys["reference"], remembered.reference, areas)
+    _seed(keys["year"], remembered.year, years)
+    _seed(keys["weight_perceived"], remembered.perceived)
+    _seed(keys["weight_registered"], remembered.registered)
+    left, middle, right = st.columns(3)
+    area = left.selectbox(
+        t("manager.priorities.municipality", lang),
+        areas,
+        format_func=lambda a: str(a) or t("manager.auto", lang),
+        key=keys["municipality"],
+    )
+    reference = middle.selectbox(
+        t("manager.priorities.reference", lang),
+        areas,
+        format_func=lambda a: str(a) or t("manager.auto", lang),
+        key=keys["reference"],
+    )
+    year = right.selectbox(
+        t("manager.priorities.year", lang),
+        years,
+        format_func=lambda y: str(y) if y is not None else "–",
+        key=keys["year"],
+    )
+    with st.sidebar:
+        st.subheader(t("manager.priorities.weights", lang))
+        st.caption(t("manager.priorities.weights_hint", lang))
+        perceived = st.slider(
+            t("manager.priorities.weight_perceived", lang),
+            min_value=0.0,
+            max_value=1.0,
+            step=0.05,
+            key=keys["weight_perceived"],
+        )
+        registered = st.slider(
+            t("manager.priorities.weight_registered", lang),
+            min_value=0.0,
+            max_value=1.0,
+            step=0.05,
+            key=keys["weight_registered"],
+        )
+    choice = Choice(
+        area=str(area),
+        reference=str(reference),
+        year=int(year) if isinstance(year, int) else None,
+        perceived=float(perceived),
+        registered=float(registered),
+    )
+    _remember(questionnaire_id, choice)
+    return choice
 
 
 def render() -> None:
@@ -129,55 +221,9 @@ def render() -> None:
     catalogue = workspace().catalogue
     if inputs.incidents is None:
         st.info(t("manager.priorities.no_incidents", lang))
-    areas = incident_areas(inputs)
-    years = incident_years(inputs)
-    left, middle, right = st.columns(3)
-    area = left.selectbox(
-        t("manager.priorities.municipality", lang),
-        [AUTO, *areas],
-        format_func=lambda a: a or t("manager.auto", lang),
-        key="manager.priorities.municipality",
-    )
-    reference = middle.selectbox(
-        t("manager.priorities.reference", lang),
-        [AUTO, *areas],
-        format_func=lambda a: a or t("manager.auto", lang),
-        key="manager.priorities.reference",
-    )
-    year = right.selectbox(
-        t("manager.priorities.year", lang),
-        _year_options(years),
-        format_func=lambda y: str(y) if y is not None else "–",
-        key="manager.priorities.year",
-    )
-    with st.sidebar:
-        st.subheader(t("manager.priorities.weights", lang))
-        st.caption(t("manager.priorities.weights_hint", lang))
-        perceived = st.slider(
-            t("manager.priorities.weight_perceived", lang),
-            0.0,
-            1.0,
-            DEFAULT_WEIGHTS["perceived"],
-            0.05,
-            key="manager.priorities.weight_perceived",
-        )
-        registered = st.slider(
-            t("manager.priorities.weight_registered", lang),
-            0.0,
-            1.0,
-            DEFAULT_WEIGHTS["registered"],
-            0.05,
-            key="manager.priorities.weight_registered",
-        )
+    choice = _choose(record.id, inputs, lang)
     with st.spinner(t("manager.priorities.computing", lang)):
-        base, analysis = cached_analysis(
-            record.id,
-            area=str(area),
-            reference=str(reference),
-            year=year,
-            perceived=float(perceived),
-            registered=float(registered),
-        )
+        base, analysis = cached_analysis(record.id, choice)
     if isinstance(base, list) or isinstance(analysis, list):
         problems = base if isinstance(base, list) else analysis
         assert isinstance(problems, list)

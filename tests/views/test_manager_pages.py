@@ -17,6 +17,9 @@ from survey._datasets import DatasetKind, Datasets
 from survey._db import DATABASE_URL_ENV_VAR
 from tests.views.manager_seed import csv_bytes, demo_incidents_csv, seed_demo
 from views._session import MANAGER_KEY, Manager
+from views.priorities import CHOICE_KEY, Choice, widget_key
+
+QID = "sicherheitsbefragung"
 
 TIMEOUT = 180
 
@@ -46,6 +49,12 @@ def page(module: str, lang: str = "de") -> AppTest:
     at.run()
     assert not at.exception, at.exception
     return at
+
+
+def remembered_choice_of(at: AppTest) -> Choice:
+    choice = at.session_state[CHOICE_KEY][QID]
+    assert isinstance(choice, Choice)
+    return choice
 
 
 def texts(at: AppTest) -> str:
@@ -183,8 +192,10 @@ def test_priorities_weight_slider_re_ranks_and_shows_the_shift(demo_url: str) ->
     before = at.dataframe[0].value
     shift = t("manager.col.shift", "de")
     assert set(before[shift]) == {"="}
-    at.slider(key="manager.priorities.weight_registered").set_value(0.0).run()
+    at.slider(key=widget_key(QID, "weight_registered")).set_value(0.0).run()
     assert not at.exception, at.exception
+    # Remembered for this session: the exports use the same weights.
+    assert remembered_choice_of(at) == Choice(year=2025, registered=0.0)
     after = at.dataframe[0].value
     assert set(after[shift]) != {"="}
     assert (
@@ -364,3 +375,43 @@ def test_data_page_saves_a_population_table_with_margins(empty_url: str) -> None
     assert saved.kind is DatasetKind.POPULATION
     assert dataset.margins is not None
     assert len(dataset.margins) == 2
+
+
+def test_exports_use_the_weights_chosen_on_the_priorities_page(demo_url: str) -> None:
+    at = AppTest.from_string("from views import exports\nexports.render()\n")
+    at.default_timeout = TIMEOUT
+    at.session_state[MANAGER_KEY] = Manager("anna", "local")
+    at.session_state[CHOICE_KEY] = {QID: Choice(perceived=1.0, registered=0.0)}
+    at.run()
+    assert not at.exception, at.exception
+    from reporting import field_label
+    from reporting.workspace import top_fields
+    from views._session import workspace
+    from views.priorities import cached_analysis
+
+    _base, survey_only = cached_analysis(QID, Choice(perceived=1.0, registered=0.0))
+    assert not isinstance(survey_only, list)
+    catalogue = workspace().catalogue
+    expected = [
+        t("manager.exports.recommendation", "de", field=field_label(catalogue, f, "de"))
+        for f in top_fields(survey_only)
+    ]
+    assert [a.label for a in at.text_area] == expected
+
+
+def test_recommendations_survive_leaving_the_exports_page(demo_url: str) -> None:
+    from views.exports import TEXTS_KEY
+
+    at = page("exports")
+    first = at.text_area[0]
+    key = str(first.key)
+    first.input("Beleuchtung am Bahnhof verbessern").run()
+    kept = dict(at.session_state[TEXTS_KEY])
+    assert kept[key] == "Beleuchtung am Bahnhof verbessern"
+    # Back on the page later: the widget's own value is gone, the kept text comes back.
+    again = AppTest.from_string("from views import exports\nexports.render()\n")
+    again.default_timeout = TIMEOUT
+    again.session_state[MANAGER_KEY] = Manager("anna", "local")
+    again.session_state[TEXTS_KEY] = kept
+    again.run()
+    assert again.text_area(key=key).value == "Beleuchtung am Bahnhof verbessern"
