@@ -16,7 +16,13 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from cli.users import DatabaseOption, LangOption
 from survey._accounts import ADMIN_NAME
 from survey._db import database_url
-from survey._installation import DemoSummary, SetupReport, reset_demo, setup
+from survey._installation import (
+    DemoSummary,
+    SetupReport,
+    remove_demo_data,
+    reset_demo,
+    setup_installation,
+)
 from survey._loader import iter_problem_lines
 from survey._problems import InvalidInput
 from survey.demo import DEMO
@@ -46,7 +52,9 @@ def setup_command(
     lang = lang or current_language()
     typer.echo(t("installation.setup.title", lang, url=_shown_url(database_url_option)))
     try:
-        report = setup(database_url_option, questionnaires=questionnaires, demo=not no_demo)
+        report = setup_installation(
+            database_url_option, questionnaires=questionnaires, demo=not no_demo
+        )
     except SQLAlchemyError as error:
         raise _database_failed(error, lang) from None
     _print_setup(report, questionnaires, no_demo, lang)
@@ -81,6 +89,8 @@ def _print_setup(report: SetupReport, folder: Path, no_demo: bool, lang: str) ->
         typer.echo(t("installation.setup.demo_present", lang, name=DEMO.name))
     elif no_demo:
         typer.echo(t("installation.setup.demo_skipped", lang))
+    else:
+        typer.echo(t("installation.setup.demo_removed", lang, name=DEMO.name))
     if report.admin_password is None:
         typer.echo(t("installation.setup.admin_exists", lang))
     else:
@@ -150,3 +160,15 @@ def _database_failed(error: SQLAlchemyError, lang: str) -> typer.Exit:
         err=True,
     )
     return typer.Exit(1)
+
+
+@demo_app.command("remove")
+def remove_command(database_url_option: DatabaseOption = None, lang: LangOption = None) -> None:
+    """Remove the demo's responses, codes and datasets (before real data is uploaded); the
+    demo does not come back at the next start, ``demo reset`` restores it."""
+    lang = lang or current_language()
+    try:
+        remove_demo_data(database_url_option)
+    except SQLAlchemyError as error:
+        raise _database_failed(error, lang) from None
+    typer.echo(t("installation.demo.removed", lang, name=DEMO.name))

@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 
 from cli.users import DatabaseOption, LangOption
-from survey._installation import read_response_table
+from survey import read_response_table
 from survey._loader import iter_problem_lines, load_questionnaire_text
 from survey._problems import InvalidInput
 from survey._storage import MODES, Store

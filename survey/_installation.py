@@ -11,6 +11,7 @@ naming the demo municipality, closed, so residents never see it) with about 800 
 responses, plus incident counts for three years and the population with its margins saved as
 datasets whose source is :data:`DEMO_SOURCE`. :func:`reset_demo` removes exactly these and
 seeds them again from the same seed, so the same data come back; nothing else is touched.
+:func:`remove_demo` removes them for good (before real data are uploaded).
 """
 
 from __future__ import annotations
@@ -91,13 +92,13 @@ class SetupReport:
     admin_password: str | None = None
     #: Set when this run seeded the demo.
     demo_seeded: DemoSummary | None = None
-    #: Whether the demo questionnaire is in the database after this run.
+    #: Whether the demo municipality has its responses after this run (not removed).
     demo_present: bool = False
     #: Why the demo could not be seeded (e.g. a broken action-field catalogue).
     demo_problems: tuple[Problem, ...] = ()
 
 
-def setup(
+def setup_installation(
     url: str | None = None,
     *,
     questionnaires: Path = Path("questionnaires"),
@@ -127,13 +128,15 @@ def setup(
             password = accounts.ensure_admin()
         seeded: DemoSummary | None = None
         demo_problems: tuple[Problem, ...] = ()
-        if demo and _demo_missing(store):
+        # Only a database that never had the demo gets it: after `demo remove` the (empty)
+        # demo questionnaire stays, so the demo does not come back at the next start.
+        if demo and store.questionnaire(DEMO_QUESTIONNAIRE_ID) is None:
             try:
-                remove_demo(store)  # what an interrupted earlier seeding may have left
+                remove_demo(store)  # demo datasets an interrupted earlier seeding left
                 seeded = seed_demo(store)
             except InvalidInput as invalid:
                 demo_problems = tuple(invalid.problems)
-        present = store.questionnaire(DEMO_QUESTIONNAIRE_ID) is not None
+        present = len(store.response_counts_by_day(DEMO_QUESTIONNAIRE_ID)) > 0
     return SetupReport(
         schema_version=CURRENT_VERSION,
         published=published,
@@ -206,11 +209,13 @@ def seed_demo(store: Store, demo: DemoMunicipality = DEMO) -> DemoSummary:
     # Read the tables as an upload is read, so the demo's datasets are what an import gives.
     incidents = read_incidents(io.BytesIO(_csv(data.incidents)), filename=DEMO_SOURCE)
     population = read_population(io.BytesIO(_csv(data.population)), filename=DEMO_SOURCE)
-    store.publish_questionnaire(questionnaire, source, initial_state=QuestionnaireState.CLOSED)
-    responses = store.import_responses(questionnaire, data.responses, mode="web")
     datasets = Datasets(store.engine)
     saved_incidents = datasets.save(DatasetKind.INCIDENTS, incidents, source=DEMO_SOURCE)
     saved_population = datasets.save(DatasetKind.POPULATION, population, source=DEMO_SOURCE)
+    # Published last but one: an interruption before this leaves no demo questionnaire, so
+    # the next setup cleans up and seeds again.
+    store.publish_questionnaire(questionnaire, source, initial_state=QuestionnaireState.CLOSED)
+    responses = store.import_responses(questionnaire, data.responses, mode="web")
     return DemoSummary(
         name=demo.name,
         questionnaire_id=questionnaire.id,
@@ -221,26 +226,26 @@ def seed_demo(store: Store, demo: DemoMunicipality = DEMO) -> DemoSummary:
     )
 
 
-def _demo_missing(store: Store) -> bool:
-    """No demo questionnaire, or one with neither responses nor demo datasets (left by an
-    interrupted seeding): then setup seeds it (again)."""
-    if store.questionnaire(DEMO_QUESTIONNAIRE_ID) is None:
-        return True
-    if len(store.response_counts_by_day(DEMO_QUESTIONNAIRE_ID)):
-        return False
-    return not any(s.source == DEMO_SOURCE for s in Datasets(store.engine).list())
-
-
 def remove_demo(store: Store) -> None:
     """Delete the demo questionnaire's responses, drafts and codes and the demo datasets.
 
-    The demo questionnaire itself stays (its revisions are history); nothing else is touched.
+    The demo questionnaire itself stays (its revisions are history, and it tells
+    :func:`setup` not to seed the demo again); nothing else is touched. The demo datasets
+    matter to a real municipality's analysis: without a ``reference_area`` the reference is
+    the sum of all saved areas, the demo's included, so remove the demo before uploading
+    real data.
     """
     store.remove_responses(DEMO_QUESTIONNAIRE_ID)
     datasets = Datasets(store.engine)
     for summary in datasets.list():
         if summary.source == DEMO_SOURCE:
             datasets.delete(summary.id)
+
+
+def remove_demo_data(url: str | None = None) -> None:
+    """:func:`remove_demo` on the database at ``url`` (``sicherheitsanalyse demo remove``)."""
+    with Store(url) as store:
+        remove_demo(store)
 
 
 def reset_demo(url: str | None = None, demo: DemoMunicipality = DEMO) -> DemoSummary:

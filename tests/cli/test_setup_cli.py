@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from cli import app
 from survey import Accounts, Store, load_action_fields, load_questionnaire, responses_csv
+from survey._datasets import Datasets
 from survey._installation import DEMO_QUESTIONNAIRE_ID, demo_questionnaire
 from survey.demo import demo_data
 from tests.conftest import DEFAULT_QUESTIONNAIRE, QUESTIONNAIRES
@@ -165,3 +166,23 @@ def test_responses_import_into_an_unknown_questionnaire(
     )
     assert code == 1
     assert "gibtesnicht" in err
+
+
+def test_demo_remove_keeps_it_away_until_reset(runner: CliRunner, sqlite_url: str) -> None:
+    args = ("setup", "--questionnaires", str(QUESTIONNAIRES), "--database-url", sqlite_url)
+    invoke(runner, *args)
+    code, out, _ = invoke(runner, "demo", "remove", "--database-url", sqlite_url)
+    assert code == 0
+    assert "entfernt" in out
+    with Store(sqlite_url) as store:
+        assert len(store.responses(demo_questionnaire())) == 0
+        assert Datasets(store.engine).list() == []
+    code, out, _ = invoke(runner, *args)
+    assert code == 0
+    assert "wurde entfernt (zurückholen: sicherheitsanalyse demo reset)" in out
+    with Store(sqlite_url) as store:
+        assert len(store.responses(demo_questionnaire())) == 0
+    code, out, _ = invoke(runner, "demo", "reset", "--database-url", sqlite_url)
+    assert code == 0
+    with Store(sqlite_url) as store:
+        assert len(store.responses(demo_questionnaire())) == 800

@@ -29,7 +29,7 @@ from survey._installation import (
     demo_questionnaire,
     read_response_table,
     reset_demo,
-    setup,
+    setup_installation,
 )
 from survey._schema import CURRENT_VERSION, MIGRATIONS, schema_version_table
 from survey._storage import QuestionnaireState
@@ -62,7 +62,7 @@ def default_questionnaire() -> Questionnaire:
 
 
 def test_first_setup_prints_a_password_once_and_seeds_the_demo(database_url: str) -> None:
-    first = setup(database_url, questionnaires=QUESTIONNAIRES)
+    first = setup_installation(database_url, questionnaires=QUESTIONNAIRES)
     assert first.admin_password is not None
     assert [p.id for p in first.published] == ["sicherheitsbefragung"]
     assert first.skipped == []
@@ -74,7 +74,7 @@ def test_first_setup_prints_a_password_once_and_seeds_the_demo(database_url: str
     with Accounts(database_url) as accounts:
         assert accounts.verify("admin", first.admin_password).ok
 
-    second = setup(database_url, questionnaires=QUESTIONNAIRES)
+    second = setup_installation(database_url, questionnaires=QUESTIONNAIRES)
     assert second.admin_password is None
     assert second.demo_seeded is None
     assert second.demo_present
@@ -110,7 +110,7 @@ def test_broken_questionnaire_is_reported_and_skipped(tmp_path: Path, sqlite_url
     shutil.copy(DEFAULT_QUESTIONNAIRE, folder)
     shutil.copy(ACTION_FIELDS, folder)
     (folder / "kaputt.yaml").write_text("meta:\n  id: kaputt\nsections: [\n", encoding="utf-8")
-    report = setup(sqlite_url, questionnaires=folder, demo=False)
+    report = setup_installation(sqlite_url, questionnaires=folder, demo=False)
     assert [p.id for p in report.published] == ["sicherheitsbefragung"]
     assert [s.path.name for s in report.skipped] == ["kaputt.yaml"]
     assert report.skipped[0].problems
@@ -128,7 +128,7 @@ def test_setup_migrates_a_version_1_database(sqlite_url: str) -> None:
         connection.execute(schema_version_table.insert().values(id=1, version=1))
     assert "datasets" not in inspect(engine).get_table_names()
     engine.dispose()
-    setup(sqlite_url, questionnaires=QUESTIONNAIRES, demo=False)
+    setup_installation(sqlite_url, questionnaires=QUESTIONNAIRES, demo=False)
     engine = make_engine(sqlite_url)
     with engine.connect() as connection:
         assert connection.execute(text("select version from schema_version")).all() == [(2,)]
@@ -139,7 +139,7 @@ def test_setup_migrates_a_version_1_database(sqlite_url: str) -> None:
 def test_demo_reset_restores_exactly_and_leaves_other_data_alone(
     database_url: str, default_questionnaire: Questionnaire, rng: np.random.Generator
 ) -> None:
-    setup(database_url, questionnaires=QUESTIONNAIRES)
+    setup_installation(database_url, questionnaires=QUESTIONNAIRES)
     questionnaire = demo_questionnaire()
     other = synthetic_responses(default_questionnaire, 7, rng)
     with Store(database_url) as store:
@@ -170,7 +170,7 @@ def test_demo_reset_restores_exactly_and_leaves_other_data_alone(
 
 
 def test_demo_reset_leaves_non_demo_datasets(sqlite_url: str) -> None:
-    setup(sqlite_url, questionnaires=QUESTIONNAIRES)
+    setup_installation(sqlite_url, questionnaires=QUESTIONNAIRES)
     with Store(sqlite_url) as store:
         datasets = Datasets(store.engine)
         demo_population = next(
