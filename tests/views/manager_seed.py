@@ -30,14 +30,14 @@ META_LINES = (
 )
 
 
-def demo_questionnaire_text() -> str:
+def demo_questionnaire_text(*, with_area: bool = True) -> str:
     """The default questionnaire, naming the demo municipality and its reference area."""
     text = DEFAULT_QUESTIONNAIRE.read_text(encoding="utf-8")
-    return text.replace("meta:\n", "meta:\n" + META_LINES, 1)
+    return text.replace("meta:\n", "meta:\n" + META_LINES, 1) if with_area else text
 
 
-def publish_demo_questionnaire(store: Store) -> Questionnaire:
-    text = demo_questionnaire_text()
+def publish_demo_questionnaire(store: Store, *, with_area: bool = True) -> Questionnaire:
+    text = demo_questionnaire_text(with_area=with_area)
     questionnaire = load_questionnaire_text(text, DEFAULT_QUESTIONNAIRE.name)
     store.publish_questionnaire(questionnaire, text)
     return questionnaire
@@ -48,12 +48,21 @@ def csv_bytes(frame: pd.DataFrame) -> bytes:
 
 
 def seed_demo(
-    url: str, *, responses: int | None = None, datasets: bool = True, incidents: bool = True
+    url: str,
+    *,
+    responses: int | None = None,
+    datasets: bool = True,
+    incidents: bool = True,
+    with_area: bool = True,
 ) -> Questionnaire:
-    """Publish the demo questionnaire with ``responses`` synthetic answers and its datasets."""
+    """Publish the demo questionnaire with ``responses`` synthetic answers and its datasets.
+
+    ``with_area=False`` leaves out the municipality's key and reference area (the manager
+    then chooses them on the priorities page).
+    """
     demo = DEMO if responses is None else DEMO.model_copy(update={"responses": responses})
     with Store(url) as store:
-        questionnaire = publish_demo_questionnaire(store)
+        questionnaire = publish_demo_questionnaire(store, with_area=with_area)
         data = demo_data(questionnaire, load_action_fields(), demo=demo)
         store.import_responses(questionnaire, data.responses, mode="web")
         if datasets:

@@ -415,3 +415,26 @@ def test_recommendations_survive_leaving_the_exports_page(demo_url: str) -> None
     again.session_state[TEXTS_KEY] = kept
     again.run()
     assert again.text_area(key=key).value == "Beleuchtung am Bahnhof verbessern"
+
+
+def test_priorities_explains_what_is_missing_instead_of_failing(empty_url: str) -> None:
+    seed_demo(empty_url, responses=60, datasets=False)
+    counts = read_incidents(io.BytesIO(demo_incidents_csv()), filename="pks.csv")
+    with Store(empty_url) as store:
+        Datasets(store.engine).save(DatasetKind.INCIDENTS, counts, source="pks.csv")
+    at = page("priorities")
+    assert t("manager.priorities.population_missing", "de") in [e.value for e in at.error]
+    assert not at.dataframe
+
+
+def test_priorities_asks_for_the_municipality_when_the_data_hold_several(empty_url: str) -> None:
+    seed_demo(empty_url, responses=200, with_area=False)
+    at = page("priorities")
+    errors = [e.value for e in at.error]
+    assert errors
+    assert errors[0].startswith(t("manager.priorities.area_required", "de", areas="")[:30])
+    at.selectbox(key=widget_key(QID, "municipality")).set_value("99999000").run()
+    at.selectbox(key=widget_key(QID, "reference")).set_value("99").run()
+    assert not at.exception, at.exception
+    assert not at.error
+    assert at.dataframe[0].value[t("manager.col.rank", "de")].tolist() == list(range(1, 9))
