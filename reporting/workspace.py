@@ -445,12 +445,18 @@ def _design(questionnaire: Questionnaire, design: Design) -> Variable | None:
     )
 
 
+def _percent(value: float, lang: str) -> str:
+    text = f"{value:.1%}"
+    return text.replace(".", ",") if lang == "de" else text
+
+
 def sample_vs_population(inputs: AnalysisInputs, lang: str) -> pd.DataFrame | None:
     """The sample against the population by district × sex × age group.
 
-    Needs population margins (sex × age group rows per district area). Sample counts below
-    :data:`survey.MIN_CELL_SIZE` are suppressed (NA); shares are within the whole sample /
-    population of the cells shown. ``None`` without margins or design variables.
+    Needs population margins (sex × age group rows per district area). A display table:
+    counts and percentages as text, sample cells below :data:`survey.MIN_CELL_SIZE` shown as
+    "< 5"; shares are within the whole sample / population of the cells shown. ``None``
+    without margins or design variables.
     """
     q = inputs.questionnaire
     margins = inputs.margins
@@ -498,9 +504,15 @@ def sample_vs_population(inputs: AnalysisInputs, lang: str) -> pd.DataFrame | No
     table["sample"] = table["sample"].fillna(0).astype(int)
     table["sample_share"] = table["sample"] / max(int(table["sample"].sum()), 1)
     table["population_share"] = table["population"] / table["population"].sum()
+    # Shown as text so that a suppressed cell reads "< 5", never as a number or a blank.
     small = table["sample"] < MIN_CELL_SIZE
-    table["sample"] = table["sample"].astype("Int64").mask(small)
-    table["sample_share"] = table["sample_share"].astype("Float64").mask(small)
+    hidden = t("report.suppressed_cell", lang)
+    table["sample"] = [hidden if s else str(n) for n, s in zip(table["sample"], small, strict=True)]
+    table["sample_share"] = [
+        hidden if s else _percent(v, lang)
+        for v, s in zip(table["sample_share"], small, strict=True)
+    ]
+    table["population_share"] = [_percent(v, lang) for v in table["population_share"]]
     labels = {
         "district": district,
         "sex": sex,

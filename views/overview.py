@@ -81,18 +81,7 @@ def render() -> None:
         st.caption(t("manager.overview.no_margins", lang))
     else:
         st.caption(t("manager.suppressed_hint", lang))
-        st.dataframe(
-            table,
-            hide_index=True,
-            column_config={
-                t("manager.col.sample_share", lang): st.column_config.NumberColumn(
-                    format="percent"
-                ),
-                t("manager.col.population_share", lang): st.column_config.NumberColumn(
-                    format="percent"
-                ),
-            },
-        )
+        st.dataframe(table, hide_index=True)
 
 
 def _rates_table(table: pd.DataFrame, lang: str) -> None:

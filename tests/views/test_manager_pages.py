@@ -75,8 +75,11 @@ def test_overview_shows_state_responses_and_sample(demo_url: str) -> None:
     assert t("manager.col.population_share", "de") in sample.columns
     # Cells of fewer than 5 respondents carry no number.
     counts = sample[t("manager.col.sample", "de")]
-    assert (counts.dropna() >= 5).all()
-    assert counts.isna().any()
+    hidden = counts == t("report.suppressed_cell", "de")
+    assert hidden.any()
+    assert (counts[~hidden].astype(int) >= 5).all()
+    shares = sample[t("manager.col.sample_share", "de")]
+    assert (shares[hidden] == t("report.suppressed_cell", "de")).all()
 
 
 def test_overview_creates_a_code_batch_and_offers_its_csv(demo_url: str) -> None:
