@@ -118,10 +118,10 @@ def test_responses_import_stores_a_paper_file(
 
 
 def test_responses_import_of_a_bad_file_names_every_bad_cell(
-    runner: CliRunner, tmp_path: Path, sqlite_url: str
+    runner: CliRunner, tmp_path: Path, database_url: str
 ) -> None:
     questionnaire = load_questionnaire(DEFAULT_QUESTIONNAIRE)
-    with Store(sqlite_url) as store:
+    with Store(database_url) as store:
         store.publish_questionnaire(questionnaire, DEFAULT_QUESTIONNAIRE.read_text("utf-8"))
     path = tmp_path / "papier.csv"
     path.write_text("sex;age_group;consent\n1;2;1\n\n9x;2;1\n1;2;jein\n", encoding="utf-8")
@@ -133,7 +133,7 @@ def test_responses_import_of_a_bad_file_names_every_bad_cell(
         "sicherheitsbefragung",
         str(path),
         "--database-url",
-        sqlite_url,
+        database_url,
     )
     assert code == 1
     assert "Traceback" not in out + err
@@ -145,7 +145,7 @@ def test_responses_import_of_a_bad_file_names_every_bad_cell(
     assert "'9x' ist keine der Antwortmöglichkeiten." in lines[0]
     assert "Zeile 5" in lines[1]
     assert "consent" in lines[1]
-    with Store(sqlite_url) as store:
+    with Store(database_url) as store:
         assert len(store.responses(questionnaire)) == 0
 
 
