@@ -16,7 +16,7 @@ from typing import Annotated
 
 import typer
 
-from cli.users import DatabaseOption, LangOption
+from cli._options import DatabaseOption, LangOption, QuestionnaireIdOption, fail
 from survey import InvalidInput, Location, Problem, Store, load_questionnaire
 from survey.i18n import current_language, t
 
@@ -24,9 +24,6 @@ codes_app = typer.Typer(
     help="Single-use access codes for code-only questionnaires.", no_args_is_help=True
 )
 
-QuestionnaireOption = Annotated[
-    str, typer.Option("--questionnaire", help="Questionnaire id (meta.id).")
-]
 QuestionnairesDirOption = Annotated[
     Path,
     typer.Option(
@@ -39,12 +36,6 @@ QuestionnairesDirOption = Annotated[
 def register(app: typer.Typer) -> None:
     """Add the ``codes`` command group to ``app``."""
     app.add_typer(codes_app, name="codes")
-
-
-def _fail(problems: list[Problem], lang: str) -> typer.Exit:
-    for problem in problems:
-        typer.echo(problem.render(lang), err=True)
-    return typer.Exit(1)
 
 
 def _ensure_published(store: Store, questionnaire_id: str, directory: Path) -> None:
@@ -98,7 +89,7 @@ def _open_output(out: Path) -> tuple[int, Path]:
 
 @codes_app.command("create")
 def create(
-    questionnaire: QuestionnaireOption,
+    questionnaire: QuestionnaireIdOption,
     count: Annotated[int, typer.Option("--count", help="How many codes (1 to 1,000,000).")],
     out: Annotated[Path, typer.Option("--out", help="CSV file to write (must not exist).")],
     stratum: Annotated[
@@ -126,13 +117,13 @@ def create(
             finally:
                 temporary.unlink(missing_ok=True)
     except InvalidInput as error:
-        raise _fail(error.problems, lang) from None
+        raise fail(error.problems, lang) from None
     typer.echo(t("storage.cli.codes_written", lang, count=count, batch=batch.id, path=out))
 
 
 @codes_app.command("list")
 def list_batches(
-    questionnaire: QuestionnaireOption,
+    questionnaire: QuestionnaireIdOption,
     database_url: DatabaseOption = None,
     lang: LangOption = None,
 ) -> None:

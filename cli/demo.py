@@ -13,7 +13,7 @@ import typer
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
-from cli.users import DatabaseOption, LangOption
+from cli._options import DatabaseOption, LangOption, fail
 from survey._accounts import ADMIN_NAME
 from survey._db import database_url
 from survey._installation import (
@@ -143,9 +143,7 @@ def reset_command(database_url_option: DatabaseOption = None, lang: LangOption =
     try:
         summary = reset_demo(database_url_option)
     except InvalidInput as invalid:
-        for line in iter_problem_lines(invalid.problems, lang):
-            typer.echo(line, err=True)
-        raise typer.Exit(1) from None
+        raise fail(invalid.problems, lang) from None
     except SQLAlchemyError as error:
         raise _database_failed(error, lang) from None
     typer.echo(_demo_line("installation.demo.reset_done", summary, lang))

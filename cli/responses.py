@@ -13,9 +13,9 @@ from typing import Annotated
 
 import typer
 
-from cli.users import DatabaseOption, LangOption
+from cli._options import DatabaseOption, LangOption, QuestionnaireIdOption, fail
 from survey import read_response_table
-from survey._loader import iter_problem_lines, load_questionnaire_text
+from survey._loader import load_questionnaire_text
 from survey._problems import InvalidInput
 from survey._storage import MODES, Store
 from survey.i18n import current_language, t
@@ -31,9 +31,7 @@ def register(app: typer.Typer) -> None:
 @responses_app.command("import")
 def import_command(
     file: Annotated[Path, typer.Argument(help=t("installation.import.file_help", "en"))],
-    questionnaire_id: Annotated[
-        str, typer.Option("--questionnaire", help="Id of the published questionnaire.")
-    ],
+    questionnaire_id: QuestionnaireIdOption,
     mode: Annotated[str, typer.Option(help=f"Stored with each response: {', '.join(MODES)}.")] = (
         "paper"
     ),
@@ -51,9 +49,7 @@ def import_command(
                 questionnaire, frame, mode=mode, source=file.name, row_numbers=row_numbers
             )
     except InvalidInput as invalid:
-        for line in iter_problem_lines(invalid.problems, lang):
-            typer.echo(line, err=True)
-        raise typer.Exit(1) from None
+        raise fail(invalid.problems, lang) from None
     typer.echo(
         t(
             "installation.import.imported",

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 import typer
 
+from cli._options import LangOption, fail
 from scoring import DEFAULT_WEIGHTS, RANKING_COLUMNS, analyse
 from survey import (
     InvalidInput,
@@ -183,9 +184,7 @@ def score(
     action_fields: Annotated[
         Path | None, typer.Option("--action-fields", help="Action-field catalogue YAML.")
     ] = None,
-    lang: Annotated[
-        str | None, typer.Option("--lang", help="Language of messages: de or en.")
-    ] = None,
+    lang: LangOption = None,
 ) -> None:
     """Rank the action fields: survey and police data, with uncertainty and reasons."""
     language = lang or current_language()
@@ -231,7 +230,5 @@ def score(
         ranking = analysis.ranking[list(RANKING_COLUMNS)]
         _write_atomically(ranking, out)
     except InvalidInput as error:
-        for problem in error.problems:
-            typer.echo(problem.render(language), err=True)
-        raise typer.Exit(1) from None
+        raise fail(error.problems, language) from None
     typer.echo(t("scoring.cli.written", language, rows=len(ranking), path=out))

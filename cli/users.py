@@ -13,6 +13,7 @@ from typing import Annotated
 
 import typer
 
+from cli._options import DatabaseOption, LangOption, fail
 from survey._accounts import Accounts, UserRole
 from survey._problems import InvalidInput
 from survey.i18n import current_language, t
@@ -22,14 +23,6 @@ users_app = typer.Typer(
     no_args_is_help=True,
 )
 
-DatabaseOption = Annotated[
-    str | None,
-    typer.Option(
-        "--database-url",
-        help="SQLAlchemy URL; default: SICHERHEITSANALYSE_DATABASE_URL or data/sicherheitsanalyse.db.",
-    ),
-]
-LangOption = Annotated[str | None, typer.Option("--lang", help="Language of messages: de or en.")]
 PasswordStdinOption = Annotated[
     bool,
     typer.Option("--password-stdin", help="Read the password from the first line of stdin."),
@@ -39,12 +32,6 @@ PasswordStdinOption = Annotated[
 def register(app: typer.Typer) -> None:
     """Add the ``users`` command group to ``app``."""
     app.add_typer(users_app, name="users")
-
-
-def _fail(error: InvalidInput, lang: str) -> typer.Exit:
-    for problem in error.problems:
-        typer.echo(problem.render(lang), err=True)
-    return typer.Exit(1)
 
 
 def _error(key: str, lang: str) -> typer.Exit:
@@ -77,7 +64,7 @@ def _change_password(
         with Accounts(database_url) as accounts:
             action(accounts, password)
     except InvalidInput as error:
-        raise _fail(error, lang) from None
+        raise fail(error.problems, lang) from None
 
 
 @users_app.command("add")
@@ -129,7 +116,7 @@ def remove(
         with Accounts(database_url) as accounts:
             accounts.remove_user(name)
     except InvalidInput as error:
-        raise _fail(error, lang) from None
+        raise fail(error.problems, lang) from None
     typer.echo(t("accounts.user_removed", lang, name=name.strip().lower()))
 
 
