@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -48,6 +49,9 @@ TOTAL_KEYS = frozenset({"------", "000000"})
 HZ_PER = 100_000
 
 _MIN_YEAR, _MAX_YEAR = 1950, 2100
+#: No count or population is larger (the world has 8 billion people); bigger numbers are typos
+#: or junk, and would not fit the int64 columns.
+MAX_COUNT = 10_000_000_000
 _HEADER_SEARCH_ROWS = 40
 
 
@@ -86,9 +90,14 @@ class _Row:
         return self.cells[index].strip()
 
 
-def _read_bytes(source: Path | BinaryIO) -> bytes:
+def _read_bytes(source: Path | BinaryIO, filename: str) -> bytes:
     if isinstance(source, Path):
-        return source.read_bytes()
+        try:
+            return source.read_bytes()
+        except OSError as error:  # missing, a directory, no permission
+            raise _file_problem(
+                filename, "badinput.file_unreadable", detail=error.strerror or type(error).__name__
+            ) from None
     data = source.read()
     return bytes(data)
 
@@ -152,7 +161,7 @@ def _decode(data: bytes, filename: str) -> str:
     return text
 
 
-def _csv_rows(text: str) -> list[_Row]:
+def _csv_rows(text: str, filename: str) -> list[_Row]:
     head = text.splitlines()[:20]
     if any(";" in line for line in head):
         delimiter = ";"
@@ -163,15 +172,26 @@ def _csv_rows(text: str) -> list[_Row]:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     rows: list[_Row] = []
     start = 1
-    for cells in reader:
-        rows.append(_Row(start, cells))
-        start = reader.line_num + 1
+    try:
+        for cells in reader:
+            rows.append(_Row(start, cells))
+            start = reader.line_num + 1
+    except csv.Error as error:  # e.g. a field longer than the csv module's limit (binary junk)
+        raise InvalidInput(
+            [
+                Problem(
+                    Location(file=filename, line=start),
+                    "badinput.csv_unreadable",
+                    {"detail": str(error)},
+                )
+            ]
+        ) from None
     return rows
 
 
 def _grid(source: Path | BinaryIO, filename: str) -> list[_Row]:
     """All non-empty rows of the file; file-level problems raise :class:`InvalidInput`."""
-    data = _read_bytes(source)
+    data = _read_bytes(source, filename)
     if not data.strip():
         raise _file_problem(filename, "tables.empty_file")
     if data.startswith(b"PK\x03\x04"):
@@ -181,7 +201,7 @@ def _grid(source: Path | BinaryIO, filename: str) -> list[_Row]:
     elif data.startswith(b"%PDF"):
         raise _file_problem(filename, "tables.wrong_file_type", kind="PDF")
     else:
-        rows = _csv_rows(_decode(data, filename))
+        rows = _csv_rows(_decode(data, filename), filename)
     rows = [row for row in rows if any(cell.strip() for cell in row.cells)]
     if not rows:
         raise _file_problem(filename, "tables.empty_file")
@@ -386,12 +406,21 @@ def _check_count(
         if number is None or number <= 0:
             collector.add(row, column, "tables.bad_population", value=text)
             return None
-        return number
+        return _check_not_too_large(collector, row, column, text, number)
     if number is None:
         collector.add(row, column, "tables.not_a_count", value=text)
         return None
     if number < 0:
         collector.add(row, column, "tables.negative_count", value=text)
+        return None
+    return _check_not_too_large(collector, row, column, text, number)
+
+
+def _check_not_too_large(
+    collector: _Collector, row: _Row, column: int, text: str, number: int
+) -> int | None:
+    if number > MAX_COUNT:
+        collector.add(row, column, "badinput.count_too_large", value=text[:40])
         return None
     return number
 
@@ -451,6 +480,16 @@ INCIDENT_DTYPES = {
     "year": "int64",
     "key": "string",
     "count": "int64",
+}
+#: Column types of an imported population table with its margins (synthetic data build the
+#: same); the totals table has the same types without ``sex`` and ``age_group``.
+POPULATION_DTYPES = {
+    "area": "string",
+    "area_name": "string",
+    "year": "int64",
+    "sex": "string",
+    "age_group": "string",
+    "population": "int64",
 }
 
 
@@ -574,7 +613,12 @@ def _derive_population(
     mark = _decimal_mark((r.hz for r in totals), (r.count_text for r in records))
     for record in totals:
         hz = _parse_decimal(record.hz, mark) if record.hz else None
-        if hz is None or hz <= 0 or record.count <= 0:
+        derived = (
+            record.count * HZ_PER / hz
+            if hz is not None and math.isfinite(hz) and hz > 0 and record.count > 0
+            else None
+        )
+        if derived is None or derived > MAX_COUNT:
             location = Location(
                 file=filename,
                 line=record.row,
@@ -591,7 +635,7 @@ def _derive_population(
                 )
             )
             continue
-        out.append((record.area, record.area_name, record.year, round(record.count * HZ_PER / hz)))
+        out.append((record.area, record.area_name, record.year, round(derived)))
     frame = pd.DataFrame(out, columns=["area", "area_name", "year", "population"])
     frame = frame.astype(
         {"area": "string", "area_name": "string", "year": "int64", "population": "int64"}
@@ -734,18 +778,7 @@ def read_population(
         name = row.get(columns.get("area_name")) or None
         records.append((area, name, year, sex, age, population))
     skipped = collector.finish(skip_bad_rows)
-    frame = pd.DataFrame(
-        records, columns=["area", "area_name", "year", "sex", "age_group", "population"]
-    ).astype(
-        {
-            "area": "string",
-            "area_name": "string",
-            "year": "int64",
-            "sex": "string",
-            "age_group": "string",
-            "population": "int64",
-        }
-    )
+    frame = pd.DataFrame(records, columns=list(POPULATION_DTYPES)).astype(POPULATION_DTYPES)
     return ImportResult(
         table=_population_totals(frame),
         layout="tidy",
