@@ -31,10 +31,10 @@ from typing import TypeVar
 
 from streamlit.testing.v1 import AppTest
 
+from bench._seed import seed_demo
 from reporting.workspace import Workspace, ranking_view, reweighted
 from survey import Store
 from survey._db import DATABASE_URL_ENV_VAR
-from tests.views.manager_seed import seed_demo
 from views._session import MANAGER_KEY, Manager
 from views.priorities import widget_key
 

@@ -25,22 +25,20 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select
 
+from bench._databases import postgres_unreachable_reason, scratch_postgres_database
 from survey import Questionnaire, Store, load_questionnaire
 from survey._schema import responses_table
 from survey._storage import _layout, _validate_answers
 
 ROOT = Path(__file__).resolve().parent.parent
 QUESTIONNAIRE = ROOT / "questionnaires" / "sicherheitsbefragung.yaml"
-POSTGRES_ADMIN_URL = os.environ.get(
-    "SICHERHEITSANALYSE_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 
 
 def random_answers(questionnaire: Questionnaire, rng: random.Random) -> dict[str, Any]:
@@ -70,29 +68,8 @@ def sqlite_database() -> Iterator[str]:
         yield f"sqlite:///{directory}/bench.db"
 
 
-@contextmanager
-def postgres_database() -> Iterator[str]:
-    name = f"bench_{secrets.token_hex(5)}"
-    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
-def postgres_reachable() -> str | None:
-    try:
-        engine = create_engine(POSTGRES_ADMIN_URL, connect_args={"connect_timeout": 3})
-        with engine.connect() as connection:
-            connection.execute(text("select 1"))
-        engine.dispose()
-    except Exception as exc:  # any driver error: report and skip PostgreSQL
-        return f"{type(exc).__name__}: {exc}"
-    return None
+def postgres_database() -> AbstractContextManager[str]:
+    return scratch_postgres_database("bench")
 
 
 def run_writers(writers: int, work: Callable[[int], None]) -> float:
@@ -291,8 +268,8 @@ def main() -> None:
     engines: list[tuple[str, Callable[[], Any]]] = [("SQLite", sqlite_database)]
     if args.no_postgres:
         print("PostgreSQL: skipped (--no-postgres)")
-    elif (reason := postgres_reachable()) is not None:
-        print(f"PostgreSQL: skipped, unreachable ({reason})")
+    elif (reason := postgres_unreachable_reason()) is not None:
+        print(f"PostgreSQL: skipped ({reason})")
     else:
         engines.append(("PostgreSQL", postgres_database))
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import os
-import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
-from sqlalchemy import create_engine, text
+
+from bench._databases import postgres_unreachable_reason, scratch_postgres_database
 
 ROOT = Path(__file__).resolve().parent.parent
 QUESTIONNAIRES = ROOT / "questionnaires"
@@ -29,25 +29,9 @@ def rng() -> np.random.Generator:
 # they must run and so fail instead.
 
 
-POSTGRES_ADMIN_URL = os.environ.get(
-    "SICHERHEITSANALYSE_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
-
-
-def _postgres_unreachable_reason() -> str | None:
-    try:
-        engine = create_engine(POSTGRES_ADMIN_URL, connect_args={"connect_timeout": 3})
-        with engine.connect() as connection:
-            connection.execute(text("select 1"))
-        engine.dispose()
-    except Exception as exc:  # any driver error means: not reachable from here
-        return f"PostgreSQL at {POSTGRES_ADMIN_URL} is unreachable: {type(exc).__name__}: {exc}"
-    return None
-
-
 @pytest.fixture(scope="session")
 def postgres_available() -> None:
-    reason = _postgres_unreachable_reason()
+    reason = postgres_unreachable_reason()
     if reason is None:
         return
     if os.environ.get("CI") == "true":
@@ -58,16 +42,8 @@ def postgres_available() -> None:
 @pytest.fixture
 def postgres_url(postgres_available: None) -> Iterator[str]:
     """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
-    name = f"sa_test_{secrets.token_hex(6)}"
-    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch_postgres_database() as url:
+        yield url
 
 
 @pytest.fixture

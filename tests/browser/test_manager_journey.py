@@ -17,9 +17,9 @@ import pandas as pd
 import pyreadstat
 import pytest
 
+from bench._seed import csv_bytes, demo_incidents_csv, seed_demo
 from survey import Accounts, t
 from tests.browser.conftest import RunningApp
-from tests.views.manager_seed import csv_bytes, demo_incidents_csv, seed_demo
 from views import manager as manager_pages
 
 pytestmark = pytest.mark.browser

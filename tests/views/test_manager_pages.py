@@ -12,10 +12,10 @@ import pyreadstat
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from bench._seed import csv_bytes, demo_incidents_csv, seed_demo
 from survey import Store, read_incidents, t
 from survey._datasets import DatasetKind, Datasets
 from survey._db import DATABASE_URL_ENV_VAR
-from tests.views.manager_seed import csv_bytes, demo_incidents_csv, seed_demo
 from views._session import MANAGER_KEY, Manager
 from views.priorities import CHOICE_KEY, Choice, widget_key
 

@@ -1,8 +1,11 @@
-"""A database with the demo municipality for the manager pages' tests and benchmark.
+"""A database with the demo municipality, for the manager pages' tests and benchmark.
 
-The default questionnaire is published (open, under its own id) with the demo municipality's
-key and reference area; the synthetic responses go in through :meth:`survey.Store.import_responses`,
-the incident and population tables through the real CSV import and :class:`Datasets`.
+The default questionnaire is published (open, under its own id) naming the demo
+municipality's key and reference area; the synthetic responses go in through
+:meth:`survey.Store.import_responses`, the incident and population tables through the real
+CSV import and :class:`survey._datasets.Datasets`. (``sicherheitsanalyse setup`` seeds the
+installation's demo differently: a closed copy under its own id, see
+:func:`survey._installation.seed_demo`.)
 """
 
 from __future__ import annotations
@@ -20,30 +23,22 @@ from survey import (
     read_population,
 )
 from survey._datasets import DatasetKind, Datasets
-from survey.demo import DEMO, demo_data
-from tests.conftest import DEFAULT_QUESTIONNAIRE
-
-META_LINES = (
-    "  municipality: Musterstadt (DEMO)\n"
-    f'  area: "{DEMO.ags}"\n'
-    f'  reference_area: "{DEMO.reference.area}"\n'
-)
-
-
-def demo_questionnaire_text(*, with_area: bool = True) -> str:
-    """The default questionnaire, naming the demo municipality and its reference area."""
-    text = DEFAULT_QUESTIONNAIRE.read_text(encoding="utf-8")
-    return text.replace("meta:\n", "meta:\n" + META_LINES, 1) if with_area else text
+from survey._installation import DEMO_BASE_QUESTIONNAIRE
+from survey.demo import DEMO, demo_data, demo_questionnaire_text
 
 
 def publish_demo_questionnaire(store: Store, *, with_area: bool = True) -> Questionnaire:
-    text = demo_questionnaire_text(with_area=with_area)
-    questionnaire = load_questionnaire_text(text, DEFAULT_QUESTIONNAIRE.name)
+    """Publish the default questionnaire, naming the demo municipality if ``with_area``."""
+    text = DEMO_BASE_QUESTIONNAIRE.read_text(encoding="utf-8")
+    if with_area:
+        text = demo_questionnaire_text(text)
+    questionnaire = load_questionnaire_text(text, DEMO_BASE_QUESTIONNAIRE.name)
     store.publish_questionnaire(questionnaire, text)
     return questionnaire
 
 
 def csv_bytes(frame: pd.DataFrame) -> bytes:
+    """``frame`` as an upload would come: semicolon-separated UTF-8 CSV."""
     return frame.to_csv(sep=";", index=False).encode("utf-8")
 
 
@@ -79,6 +74,6 @@ def seed_demo(
 
 def demo_incidents_csv() -> bytes:
     """The demo municipality's incident counts as a tidy CSV (for upload tests)."""
-    text = demo_questionnaire_text()
-    questionnaire = load_questionnaire_text(text, DEFAULT_QUESTIONNAIRE.name)
+    text = demo_questionnaire_text(DEMO_BASE_QUESTIONNAIRE.read_text(encoding="utf-8"))
+    questionnaire = load_questionnaire_text(text, DEMO_BASE_QUESTIONNAIRE.name)
     return csv_bytes(demo_data(questionnaire, load_action_fields()).incidents)
