@@ -14,7 +14,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from survey import ActionFieldCatalogue, t
+from survey import ActionFieldCatalogue, format_percent, format_short, number_separators, t
 
 QUADRANT_COLOURS: Mapping[str, str] = {
     "both_high": "#b2182b",
@@ -33,9 +33,10 @@ def field_label(catalogue: ActionFieldCatalogue, field_id: str, lang: str) -> st
     return label.get(lang) or label.get("de") or field_id
 
 
-def _layout(fig: go.Figure, title: str, height: int) -> go.Figure:
+def _layout(fig: go.Figure, title: str, height: int, lang: str) -> go.Figure:
     fig.update_layout(
         title={"text": title, "x": 0, "xanchor": "left"},
+        separators=number_separators(lang),
         font=FONT,
         height=height,
         margin={"l": 10, "r": 10, "t": 60, "b": 40},
@@ -64,7 +65,13 @@ def rank_chart(ranking: pd.DataFrame, catalogue: ActionFieldCatalogue, lang: str
         col=1,
     )
     hover = [
-        t("chart.rank_hover", lang, rank=_fmt_rank(r), low=_fmt_rank(lo), high=_fmt_rank(hi))
+        t(
+            "chart.rank_hover",
+            lang,
+            rank=format_short(r, lang),
+            low=format_short(lo, lang),
+            high=format_short(hi, lang),
+        )
         for r, lo, hi in zip(rows["rank"], rows["rank_low"], rows["rank_high"], strict=True)
     ]
     fig.add_trace(
@@ -87,7 +94,7 @@ def rank_chart(ranking: pd.DataFrame, catalogue: ActionFieldCatalogue, lang: str
     )
     n_fields = max(len(rows), 1)
     fig.update_xaxes(range=[n_fields + 0.5, 0.5], dtick=1, row=1, col=2)
-    return _layout(fig, t("chart.rank_title", lang), 120 + 42 * n_fields)
+    return _layout(fig, t("chart.rank_title", lang), 120 + 42 * n_fields, lang)
 
 
 def quadrant_chart(
@@ -144,7 +151,7 @@ def quadrant_chart(
             showarrow=False,
             align="left",
         )
-    _layout(fig, t("chart.quadrant_title", lang), 520)
+    _layout(fig, t("chart.quadrant_title", lang), 520, lang)
     fig.update_layout(showlegend=True, margin={"b": 90})
     return fig
 
@@ -169,7 +176,7 @@ def district_heatmap(
     text = np.where(
         flags,
         t("report.suppressed_cell", lang),
-        np.vectorize(lambda v: "" if np.isnan(v) else f"{v:.0%}")(values),
+        np.vectorize(lambda v: format_percent(v, 0, lang), otypes=[object])(values),
     )
     names = district_labels or {}
     fig = go.Figure(
@@ -188,7 +195,7 @@ def district_heatmap(
     )
     fig.update_xaxes(title=t("chart.field", lang))
     fig.update_yaxes(title=t("chart.district", lang), autorange="reversed")
-    return _layout(fig, t("chart.heatmap_title", lang), 160 + 40 * max(len(table.index), 1))
+    return _layout(fig, t("chart.heatmap_title", lang), 160 + 40 * max(len(table.index), 1), lang)
 
 
 def funnel_chart(
@@ -244,7 +251,7 @@ def funnel_chart(
     )
     fig.update_xaxes(title=t("chart.population", lang))
     fig.update_yaxes(title=t("chart.rate", lang), rangemode="tozero")
-    return _layout(fig, t("chart.funnel_title", lang, field=field_name), 460)
+    return _layout(fig, t("chart.funnel_title", lang, field=field_name), 460, lang)
 
 
 def trend_chart(indicators: pd.DataFrame, catalogue: ActionFieldCatalogue, lang: str) -> go.Figure:
@@ -267,11 +274,6 @@ def trend_chart(indicators: pd.DataFrame, catalogue: ActionFieldCatalogue, lang:
         )
     fig.update_xaxes(title=t("chart.year", lang), dtick=1)
     fig.update_yaxes(title=t("chart.rate", lang), rangemode="tozero")
-    _layout(fig, t("chart.trend_title", lang), 460)
+    _layout(fig, t("chart.trend_title", lang), 460, lang)
     fig.update_layout(showlegend=True)
     return fig
-
-
-def _fmt_rank(value: object) -> str:
-    number = float(value)  # type: ignore[arg-type]
-    return f"{number:.0f}" if number.is_integer() else f"{number:.1f}"

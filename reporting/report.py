@@ -18,7 +18,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from reporting.charts import district_heatmap, field_label, quadrant_chart, rank_chart, trend_chart
-from survey import MIN_CELL_SIZE, ActionFieldCatalogue, t
+from survey import MIN_CELL_SIZE, ActionFieldCatalogue, format_integer, format_short, t
 
 CSS = """
 body { font-family: "Source Sans Pro", Arial, sans-serif; max-width: 60rem; margin: 2rem auto;
@@ -111,7 +111,7 @@ def _method(lang: str) -> list[str]:
 def _sample(data: ReportInput, lang: str) -> list[str]:
     parts = [
         f"<h2>{_e(t('report.sample_heading', lang))}</h2>",
-        f"<p>{_e(t('report.sample_text', lang, n=_int(data.n_respondents, lang)))}</p>",
+        f"<p>{_e(t('report.sample_text', lang, n=format_integer(data.n_respondents, lang)))}</p>",
     ]
     for variable, table in data.sample.items():
         parts.append(f"<h3>{_e(t('report.sample_by', lang, variable=variable))}</h3>")
@@ -120,7 +120,7 @@ def _sample(data: ReportInput, lang: str) -> list[str]:
             shown = (
                 t("report.suppressed_cell", lang)
                 if int(count) < MIN_CELL_SIZE
-                else _int(int(count), lang)
+                else format_integer(int(count), lang)
             )
             rows.append(f'<tr><td>{_e(str(category))}</td><td class="num">{_e(shown)}</td></tr>')
         parts.append(
@@ -134,10 +134,12 @@ def _ranking(data: ReportInput, lang: str, figures: _Figures) -> list[str]:
     reason_column = "reason" if lang == "de" or "reason_en" not in data.ranking else "reason_en"
     rows = []
     for record in data.ranking.sort_values("rank").to_dict("records"):
-        interval = f"{_num(record['rank_low'], lang)}–{_num(record['rank_high'], lang)}"
+        interval = (
+            f"{format_short(record['rank_low'], lang)}–{format_short(record['rank_high'], lang)}"
+        )
         rows.append(
             "<tr>"
-            f'<td class="num">{_e(_num(record["rank"], lang))}</td>'
+            f'<td class="num">{_e(format_short(record["rank"], lang))}</td>'
             f"<td>{_e(field_label(data.catalogue, str(record['field']), lang))}</td>"
             f'<td class="num">{_e(interval)}</td>'
             f"<td>{_e(t('chart.quadrant.' + str(record['quadrant']), lang))}</td>"
@@ -218,17 +220,6 @@ def _typical_measures(catalogue: ActionFieldCatalogue, field_id: str, lang: str)
 
 def _e(text: str) -> str:
     return html.escape(text, quote=True)
-
-
-def _num(value: object, lang: str) -> str:
-    number = float(value)  # type: ignore[arg-type]
-    text = f"{number:.0f}" if number.is_integer() else f"{number:.1f}"
-    return text.replace(".", ",") if lang == "de" else text
-
-
-def _int(value: int, lang: str) -> str:
-    text = f"{value:,}"
-    return text.replace(",", ".") if lang == "de" else text
 
 
 def _today(lang: str) -> str:

@@ -37,6 +37,9 @@ from survey import (
     QuestionnaireRecord,
     Store,
     Variable,
+    format_integer,
+    format_number,
+    format_percent,
     load_action_fields,
     load_questionnaire_text,
     t,
@@ -258,7 +261,7 @@ def ranking_view(
         {
             t("manager.col.rank", lang): rows["rank"].astype("Int64"),
             t("manager.col.field", lang): [field_label(catalogue, f, lang) for f in rows["field"]],
-            t("manager.col.priority", lang): rows["priority"].astype("Float64").round(3),
+            t("manager.col.priority", lang): [format_number(v, 2, lang) for v in rows["priority"]],
             t("manager.col.rank_interval", lang): [
                 _interval(lo, hi)
                 for lo, hi in zip(rows["rank_low"], rows["rank_high"], strict=True)
@@ -268,11 +271,13 @@ def ranking_view(
                 for q in rows["quadrant"]
             ],
             t("manager.col.share", lang): [
-                _share(s, suppressed)
+                _share(s, suppressed, lang)
                 for s, suppressed in zip(rows["share_problem"], rows["suppressed"], strict=True)
             ],
-            t("manager.col.sir", lang): rows["sir"].astype("Float64").round(2),
-            t("manager.col.respondents", lang): [_respondents(n) for n in rows["n_respondents"]],
+            t("manager.col.sir", lang): [format_number(v, 2, lang) for v in rows["sir"]],
+            t("manager.col.respondents", lang): [
+                _respondents(n, lang) for n in rows["n_respondents"]
+            ],
             t("manager.col.reason", lang): rows["reason" if lang == "de" else "reason_en"],
         }
     )
@@ -289,19 +294,23 @@ def _interval(low: object, high: object) -> str:
     return f"{int(low)}–{int(high)}"  # type: ignore[call-overload]
 
 
-def _share(value: object, suppressed: object) -> str:
+def _share(value: object, suppressed: object, lang: str) -> str:
     if bool(suppressed) if not pd.isna(suppressed) else False:  # type: ignore[call-overload]
-        return t("report.suppressed_cell")
+        return t("report.suppressed_cell", lang)
     if pd.isna(value):  # type: ignore[call-overload]
         return ""
-    return f"{float(value):.0%}"  # type: ignore[arg-type]
+    return format_percent(float(value), 0, lang)  # type: ignore[arg-type]
 
 
-def _respondents(value: object) -> str:
+def _respondents(value: object, lang: str) -> str:
     if pd.isna(value):  # type: ignore[call-overload]
         return ""
     number = int(float(value))  # type: ignore[arg-type]
-    return t("report.suppressed_cell") if number < MIN_CELL_SIZE else str(number)
+    return (
+        t("report.suppressed_cell", lang)
+        if number < MIN_CELL_SIZE
+        else format_integer(number, lang)
+    )
 
 
 def _shift(before: object, after: object) -> str:
@@ -445,11 +454,6 @@ def _design(questionnaire: Questionnaire, design: Design) -> Variable | None:
     )
 
 
-def _percent(value: float, lang: str) -> str:
-    text = f"{value:.1%}"
-    return text.replace(".", ",") if lang == "de" else text
-
-
 def sample_vs_population(inputs: AnalysisInputs, lang: str) -> pd.DataFrame | None:
     """The sample against the population by district × sex × age group.
 
@@ -507,12 +511,16 @@ def sample_vs_population(inputs: AnalysisInputs, lang: str) -> pd.DataFrame | No
     # Shown as text so that a suppressed cell reads "< 5", never as a number or a blank.
     small = table["sample"] < MIN_CELL_SIZE
     hidden = t("report.suppressed_cell", lang)
-    table["sample"] = [hidden if s else str(n) for n, s in zip(table["sample"], small, strict=True)]
+    table["sample"] = [
+        hidden if s else format_integer(n, lang)
+        for n, s in zip(table["sample"], small, strict=True)
+    ]
     table["sample_share"] = [
-        hidden if s else _percent(v, lang)
+        hidden if s else format_percent(v, 1, lang)
         for v, s in zip(table["sample_share"], small, strict=True)
     ]
-    table["population_share"] = [_percent(v, lang) for v in table["population_share"]]
+    table["population_share"] = [format_percent(v, 1, lang) for v in table["population_share"]]
+    table["population"] = [format_integer(n, lang) for n in table["population"]]
     labels = {
         "district": district,
         "sex": sex,
@@ -603,10 +611,11 @@ def _plain_name(analysis: Analysis, inputs: AnalysisInputs) -> str:
     return analysis.area
 
 
-def report_filename(municipality: str, year: int | None) -> str:
-    """``Sicherheitsanalyse_<Kommune>_<Jahr>.html`` with only file-name-safe characters."""
-    safe = "".join(c if c.isalnum() else "_" for c in municipality).strip("_")
-    return f"Sicherheitsanalyse_{safe}_{year or ''}".rstrip("_") + ".html"
+def report_filename(municipality: str, year: int | None, lang: str = "de") -> str:
+    """``Sicherheitsanalyse_<Kommune>_<Jahr>.html`` (the title in ``lang``), file-name-safe."""
+    parts = (t("common.app_title", lang), municipality, str(year or ""))
+    safe = ("".join(c if c.isalnum() else "_" for c in part).strip("_") for part in parts)
+    return "_".join(part for part in safe if part) + ".html"
 
 
 def top_fields(analysis: Analysis, count: int = 3) -> list[str]:

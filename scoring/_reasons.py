@@ -4,18 +4,10 @@ from __future__ import annotations
 
 import math
 
-from survey import t
+from survey import format_number, t
 
 #: Languages every reason is produced in (the ranking has ``reason`` and ``reason_en``).
 REASON_LANGUAGES: tuple[str, str] = ("de", "en")
-
-
-def format_number(value: float, digits: int, lang: str) -> str:
-    """``value`` with ``digits`` decimals: ``2,1`` and ``1.234,5`` in German, ``2.1`` in English."""
-    text = f"{value:,.{digits}f}"
-    if lang == "de":
-        text = text.replace(",", "\u0000").replace(".", ",").replace("\u0000", ".")
-    return text
 
 
 def _estimate(

@@ -38,6 +38,13 @@ from survey._exports import (
     suppress_small_cells,
     write_responses_sav,
 )
+from survey._format import (
+    format_integer,
+    format_number,
+    format_percent,
+    format_short,
+    number_separators,
+)
 from survey._installation import (
     DEMO_QUESTIONNAIRE_ID,
     DEMO_SOURCE,
@@ -181,6 +188,10 @@ __all__ = [
     "errors_only",
     "escape_free_text",
     "format_code",
+    "format_integer",
+    "format_number",
+    "format_percent",
+    "format_short",
     "frame_csv",
     "frames_xlsx",
     "is_action_field_catalogue",
@@ -192,6 +203,7 @@ __all__ = [
     "neutralise_formula",
     "normalise_code",
     "normalise_pks_key",
+    "number_separators",
     "password_problems",
     "ranking_csv",
     "ranking_table",

@@ -13,7 +13,15 @@ import io
 import pandas as pd
 import streamlit as st
 
-from survey import ImportResult, InvalidInput, Problem, read_incidents, read_population, t
+from survey import (
+    ImportResult,
+    InvalidInput,
+    Problem,
+    format_integer,
+    read_incidents,
+    read_population,
+    t,
+)
 from survey._datasets import DatasetKind
 from views._session import data_changed, page_frame, workspace
 
@@ -71,18 +79,39 @@ def _preview(kind: DatasetKind, filename: str, data: bytes, skip: bool, lang: st
     try:
         result: ImportResult = reader(io.BytesIO(data), filename=filename, skip_bad_rows=skip)
     except InvalidInput as error:
-        st.error(t("manager.data.rejected", lang, count=len(error.problems), file=filename))
+        st.error(
+            t(
+                "manager.data.rejected",
+                lang,
+                count=format_integer(len(error.problems), lang),
+                file=filename,
+            )
+        )
         _problem_table(error.problems, lang)
         return
-    st.success(t("manager.data.read_ok", lang, rows=len(result.table), layout=result.layout))
+    st.success(
+        t(
+            "manager.data.read_ok",
+            lang,
+            rows=format_integer(len(result.table), lang),
+            layout=result.layout,
+        )
+    )
     if result.skipped:
-        st.warning(t("manager.data.skipped", lang, count=len(result.skipped)))
+        st.warning(t("manager.data.skipped", lang, count=format_integer(len(result.skipped), lang)))
         _problem_table(result.skipped, lang)
     for warning in result.warnings:
         st.warning(warning.message(lang))
     st.dataframe(result.table.head(PREVIEW_ROWS), hide_index=True)
     if len(result.table) > PREVIEW_ROWS:
-        st.caption(t("manager.data.preview_more", lang, shown=PREVIEW_ROWS, rows=len(result.table)))
+        st.caption(
+            t(
+                "manager.data.preview_more",
+                lang,
+                shown=PREVIEW_ROWS,
+                rows=format_integer(len(result.table), lang),
+            )
+        )
     if st.button(t("manager.data.save", lang), type="primary", key="manager.data.save"):
         summary = workspace().datasets.save(kind, result, source=filename)
         data_changed()

@@ -7,7 +7,7 @@ import streamlit as st
 
 from reporting import field_label
 from reporting.workspace import is_demo, report_filename, report_html, top_fields
-from survey import t
+from survey import format_integer, t
 from survey._exports import (
     codebook_csv,
     ranking_csv,
@@ -91,33 +91,35 @@ def render() -> None:
     inputs = cached_inputs(record.id)
     catalogue = ws.catalogue
     st.subheader(t("manager.exports.responses", lang))
-    st.caption(t("manager.exports.responses_hint", lang, count=len(inputs.responses)))
+    st.caption(
+        t("manager.exports.responses_hint", lang, count=format_integer(len(inputs.responses), lang))
+    )
     columns = st.columns(4)
     columns[0].download_button(
-        "CSV",
+        t("manager.exports.format_csv", lang),
         _responses_file(record.id, version, lang, "csv"),
-        file_name=f"{record.id}_antworten.csv",
+        file_name=t("manager.file.responses_csv", lang, id=record.id),
         mime="text/csv",
         key="manager.exports.responses_csv",
     )
     columns[1].download_button(
-        "XLSX",
+        t("manager.exports.format_xlsx", lang),
         _responses_file(record.id, version, lang, "xlsx"),
-        file_name=f"{record.id}_antworten.xlsx",
+        file_name=t("manager.file.responses_xlsx", lang, id=record.id),
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         key="manager.exports.responses_xlsx",
     )
     columns[2].download_button(
-        "SPSS (.sav)",
+        t("manager.exports.format_sav", lang),
         _responses_file(record.id, version, lang, "sav"),
-        file_name=f"{record.id}_antworten.sav",
+        file_name=t("manager.file.responses_sav", lang, id=record.id),
         mime="application/octet-stream",
         key="manager.exports.responses_sav",
     )
     columns[3].download_button(
         t("manager.exports.codebook", lang),
         codebook_csv(inputs.questionnaire, lang),
-        file_name=f"{record.id}_codebuch.csv",
+        file_name=t("manager.file.codebook_csv", lang, id=record.id),
         mime="text/csv",
         key="manager.exports.codebook_csv",
     )
@@ -133,16 +135,16 @@ def render() -> None:
         demo_banner(lang)
     left, right = st.columns(2)
     left.download_button(
-        "CSV",
+        t("manager.exports.format_csv", lang),
         ranking_csv(analysis.ranking, lang, catalogue),
-        file_name=f"{record.id}_rangfolge.csv",
+        file_name=t("manager.file.ranking_csv", lang, id=record.id),
         mime="text/csv",
         key="manager.exports.ranking_csv",
     )
     right.download_button(
-        "XLSX",
+        t("manager.exports.format_xlsx", lang),
         ranking_xlsx(analysis.ranking, lang, catalogue),
-        file_name=f"{record.id}_rangfolge.xlsx",
+        file_name=t("manager.file.ranking_xlsx", lang, id=record.id),
         mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         key="manager.exports.ranking_xlsx",
     )
@@ -180,7 +182,7 @@ def render() -> None:
     st.download_button(
         t("manager.exports.download_report", lang),
         document,
-        file_name=report_filename(name, analysis.year),
+        file_name=report_filename(name, analysis.year, lang),
         mime="text/html",
         type="primary",
         key="manager.exports.report",

@@ -10,7 +10,15 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from reporting.workspace import is_demo, response_rates, sample_vs_population, stratum_rates
-from survey import Access, InvalidInput, QuestionnaireState, t
+from survey import (
+    Access,
+    InvalidInput,
+    QuestionnaireState,
+    format_integer,
+    format_percent,
+    number_separators,
+    t,
+)
 from survey._exports import frame_csv
 from views._session import choose_questionnaire, demo_banner, page_frame, workspace
 from views.priorities import cached_inputs
@@ -51,7 +59,7 @@ def render() -> None:
     st.subheader(t("manager.overview.responses_per_day", lang))
     counts = ws.store.response_counts_by_day(record.id)
     total = int(counts["responses"].sum()) if len(counts) else 0
-    st.metric(t("manager.overview.responses_total", lang), total)
+    st.metric(t("manager.overview.responses_total", lang), format_integer(total, lang))
     if len(counts):
         figure = go.Figure(
             go.Bar(
@@ -62,6 +70,7 @@ def render() -> None:
             height=300,
             margin={"l": 10, "r": 10, "t": 10, "b": 30},
             template="plotly_white",
+            separators=number_separators(lang),
             yaxis_title=t("manager.overview.responses", lang),
         )
         st.plotly_chart(figure, key="manager.overview.per_day")
@@ -85,8 +94,13 @@ def render() -> None:
 
 
 def _rates_table(table: pd.DataFrame, lang: str) -> None:
+    shown = table.assign(
+        issued=[format_integer(n, lang) for n in table["issued"]],
+        used=[format_integer(n, lang) for n in table["used"]],
+        rate=[format_percent(r, 1, lang) for r in table["rate"]],
+    )
     st.dataframe(
-        table.rename(
+        shown.rename(
             columns={
                 "batch": t("manager.col.batch", lang),
                 "stratum": t("manager.col.stratum", lang),
@@ -97,9 +111,6 @@ def _rates_table(table: pd.DataFrame, lang: str) -> None:
             }
         ),
         hide_index=True,
-        column_config={
-            t("manager.col.rate", lang): st.column_config.NumberColumn(format="percent")
-        },
     )
 
 
@@ -172,7 +183,7 @@ def _create_codes(questionnaire_id: str, lang: str) -> None:
         st.download_button(
             t("manager.overview.download_codes", lang),
             io.BytesIO(data),
-            file_name=f"codes_{questionnaire_id}_{batch_id}.csv",
+            file_name=t("manager.file.codes", lang, id=questionnaire_id, batch=batch_id),
             mime="text/csv",
             key="manager.overview.download_codes",
         )

@@ -35,7 +35,7 @@ from reporting.workspace import (
     trend_data,
 )
 from scoring import DEFAULT_WEIGHTS, Analysis
-from survey import InvalidInput, Problem, t
+from survey import InvalidInput, Problem, format_integer, t
 from survey._exports import escape_free_text
 from views._session import (
     choose_questionnaire,
@@ -342,7 +342,12 @@ def _free_texts(questionnaire_id: str, lang: str) -> None:
         st.caption(t("manager.priorities.no_free_text", lang))
     for question, texts in answers:
         items = "".join(f"<li>{text}</li>" for text in texts[:FREE_TEXT_SHOWN])
-        note = t("manager.priorities.free_text_more", lang, shown=FREE_TEXT_SHOWN, count=len(texts))
+        note = t(
+            "manager.priorities.free_text_more",
+            lang,
+            shown=FREE_TEXT_SHOWN,
+            count=format_integer(len(texts), lang),
+        )
         more = f"<p>{_escape(note)}</p>" if len(texts) > FREE_TEXT_SHOWN else ""
         st.html(f"<p><strong>{_escape(question)}</strong></p><ul>{items}</ul>{more}")
 

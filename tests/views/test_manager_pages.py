@@ -93,9 +93,9 @@ def test_overview_creates_a_code_batch_and_offers_its_csv(demo_url: str) -> None
         batches = store.code_batches("sicherheitsbefragung")
     assert [(b.issued, b.used, b.stratum) for b in batches] == [(7, 0, "Altstadt")]
     rates, strata = at.dataframe[1].value, at.dataframe[2].value
-    assert rates[t("manager.col.issued", "de")].tolist() == [7]
+    assert rates[t("manager.col.issued", "de")].tolist() == ["7"]
     assert strata[t("manager.col.stratum", "de")].tolist() == ["Altstadt"]
-    assert strata[t("manager.col.rate", "de")].tolist() == [0.0]
+    assert strata[t("manager.col.rate", "de")].tolist() == ["0,0 %"]
 
 
 def test_overview_closes_and_reopens_the_survey(demo_url: str) -> None:
@@ -178,6 +178,7 @@ def test_priorities_ranks_the_fields_with_intervals_and_reasons(demo_url: str) -
     table = at.dataframe[0].value
     assert table[t("manager.col.rank", "de")].tolist() == list(range(1, 9))
     assert table[t("manager.col.rank_interval", "de")].str.contains("–").all()
+    assert table[t("manager.col.priority", "de")].str.fullmatch(r"\d+,\d\d").all()  # 0,64
     assert table[t("manager.col.reason", "de")].str.len().gt(10).all()
     assert len(at.get("plotly_chart")) == 1  # the ranked bars first
 
@@ -220,7 +221,8 @@ def test_priorities_suppresses_small_cells(demo_url: str) -> None:
     at = page("priorities")
     at.selectbox(key="manager.priorities.area").set_value("06").run()
     respondents = at.dataframe[0].value[t("manager.col.respondents", "de")]
-    assert all(v == t("report.suppressed_cell", "de") or int(v) >= 5 for v in respondents)
+    hidden = t("report.suppressed_cell", "de")
+    assert all(v == hidden or int(v.replace(".", "")) >= 5 for v in respondents)
 
 
 def test_priorities_shows_free_text_escaped(demo_url: str) -> None:
@@ -235,6 +237,7 @@ def test_priorities_in_english(demo_url: str) -> None:
     at = page("priorities", "en")
     assert t("manager.priorities.title", "en") in texts(at)
     assert t("manager.col.field", "en") in at.dataframe[0].value.columns
+    assert at.dataframe[0].value[t("manager.col.priority", "en")].str.fullmatch(r"\d+\.\d\d").all()
 
 
 def test_priorities_without_incidents_ranks_by_the_survey_alone(empty_url: str) -> None:
