@@ -34,6 +34,9 @@ from scoring._reasons import reason
 from scoring._survey import MIN_CELL, Measure, district_variable, survey_indicators, tagged_fields
 from scoring._weights import Margin, population_margins, trim_and_rake
 from survey import (
+    INCIDENT_RATE_COLUMNS,
+    RANKING_PLACE_COLUMNS,
+    SURVEY_SHARE_COLUMNS,
     ActionFieldCatalogue,
     Design,
     InvalidInput,
@@ -51,41 +54,16 @@ PER = 100_000.0
 #: the incident and population tables ("14713000-01", "14713000_01", ...), then the bare code.
 DISTRICT_SEPARATORS: tuple[str, ...] = ("-", "_", ".", "/", ":", " ", "")
 
-_INCIDENT_COLUMNS: tuple[str, ...] = (
-    "cases",
-    "population",
-    "rate_per_100k",
-    "rate_ci_low",
-    "rate_ci_high",
-    "reference_rate",
-    "expected",
-    "sir",
-    "sir_ci_low",
-    "sir_ci_high",
-    "sir_p",
-    "eb_rate",
-    "funnel_z",
-)
+_INCIDENT_COLUMNS: tuple[str, ...] = (*INCIDENT_RATE_COLUMNS, "funnel_z")
 
 
 RANKING_COLUMNS: tuple[str, ...] = (
-    "area",
-    "district",
-    "field",
-    "year",
-    "rank",
-    "rank_low",
-    "rank_high",
+    *RANKING_PLACE_COLUMNS,
     "rank_median",
     "priority",
     "quadrant",
     *_INCIDENT_COLUMNS,
-    "share_problem",
-    "share_ci_low",
-    "share_ci_high",
-    "n_respondents",
-    "n_eff",
-    "suppressed",
+    *SURVEY_SHARE_COLUMNS,
     "perceived_score",
     "registered_score",
     "felt_high",

@@ -21,7 +21,10 @@ from survey._action_fields import (
 from survey._codebook import CODEBOOK_COLUMNS, codebook
 from survey._codes import format_code, normalise_code
 from survey._exports import (
+    INCIDENT_RATE_COLUMNS,
     MIN_CELL_SIZE,
+    RANKING_PLACE_COLUMNS,
+    SURVEY_SHARE_COLUMNS,
     codebook_csv,
     codebook_xlsx,
     escape_free_text,
@@ -125,9 +128,12 @@ __all__ = [
     "CODEBOOK_COLUMNS",
     "DEMO_QUESTIONNAIRE_ID",
     "DEMO_SOURCE",
+    "INCIDENT_RATE_COLUMNS",
     "MIN_CELL_SIZE",
     "MULTI_SEPARATOR",
+    "RANKING_PLACE_COLUMNS",
     "RESPONSE_META_COLUMNS",
+    "SURVEY_SHARE_COLUMNS",
     "Access",
     "Accounts",
     "ActionField",

@@ -63,18 +63,9 @@ CSV_SEPARATOR = ";"
 CSV_DECIMAL = ","
 CSV_ENCODING = "utf-8-sig"
 
-#: Ranking columns in export order; their headers are ``exports.ranking.<column>``.
-RANKING_COLUMNS: tuple[str, ...] = (
-    "area",
-    "district",
-    "field",
-    "year",
-    "rank",
-    "rank_low",
-    "rank_high",
-    "priority",
-    "quadrant",
-    "reason",
+#: The police-data figures of a ranking row, in order (``scoring.analyse`` computes them and
+#: adds more; these are the ones published).
+INCIDENT_RATE_COLUMNS: tuple[str, ...] = (
     "cases",
     "population",
     "rate_per_100k",
@@ -87,12 +78,34 @@ RANKING_COLUMNS: tuple[str, ...] = (
     "sir_ci_high",
     "sir_p",
     "eb_rate",
+)
+#: The survey figures of a ranking row, in order: the share, its interval and the respondents.
+SURVEY_SHARE_COLUMNS: tuple[str, ...] = (
     "share_problem",
     "share_ci_low",
     "share_ci_high",
     "n_respondents",
     "n_eff",
     "suppressed",
+)
+#: The first columns of a ranking row: which area, field and year, its rank and rank interval.
+RANKING_PLACE_COLUMNS: tuple[str, ...] = (
+    "area",
+    "district",
+    "field",
+    "year",
+    "rank",
+    "rank_low",
+    "rank_high",
+)
+#: Ranking columns in export order; their headers are ``exports.ranking.<column>``.
+RANKING_COLUMNS: tuple[str, ...] = (
+    *RANKING_PLACE_COLUMNS,
+    "priority",
+    "quadrant",
+    "reason",
+    *INCIDENT_RATE_COLUMNS,
+    *SURVEY_SHARE_COLUMNS,
     "rank_shift",
 )
 #: Ranking columns computed from survey answers: blanked where respondents < MIN_CELL_SIZE.

@@ -49,7 +49,7 @@ from survey._model import (
     multi_variable_id,
 )
 from survey._problems import InvalidInput, Location, Problem
-from survey._tables import INCIDENT_DTYPES
+from survey._tables import INCIDENT_DTYPES, POPULATION_DTYPES
 
 FloatArray = NDArray[np.float64]
 #: Latent scores: single precision is plenty and halves the memory traffic of a million rows.
@@ -887,19 +887,8 @@ def synthetic_population(
             for sex, age in cells:
                 value = sum(round(p.adults.get((sex, age), 0) * factors[p.area][t]) for p in parts)
                 rows.append((area.area, area.name, int(year), sex, age, int(value)))
-    frame = pd.DataFrame(
-        rows, columns=["area", "area_name", "year", "sex", "age_group", "population"]
-    )
-    return frame.astype(
-        {
-            "area": "string",
-            "area_name": "string",
-            "year": "int64",
-            "sex": "string",
-            "age_group": "string",
-            "population": "int64",
-        }
-    )
+    frame = pd.DataFrame(rows, columns=list(POPULATION_DTYPES))
+    return frame.astype(POPULATION_DTYPES)
 
 
 def _leaves_under(area: SyntheticArea, areas: Sequence[SyntheticArea]) -> list[SyntheticArea]:
