@@ -544,11 +544,14 @@ def suppress_small_cells(
     columns: Sequence[str] = SURVEY_FIGURE_COLUMNS,
     respondents: str = RESPONDENTS_COLUMN,
     minimum: int = MIN_CELL_SIZE,
+    *,
+    blank_counts: bool = False,
 ) -> pd.DataFrame:
     """A copy with ``columns`` blanked in every row based on 1 to ``minimum`` − 1 respondents.
 
     The row keeps its other figures (registered crime is not about respondents) and gets
-    ``suppressed = True``.
+    ``suppressed = True``. With ``blank_counts`` the number of respondents is blanked there
+    too: a published file says "suppressed" instead of "4 respondents" (a page shows "< 5").
     """
     out = frame.copy()
     if respondents not in out.columns:
@@ -559,6 +562,8 @@ def suppress_small_cells(
     for column in columns:
         if column in out.columns:
             out[column] = out[column].astype("Float64").mask(small)
+    if blank_counts:
+        out[respondents] = out[respondents].astype("Float64").round().astype("Int64").mask(small)
     previous = (
         out["suppressed"].astype("boolean").fillna(False)
         if "suppressed" in out.columns
@@ -581,7 +586,7 @@ def ranking_table(
     (German by default).
     """
     lang = lang or current_language()
-    table = suppress_small_cells(ranking)
+    table = suppress_small_cells(ranking, blank_counts=True)
     if lang != "de" and "reason_en" in table.columns:
         table["reason"] = table["reason_en"]
     if catalogue is not None and "field" in table.columns:

@@ -543,5 +543,5 @@ def test_ranking_csv_and_xlsx() -> None:
     assert header[0] == "Gebiet"
     record = dict(zip(header, rows[2], strict=True))
     assert record["Anteil „Problem“ (Befragung)"] is None
-    assert record["Befragte"] == 4
+    assert record["Befragte"] is None  # 4 respondents: the file says "suppressed" instead
     assert dict(zip(header, rows[0], strict=True))["Priorität"] == 0.71

@@ -1,0 +1,106 @@
+"""Privacy audit (docs/privacy.md): a district with fewer than 5 respondents shows no survey
+figure in any published table, chart or export, end to end from the analysis."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import openpyxl
+import pandas as pd
+import pytest
+
+from reporting import district_heatmap, quadrant_chart, rank_chart
+from reporting.workspace import heatmap_indicators
+from scoring import Analysis, analyse
+from survey import MIN_CELL_SIZE, ranking_csv, ranking_xlsx
+from tests.scoring._scoring_data import (
+    DISTRICT_AREAS,
+    LAND,
+    MUNICIPALITY,
+    small_catalogue,
+    small_incidents,
+    small_population,
+    small_questionnaire,
+    small_responses,
+)
+
+SMALL = DISTRICT_AREAS["03"]
+
+
+@pytest.fixture(scope="module")
+def analysis() -> Analysis:
+    rng = np.random.default_rng(20261124)
+    responses = small_responses(2000, rng)
+    responses.loc[responses["district"] == "03", "district"] = "02"
+    responses.loc[: MIN_CELL_SIZE - 2, "district"] = "03"  # 4 respondents
+    return analyse(
+        small_questionnaire(),
+        responses,
+        catalogue=small_catalogue(),
+        incidents=small_incidents(rng),
+        population=small_population(),
+        area=MUNICIPALITY,
+        reference=LAND,
+        draws=200,
+        rng=np.random.default_rng(7),
+    )
+
+
+def _small_rows(analysis: Analysis) -> pd.DataFrame:
+    ranking = analysis.ranking
+    rows = ranking[(ranking["area"] == SMALL) & ranking["suppressed"].astype(bool)]
+    assert len(rows), "the fixture must produce suppressed cells"
+    return rows
+
+
+def test_the_analysis_keeps_no_share_for_a_small_district(analysis: Analysis) -> None:
+    rows = _small_rows(analysis)
+    for column in ("share_problem", "share_ci_low", "share_ci_high"):
+        assert rows[column].isna().all(), column
+    assert rows["quadrant"].isna().all()  # "felt" needs a share
+
+
+@pytest.mark.parametrize("lang", ["de", "en"])
+def test_ranking_csv_and_xlsx_blank_every_survey_cell_of_a_small_district(
+    analysis: Analysis, lang: str
+) -> None:
+    csv = pd.read_csv(
+        io.BytesIO(ranking_csv(analysis.ranking, lang)), sep=";", dtype=str, encoding="utf-8-sig"
+    )
+    book = openpyxl.load_workbook(io.BytesIO(ranking_xlsx(analysis.ranking, lang)))
+    sheet = book.worksheets[0]
+    values = list(sheet.values)
+    xlsx = pd.DataFrame(values[1:], columns=[str(c) for c in values[0]]).astype("string")
+    for table in (csv, xlsx):
+        area = table.columns[0]
+        small = table[table[area].astype(str) == SMALL]
+        suppressed = small[small.columns[-2]].astype(str).str.lower().isin({"ja", "yes"})
+        assert suppressed.any()
+        survey_columns = [
+            c
+            for c in table.columns
+            if any(w in c for w in ("Anteil", "Share", "Befragte")) and "<" not in c
+        ]
+        survey_columns += [c for c in table.columns if c in ("Respondents", "Effective n")]
+        assert survey_columns
+        hidden = small.loc[suppressed, survey_columns]
+        assert hidden.isna().all().all() or (hidden.fillna("") == "").all().all(), hidden
+
+
+def test_charts_place_no_suppressed_cell(analysis: Analysis) -> None:
+    catalogue = small_catalogue()
+    small = analysis.ranking[analysis.ranking["area"] == SMALL]
+    quadrant = quadrant_chart(small, catalogue, "de")
+    placed = sum(len(trace.y) for trace in quadrant.data if trace.y is not None)
+    assert placed == int(small["share_problem"].notna().sum())
+    rank = rank_chart(small, catalogue, "de")
+    assert all("share" not in str(trace.hovertext) for trace in rank.data)
+    heat = district_heatmap(heatmap_indicators(analysis), catalogue, "de")
+    z = np.array(heat.data[0].z, dtype=float)
+    text = np.array(heat.data[0].text)
+    row = [str(y) for y in heat.data[0].y].index(
+        next(str(y) for y in heat.data[0].y if "03" in str(y))
+    )
+    assert "< 5" in set(text[row])
+    assert np.isnan(z[row][text[row] == "< 5"]).all()
