@@ -946,14 +946,20 @@ class Store:
         return CodeStatus.USED if used else CodeStatus.VALID
 
     def _code_used(
-        self, connection: Connection, questionnaire_id: str, code_hash: str
+        self, connection: Connection, questionnaire_id: str, code_hash: str, *, lock: bool = False
     ) -> bool | None:
+        """Whether the code is used (``None``: unknown). ``lock`` holds the code's row until
+        the transaction ends (PostgreSQL; SQLite's writers are serialised anyway), so a draft
+        cannot be saved while a submission with the same code is committing."""
         b, c = code_batches_table, access_codes_table
-        return connection.execute(
+        query = (
             select(c.c.used)
             .select_from(c.join(b, b.c.id == c.c.batch_id))
             .where(c.c.code_hash == code_hash, b.c.questionnaire_id == questionnaire_id)
-        ).scalar_one_or_none()
+        )
+        if lock:
+            query = query.with_for_update(of=c)
+        return connection.execute(query).scalar_one_or_none()
 
     def _code_hash(self, questionnaire_id: str, code: str) -> str:
         normalised = normalise_code(code)
@@ -1002,7 +1008,10 @@ class Store:
         d = drafts_table
         with self._write() as connection:
             used = self._code_used(
-                connection, questionnaire_id, self._code_hash_raw(questionnaire_id, normalised)
+                connection,
+                questionnaire_id,
+                self._code_hash_raw(questionnaire_id, normalised),
+                lock=True,
             )
             if used is None or used:
                 status = CodeStatus.UNKNOWN if used is None else CodeStatus.USED

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from survey import Store, SubmitStatus
+from survey import InvalidInput, Store, SubmitStatus
 from tests.survey.storage_fixtures import SOURCE_TEXT, full_answers, small_questionnaire
 
 THREADS = 8
@@ -149,3 +149,34 @@ def test_stores_starting_at_once_on_an_empty_database_agree(database_url: str) -
 
     hashes = run_threads(start)
     assert len(set(hashes)) == 1
+
+
+def test_drafts_saved_while_the_code_submits_never_outlive_the_submission(
+    store: Store,
+) -> None:
+    questionnaire = small_questionnaire()
+    [code] = store.create_codes(questionnaire.id, 1).codes
+
+    def tab(index: int) -> str:
+        if index == 0:
+            return store.submit(
+                questionnaire,
+                full_answers(),
+                language="de",
+                submission_token=secrets.token_urlsafe(16),
+                code=code,
+            ).status.value
+        try:
+            for page in range(20):
+                store.save_draft(questionnaire.id, code, {"age": 30 + index}, page)
+        except InvalidInput as refused:  # the code was used meanwhile
+            return refused.problems[0].key
+        return "saved"
+
+    outcomes = run_threads(tab)
+    assert outcomes[0] == "stored"
+    assert set(outcomes[1:]) <= {"saved", "storage.code_status.used"}
+    if store.load_draft(questionnaire.id, code) is not None:
+        # Only a draft saved completely before the submission could remain — and the
+        # submission deletes it, so none may be left at all.
+        pytest.fail("a draft outlived the submission of its code")
