@@ -32,8 +32,14 @@ pytest: $(STAMP)
 
 test: lint types pytest
 
+# Every benchmark in bench/, one after the other; each prints its figures (docs/performance.md).
+BENCHMARKS := questionnaire_load storage_throughput scoring_pipeline priorities_page
+
 bench: $(STAMP)
-	$(BIN)/python -m bench.questionnaire_load
+	@set -e; for benchmark in $(BENCHMARKS); do \
+		echo "== bench.$$benchmark"; \
+		$(BIN)/python -m bench.$$benchmark; \
+	done
 
 clean:
 	rm -rf $(VENV)
