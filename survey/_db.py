@@ -32,6 +32,10 @@ def make_engine(url: str | None = None) -> Engine:
 
     SQLite gets WAL mode, a busy timeout and ``synchronous=FULL`` so that every commit is
     durable; PostgreSQL uses psycopg 3 and a small pool.
+
+    Both hide statement parameters from logs and error messages: with SQL logging switched on
+    for debugging, a log line would otherwise put a response's answers and id (or a code's
+    hash) next to a timestamp to the millisecond.
     """
     url = url or database_url()
     if url.startswith("postgresql://"):
@@ -43,10 +47,13 @@ def make_engine(url: str | None = None) -> Engine:
         engine = create_engine(
             url,
             connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
+            hide_parameters=True,
         )
         event.listen(engine, "connect", _configure_sqlite)
         return engine
-    return create_engine(url, pool_size=10, max_overflow=10, pool_pre_ping=True)
+    return create_engine(
+        url, pool_size=10, max_overflow=10, pool_pre_ping=True, hide_parameters=True
+    )
 
 
 def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
