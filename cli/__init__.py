@@ -10,10 +10,11 @@ from __future__ import annotations
 import typer
 
 from cli import codes, demo, questionnaire, responses, score, users
+from survey.i18n import t
 
 app = typer.Typer(
     name="sicherheitsanalyse",
-    help="Sicherheitsanalyse: survey, incident data and ranked priorities per action field.",
+    help=t("cli.help"),
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,

@@ -12,17 +12,18 @@ from typing import Annotated
 import typer
 
 from survey._problems import Problem
+from survey.i18n import t
 
 DatabaseOption = Annotated[
     str | None,
     typer.Option(
         "--database-url",
-        help="SQLAlchemy URL; default: SICHERHEITSANALYSE_DATABASE_URL or data/sicherheitsanalyse.db.",
+        help=t("cli.option.database_url"),
     ),
 ]
-LangOption = Annotated[str | None, typer.Option("--lang", help="Language of messages: de or en.")]
+LangOption = Annotated[str | None, typer.Option("--lang", help=t("cli.option.lang"))]
 QuestionnaireIdOption = Annotated[
-    str, typer.Option("--questionnaire", help="Questionnaire id (meta.id).")
+    str, typer.Option("--questionnaire", help=t("cli.option.questionnaire_id"))
 ]
 
 

@@ -17,18 +17,24 @@ from typing import Annotated
 import typer
 
 from cli._options import DatabaseOption, LangOption, QuestionnaireIdOption, fail
-from survey import InvalidInput, Location, Problem, Store, load_questionnaire
+from survey import (
+    InvalidInput,
+    Location,
+    Problem,
+    Store,
+    format_integer,
+    format_percent,
+    load_questionnaire,
+)
 from survey.i18n import current_language, t
 
-codes_app = typer.Typer(
-    help="Single-use access codes for code-only questionnaires.", no_args_is_help=True
-)
+codes_app = typer.Typer(help=t("cli.codes.help"), no_args_is_help=True)
 
 QuestionnairesDirOption = Annotated[
     Path,
     typer.Option(
         "--questionnaires-dir",
-        help="Where <id>.yaml is looked up if the questionnaire is not yet in the database.",
+        help=t("cli.codes.questionnaires_dir"),
     ),
 ]
 
@@ -87,14 +93,12 @@ def _open_output(out: Path) -> tuple[int, Path]:
     return handle, Path(name)
 
 
-@codes_app.command("create")
+@codes_app.command("create", help=t("cli.codes.create.help"))
 def create(
     questionnaire: QuestionnaireIdOption,
-    count: Annotated[int, typer.Option("--count", help="How many codes (1 to 1,000,000).")],
-    out: Annotated[Path, typer.Option("--out", help="CSV file to write (must not exist).")],
-    stratum: Annotated[
-        str | None, typer.Option("--stratum", help="Sample stratum, e.g. an over-sampled district.")
-    ] = None,
+    count: Annotated[int, typer.Option("--count", help=t("cli.codes.count"))],
+    out: Annotated[Path, typer.Option("--out", help=t("cli.codes.out"))],
+    stratum: Annotated[str | None, typer.Option("--stratum", help=t("cli.codes.stratum"))] = None,
     questionnaires_dir: QuestionnairesDirOption = Path("questionnaires"),
     database_url: DatabaseOption = None,
     lang: LangOption = None,
@@ -118,10 +122,18 @@ def create(
                 temporary.unlink(missing_ok=True)
     except InvalidInput as error:
         raise fail(error.problems, lang) from None
-    typer.echo(t("storage.cli.codes_written", lang, count=count, batch=batch.id, path=out))
+    typer.echo(
+        t(
+            "storage.cli.codes_written",
+            lang,
+            count=format_integer(count, lang),
+            batch=batch.id,
+            path=out,
+        )
+    )
 
 
-@codes_app.command("list")
+@codes_app.command("list", help=t("cli.codes.list.help"))
 def list_batches(
     questionnaire: QuestionnaireIdOption,
     database_url: DatabaseOption = None,
@@ -136,5 +148,6 @@ def list_batches(
         rate = batch.used / batch.issued if batch.issued else 0.0
         typer.echo(
             f"{batch.id} | {batch.stratum or '-'} | {batch.created_on.isoformat()} | "
-            f"{batch.issued} | {batch.used} | {rate:.1%}"
+            f"{format_integer(batch.issued, lang)} | {format_integer(batch.used, lang)} | "
+            f"{format_percent(rate, 1, lang)}"
         )

@@ -28,7 +28,7 @@ from survey._problems import InvalidInput
 from survey.demo import DEMO
 from survey.i18n import current_language, t
 
-demo_app = typer.Typer(help="The demo municipality Musterstadt (DEMO).", no_args_is_help=True)
+demo_app = typer.Typer(help=t("cli.demo.help"), no_args_is_help=True)
 
 
 def register(app: typer.Typer) -> None:
@@ -40,11 +40,9 @@ def register(app: typer.Typer) -> None:
 def setup_command(
     questionnaires: Annotated[
         Path,
-        typer.Option("--questionnaires", help="Folder of the questionnaire files to publish."),
+        typer.Option("--questionnaires", help=t("cli.setup.questionnaires")),
     ] = Path("questionnaires"),
-    no_demo: Annotated[
-        bool, typer.Option("--no-demo", help="Do not create the demo municipality.")
-    ] = False,
+    no_demo: Annotated[bool, typer.Option("--no-demo", help=t("cli.setup.no_demo"))] = False,
     database_url_option: DatabaseOption = None,
     lang: LangOption = None,
 ) -> None:
@@ -136,7 +134,7 @@ def _shown_url(url: str | None) -> str:
         return shown
 
 
-@demo_app.command("reset")
+@demo_app.command("reset", help=t("cli.demo.reset.help"))
 def reset_command(database_url_option: DatabaseOption = None, lang: LangOption = None) -> None:
     """Restore the demo municipality: its responses, codes and datasets, seeded again."""
     lang = lang or current_language()
@@ -160,7 +158,7 @@ def _database_failed(error: SQLAlchemyError, lang: str) -> typer.Exit:
     return typer.Exit(1)
 
 
-@demo_app.command("remove")
+@demo_app.command("remove", help=t("cli.demo.remove.help"))
 def remove_command(database_url_option: DatabaseOption = None, lang: LangOption = None) -> None:
     """Remove the demo's responses, codes and datasets (before real data is uploaded); the
     demo does not come back at the next start, ``demo reset`` restores it."""

@@ -22,7 +22,7 @@ from survey.i18n import current_language
 
 CODEBOOK_FORMATS = ("csv", "json")
 
-_LANG_OPTION = typer.Option(None, "--lang", help=t("questionnaire.cli.lang_help"))
+_LANG_OPTION = typer.Option(None, "--lang", help=t("cli.option.lang"))
 
 
 def validate(

@@ -14,13 +14,13 @@ from typing import Annotated
 import typer
 
 from cli._options import DatabaseOption, LangOption, QuestionnaireIdOption, fail
-from survey import read_response_table
+from survey import format_integer, read_response_table
 from survey._loader import load_questionnaire_text
 from survey._problems import InvalidInput
 from survey._storage import MODES, Store
 from survey.i18n import current_language, t
 
-responses_app = typer.Typer(help="Survey responses.", no_args_is_help=True)
+responses_app = typer.Typer(help=t("cli.responses.help"), no_args_is_help=True)
 
 
 def register(app: typer.Typer) -> None:
@@ -28,13 +28,13 @@ def register(app: typer.Typer) -> None:
     app.add_typer(responses_app, name="responses")
 
 
-@responses_app.command("import")
+@responses_app.command("import", help=t("cli.responses.import.help"))
 def import_command(
-    file: Annotated[Path, typer.Argument(help=t("installation.import.file_help", "en"))],
+    file: Annotated[Path, typer.Argument(help=t("installation.import.file_help"))],
     questionnaire_id: QuestionnaireIdOption,
-    mode: Annotated[str, typer.Option(help=f"Stored with each response: {', '.join(MODES)}.")] = (
-        "paper"
-    ),
+    mode: Annotated[
+        str, typer.Option(help=t("cli.responses.mode", modes=", ".join(MODES)))
+    ] = "paper",
     database_url: DatabaseOption = None,
     lang: LangOption = None,
 ) -> None:
@@ -54,7 +54,7 @@ def import_command(
         t(
             "installation.import.imported",
             lang,
-            count=count,
+            count=format_integer(count, lang),
             questionnaire=questionnaire_id,
             mode=mode,
         )

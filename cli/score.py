@@ -41,7 +41,7 @@ _CODED_KINDS = frozenset({"single", "statement", "multi_option", "yesno", "numbe
 
 def register(app: typer.Typer) -> None:
     """Add the ``score`` command to ``app``."""
-    app.command("score")(score)
+    app.command("score", help=t("cli.score.help"))(score)
 
 
 def _missing_file(path: Path, option: str) -> Problem | None:
@@ -148,41 +148,33 @@ def _write_atomically(frame: pd.DataFrame, out: Path) -> None:
 
 def score(
     questionnaire: Annotated[
-        Path, typer.Option("--questionnaire", help="Questionnaire YAML file.")
+        Path, typer.Option("--questionnaire", help=t("cli.score.questionnaire"))
     ],
-    responses: Annotated[
-        Path, typer.Option("--responses", help="Responses CSV in the codebook layout.")
-    ],
-    out: Annotated[Path, typer.Option("--out", help="Where to write the ranking CSV.")],
+    responses: Annotated[Path, typer.Option("--responses", help=t("cli.score.responses"))],
+    out: Annotated[Path, typer.Option("--out", help=t("cli.score.out"))],
     incidents: Annotated[
         Path | None,
-        typer.Option("--incidents", help="Incident counts: tidy CSV/XLSX or the BKA PKS layout."),
+        typer.Option("--incidents", help=t("cli.score.incidents")),
     ] = None,
     population: Annotated[
         Path | None,
-        typer.Option("--population", help="Population table area;year;population[;sex;age_group]."),
+        typer.Option("--population", help=t("cli.score.population")),
     ] = None,
     reference: Annotated[
-        str | None, typer.Option("--reference", help="Reference area key for the SIR.")
+        str | None, typer.Option("--reference", help=t("cli.score.reference"))
     ] = None,
-    area: Annotated[
-        str | None, typer.Option("--area", help="Official key of the surveyed municipality.")
-    ] = None,
-    year: Annotated[
-        int | None, typer.Option("--year", help="Incident year (default: latest).")
-    ] = None,
-    seed: Annotated[
-        int | None, typer.Option("--seed", help="Seed of the simulation, for reproducible ranks.")
-    ] = None,
-    draws: Annotated[int, typer.Option("--draws", help="Simulation draws.")] = 2000,
+    area: Annotated[str | None, typer.Option("--area", help=t("cli.score.area"))] = None,
+    year: Annotated[int | None, typer.Option("--year", help=t("cli.score.year"))] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help=t("cli.score.seed"))] = None,
+    draws: Annotated[int, typer.Option("--draws", help=t("cli.score.draws"))] = 2000,
     weight_perceived: Annotated[
-        float, typer.Option("--weight-perceived", help="Weight of the survey component.")
+        float, typer.Option("--weight-perceived", help=t("cli.score.weight_perceived"))
     ] = DEFAULT_WEIGHTS["perceived"],
     weight_registered: Annotated[
-        float, typer.Option("--weight-registered", help="Weight of the police-data component.")
+        float, typer.Option("--weight-registered", help=t("cli.score.weight_registered"))
     ] = DEFAULT_WEIGHTS["registered"],
     action_fields: Annotated[
-        Path | None, typer.Option("--action-fields", help="Action-field catalogue YAML.")
+        Path | None, typer.Option("--action-fields", help=t("cli.score.action_fields"))
     ] = None,
     lang: LangOption = None,
 ) -> None:

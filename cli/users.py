@@ -18,14 +18,11 @@ from survey._accounts import Accounts, UserRole
 from survey._problems import InvalidInput
 from survey.i18n import current_language, t
 
-users_app = typer.Typer(
-    help="Manager accounts for the analysis pages.",
-    no_args_is_help=True,
-)
+users_app = typer.Typer(help=t("cli.users.help"), no_args_is_help=True)
 
 PasswordStdinOption = Annotated[
     bool,
-    typer.Option("--password-stdin", help="Read the password from the first line of stdin."),
+    typer.Option("--password-stdin", help=t("cli.users.password_stdin")),
 ]
 
 
@@ -67,10 +64,10 @@ def _change_password(
         raise fail(error.problems, lang) from None
 
 
-@users_app.command("add")
+@users_app.command("add", help=t("cli.users.add.help"))
 def add(
-    name: Annotated[str, typer.Argument(help="User name (lower case letters, digits, . _ @ -).")],
-    role: Annotated[UserRole, typer.Option(help="Role of the new user.")] = UserRole.MANAGER,
+    name: Annotated[str, typer.Argument(help=t("cli.users.new_name"))],
+    role: Annotated[UserRole, typer.Option(help=t("cli.users.role"))] = UserRole.MANAGER,
     password_stdin: PasswordStdinOption = False,
     database_url: DatabaseOption = None,
     lang: LangOption = None,
@@ -86,9 +83,9 @@ def add(
     typer.echo(t("accounts.user_added", lang, name=name.strip().lower(), role=role.value))
 
 
-@users_app.command("set-password")
+@users_app.command("set-password", help=t("cli.users.set_password.help"))
 def set_password(
-    name: Annotated[str, typer.Argument(help="User name.")],
+    name: Annotated[str, typer.Argument(help=t("cli.users.name"))],
     password_stdin: PasswordStdinOption = False,
     database_url: DatabaseOption = None,
     lang: LangOption = None,
@@ -104,9 +101,9 @@ def set_password(
     typer.echo(t("accounts.password_set", lang, name=name.strip().lower()))
 
 
-@users_app.command("remove")
+@users_app.command("remove", help=t("cli.users.remove.help"))
 def remove(
-    name: Annotated[str, typer.Argument(help="User name.")],
+    name: Annotated[str, typer.Argument(help=t("cli.users.name"))],
     database_url: DatabaseOption = None,
     lang: LangOption = None,
 ) -> None:
@@ -120,7 +117,7 @@ def remove(
     typer.echo(t("accounts.user_removed", lang, name=name.strip().lower()))
 
 
-@users_app.command("list")
+@users_app.command("list", help=t("cli.users.list.help"))
 def list_users(database_url: DatabaseOption = None, lang: LangOption = None) -> None:
     """List the users with role and creation day (never a password hash)."""
     lang = lang or current_language()
@@ -134,7 +131,7 @@ def list_users(database_url: DatabaseOption = None, lang: LangOption = None) -> 
         typer.echo(f"{user.name} | {user.role.value} | {user.created_on.isoformat()}")
 
 
-@users_app.command("ensure-admin")
+@users_app.command("ensure-admin", help=t("cli.users.ensure_admin.help"))
 def ensure_admin(database_url: DatabaseOption = None, lang: LangOption = None) -> None:
     """On the very first run, create ``admin`` and print its generated password once."""
     announce_first_admin(database_url, lang or current_language())

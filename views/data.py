@@ -61,7 +61,7 @@ def render() -> None:
                 kind=t(f"manager.data.kind.{summary.kind.value}", lang),
                 source=summary.source,
                 years=", ".join(str(y) for y in summary.years),
-                rows=summary.row_count,
+                rows=format_integer(summary.row_count, lang),
                 layout=summary.layout,
                 saved_on=summary.saved_on.isoformat(),
             )
@@ -115,7 +115,14 @@ def _preview(kind: DatasetKind, filename: str, data: bytes, skip: bool, lang: st
     if st.button(t("manager.data.save", lang), type="primary", key="manager.data.save"):
         summary = workspace().datasets.save(kind, result, source=filename)
         data_changed()
-        st.success(t("manager.data.saved_ok", lang, source=summary.source, rows=summary.row_count))
+        st.success(
+            t(
+                "manager.data.saved_ok",
+                lang,
+                source=summary.source,
+                rows=format_integer(summary.row_count, lang),
+            )
+        )
 
 
 def _problem_table(problems: list[Problem], lang: str) -> None:
