@@ -1163,10 +1163,13 @@ class Store:
             ).first()
             if found is None:
                 raise _Rejected(SubmitStatus.CODE_UNKNOWN)
-            if found.used:
-                raise _Rejected(SubmitStatus.CODE_USED)
             # The conditional update is what makes a code single-use under concurrency.
-            if connection.execute(_CODE_MARK_USED, {"h": s.code_hash}).rowcount != 1:
+            if found.used or connection.execute(_CODE_MARK_USED, {"h": s.code_hash}).rowcount != 1:
+                # A double click racing itself: the other click may have committed this very
+                # token meanwhile (PostgreSQL reads committed rows per statement) — then it
+                # is the same submission, not a second use of the code.
+                if connection.execute(_TOKEN_SEEN, {"token_hash": s.token_hash}).first():
+                    return SubmitResult(SubmitStatus.STORED, duplicate=True)
                 raise _Rejected(SubmitStatus.CODE_USED)
             stratum = found.stratum
         pending.token_hashes.add(s.token_hash)

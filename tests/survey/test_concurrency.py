@@ -180,3 +180,22 @@ def test_drafts_saved_while_the_code_submits_never_outlive_the_submission(
         # Only a draft saved completely before the submission could remain — and the
         # submission deletes it, so none may be left at all.
         pytest.fail("a draft outlived the submission of its code")
+
+
+def test_a_double_click_with_a_code_stores_once_and_never_reports_the_code_used(
+    store: Store,
+) -> None:
+    questionnaire = small_questionnaire()
+    [code] = store.create_codes(questionnaire.id, 1).codes
+    the_token = secrets.token_urlsafe(16)
+
+    def clicker(_index: int) -> tuple[SubmitStatus, bool]:
+        result = store.submit(
+            questionnaire, full_answers(), language="de", submission_token=the_token, code=code
+        )
+        return result.status, result.duplicate
+
+    results = run_threads(clicker)
+    assert {status for status, _ in results} == {SubmitStatus.STORED}
+    assert sorted(duplicate for _, duplicate in results) == [False] + [True] * (THREADS - 1)
+    assert len(store.responses(questionnaire)) == 1
