@@ -44,7 +44,7 @@ from survey import (
     load_questionnaire_text,
     t,
 )
-from survey._datasets import Dataset, DatasetKind, Datasets, _concat_latest, _concat_optional
+from survey._datasets import Dataset, DatasetKind, Datasets
 from survey._exports import escape_free_text, suppress_small_cells
 from survey._installation import DEMO_QUESTIONNAIRE_ID, DEMO_SOURCE
 from survey.demo import DEMO
@@ -127,17 +127,7 @@ class Workspace:
 
     def _combined(self, kind: DatasetKind, *, demo: bool) -> Dataset | None:
         """:meth:`Datasets.combined` over the demo's datasets only, or over all others."""
-        chosen = [s for s in self.datasets.list(kind) if (s.source == DEMO_SOURCE) == demo]
-        if not chosen:
-            return None
-        loaded = [self.datasets.load(s.id) for s in chosen]
-        summary = loaded[-1].summary
-        return Dataset(
-            summary,
-            _concat_latest([d.table for d in loaded], kind),
-            _concat_optional([d.margins for d in loaded]),
-            _concat_optional([d.derived_population for d in loaded]),
-        )
+        return self.datasets.combined(kind, where=lambda s: (s.source == DEMO_SOURCE) == demo)
 
     # -- analysis ---------------------------------------------------------------------------
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import gzip
 import io
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -151,9 +152,14 @@ class Datasets:
             )
         return bool(result.rowcount)
 
-    def combined(self, kind: DatasetKind) -> Dataset | None:
-        """All saved datasets of ``kind`` as one; a later upload wins for the same cell."""
-        summaries = self.list(kind)
+    def combined(
+        self, kind: DatasetKind, *, where: Callable[[DatasetSummary], bool] | None = None
+    ) -> Dataset | None:
+        """All saved datasets of ``kind`` (those ``where`` accepts) as one.
+
+        A later upload wins for the same cell (area, year and key).
+        """
+        summaries = [s for s in self.list(kind) if where is None or where(s)]
         if not summaries:
             return None
         loaded = [self.load(s.id) for s in summaries]
