@@ -370,6 +370,11 @@ class Accounts:
         a further failure.
         """
         normalised = normalise_name(name)[:MAX_NAME_LENGTH]
+        if not NAME_PATTERN.match(normalised):
+            # No user has such a name (and PostgreSQL cannot even compare a NUL byte): the
+            # same work as a real check, without touching the database.
+            self._check_against_dummy(password)
+            return SignInResult(SignInStatus.WRONG, normalised)
         now = self._clock()
         with self.engine.connect() as connection:
             throttle = connection.execute(
