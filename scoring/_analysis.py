@@ -199,7 +199,8 @@ def analyse(
         The official key of the municipality the survey belongs to. Needed when the incident
         data holds several candidate areas.
     reference
-        The reference area of the SIR; by default the sum of all areas in the input.
+        The reference area of the SIR; by default the outermost areas of the input, pooled
+        (see :func:`scoring.incident_indicators`).
     year
         The incident year; by default the latest.
     weights
@@ -208,13 +209,14 @@ def analyse(
         Raking margins given directly, or the ``sex``/``age_group`` rows of a population table
         (``ImportResult.margins``). Without any, the survey is unweighted.
     draws
-        Simulation draws for the rank intervals.
+        Simulation draws for the rank intervals (100 to 100,000).
 
     Every step is described in ``docs/method.md``: shares with Wilson intervals on Kish's
-    effective n, SIR with exact Poisson intervals, components on a 0–1 scale
-    (share; :math:`\mathrm{SIR}/(1+\mathrm{SIR})`), their weighted mean over the available
-    components, the 2×2 class, rank intervals from Beta/Gamma posterior draws, and a Dirichlet
-    weight sensitivity.
+    effective n, SIR with exact Poisson intervals, components on a 0–1 scale (a ratio
+    :math:`R` against typical mapped to :math:`R/(1+R)`: the odds ratio of the share against
+    the median share of the area's fields, and the SIR), their weighted mean over the
+    available components, the 2×2 class, rank intervals from Beta/Gamma posterior draws, and
+    a Dirichlet weight sensitivity.
 
     Raises
     ------

@@ -77,10 +77,10 @@ def perceived_score(share: ArrayLike, typical: ArrayLike) -> FloatArray:
     r"""The perceived component on the 0–1 scale: the odds ratio against the typical field,
     mapped like the SIR.
 
-    .. math:: \mathrm{OR} = rac{p/(1-p)}{	ilde p/(1-	ilde p)}, \qquad
-              s = rac{\mathrm{OR}}{1 + \mathrm{OR}}
+    .. math:: \mathrm{OR} = \frac{p/(1-p)}{\tilde p/(1-\tilde p)}, \qquad
+              s = \frac{\mathrm{OR}}{1 + \mathrm{OR}}
 
-    where :math:`	ilde p` is the median share over the area's fields (:func:`typical_share`).
+    where :math:`\tilde p` is the median share over the area's fields (:func:`typical_share`).
     A field named as often as the typical field scores 0.5, one with twice the odds 0.667, so
     the perceived and the registered component (:func:`registered_score`) share one scale and
     a field lacking one component is still comparable with the others. Shares are clipped to

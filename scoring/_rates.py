@@ -138,7 +138,13 @@ def _resolve_reference(frame: pd.DataFrame, reference: str) -> str:
 
 
 def _marshall(frame: pd.DataFrame, group: list[str], pool: pd.Series) -> pd.Series:
-    """Marshall's global empirical-Bayes rate per person (method of moments)."""
+    """Marshall's global empirical-Bayes rate per person (method of moments).
+
+    References
+    ----------
+    Marshall, R. J. (1991). Mapping disease and mortality rates using empirical Bayes
+    estimators. Applied Statistics 40(2):283–294.
+    """
     n = frame["population"].where(pool)
     x = frame["cases"].where(pool)
     keys = [frame[g] for g in group]
@@ -219,8 +225,8 @@ def incident_indicators(
     ----------
     Garwood (1936) Biometrika 28:437–442. Breslow & Day (1987) Statistical Methods in Cancer
     Research II, IARC Sci. Publ. 82. Marshall, R. J. (1991). Mapping disease and mortality
-    rates using empirical Bayes estimators. Journal of the Royal Statistical Society C (Applied
-    Statistics) 40:283–294. Spiegelhalter, D. J. (2005). Funnel plots for comparing
+    rates using empirical Bayes estimators. Applied Statistics (Journal of the Royal
+    Statistical Society, Series C) 40(2):283–294. Spiegelhalter, D. J. (2005). Funnel plots for comparing
     institutional performance. Stat Med 24:1185–1202.
     """
     group = ["year", "field", *(["breakdown"] if "breakdown" in counts.columns else [])]
