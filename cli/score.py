@@ -32,6 +32,7 @@ from survey import (
     neutralise_formula,
     read_incidents,
     read_population,
+    suppress_small_cells,
 )
 from survey.i18n import current_language, t
 
@@ -219,7 +220,8 @@ def score(
             draws=draws,
             rng=np.random.default_rng(seed),
         )
-        ranking = analysis.ranking[list(RANKING_COLUMNS)]
+        # Published: survey cells of < 5 respondents blank, their count too (as the exports).
+        ranking = suppress_small_cells(analysis.ranking[list(RANKING_COLUMNS)], blank_counts=True)
         _write_atomically(ranking, out)
     except InvalidInput as error:
         raise fail(error.problems, language) from None

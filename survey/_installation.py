@@ -39,7 +39,7 @@ from survey._model import Questionnaire
 from survey._problems import InvalidInput, Problem
 from survey._schema import CURRENT_VERSION
 from survey._storage import QuestionnaireState, Store
-from survey._tables import _grid, read_incidents, read_population
+from survey._tables import _file_problem, _grid, read_incidents, read_population
 from survey.demo import DEMO, DemoMunicipality, demo_data, demo_questionnaire_text
 from survey.i18n import t
 
@@ -272,11 +272,14 @@ def read_response_table(
     same way); the first non-empty row is the header. Columns without a header and without
     any value (a trailing separator, an empty spreadsheet column) are left out. A workbook's
     date cells come as ``2026-09-07 00:00:00``; the time of day is dropped (there is none).
+    A header without data rows is a problem (importing nothing is never what was meant).
     """
     name = filename or (source.name if isinstance(source, Path) else "upload")
     rows = _grid(source, name)
     header = [cell.strip() for cell in rows[0].cells]
     body = rows[1:]
+    if not body:
+        raise _file_problem(name, "tables.no_rows")
     width = max([len(header), *(len(row.cells) for row in body)])
     header += [""] * (width - len(header))
     cells = [

@@ -94,3 +94,15 @@ def test_a_bka_hz_that_is_no_finite_rate_warns_instead_of_failing(hz: str) -> No
     assert [w.key for w in result.warnings] == ["tables.no_hz"]
     assert result.derived_population is not None
     assert "14713" not in set(result.derived_population["area"])
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"sex;age_group;safe_night\n", _workbook([["sex", "age_group", "safe_night"]])],
+    ids=["csv", "xlsx"],
+)
+def test_a_response_table_with_only_a_header_is_a_problem(content: bytes) -> None:
+    with pytest.raises(InvalidInput) as error:
+        read_response_table(io.BytesIO(content), filename="papier")
+    [problem] = error.value.problems
+    assert (problem.key, problem.location.file) == ("tables.no_rows", "papier")
