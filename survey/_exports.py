@@ -138,6 +138,18 @@ def escape_free_text(value: object) -> str:
     return html.escape(str(value), quote=True)
 
 
+#: Markdown's structure characters, and ``:``/``@`` that start autolinks (``.`` and ``-`` stay,
+#: so a file name reads as typed in the page's source too).
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+!|~:@$])")
+
+
+def escape_markdown(value: object) -> str:
+    """Text (a file name, a name from the identity provider) shown literally in a Markdown
+    message: Markdown's characters backslash-escaped, so ``![x](https://…)`` is neither
+    an image fetched from elsewhere nor a link, and a bare address is no autolink."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", str(value))
+
+
 def _safe_text(series: pd.Series) -> pd.Series:
     """Neutralise formulas in every text cell of ``series`` (missing stays missing)."""
     text = series.astype("string")

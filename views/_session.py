@@ -20,6 +20,7 @@ import streamlit as st
 
 from reporting.workspace import Workspace
 from survey import Accounts, QuestionnaireRecord, SignInResult, t
+from survey._exports import escape_markdown
 from survey.i18n import UI_LANGUAGES, current_language
 from views.survey_page import store
 
@@ -118,7 +119,7 @@ def page_frame(title_key: str) -> tuple[Manager, str]:
     """What each manager page starts with: the guard, language switch, title and sign-out."""
     manager = require_manager()
     lang = language_switch()
-    st.sidebar.caption(t("manager.signed_in_as", lang, name=manager.name))
+    st.sidebar.caption(t("manager.signed_in_as", lang, name=escape_markdown(manager.name)))
     if st.sidebar.button(t("manager.sign_out", lang), key="manager.sign_out_button"):
         sign_out()
         st.rerun()

@@ -23,6 +23,7 @@ from survey import (
     t,
 )
 from survey._datasets import DatasetKind
+from survey._exports import escape_markdown
 from views._session import data_changed, page_frame, workspace
 
 PREVIEW_ROWS = 50
@@ -59,7 +60,7 @@ def render() -> None:
                 "manager.data.saved_line",
                 lang,
                 kind=t(f"manager.data.kind.{summary.kind.value}", lang),
-                source=summary.source,
+                source=escape_markdown(summary.source),
                 years=", ".join(str(y) for y in summary.years),
                 rows=format_integer(summary.row_count, lang),
                 layout=summary.layout,
@@ -84,7 +85,7 @@ def _preview(kind: DatasetKind, filename: str, data: bytes, skip: bool, lang: st
                 "manager.data.rejected",
                 lang,
                 count=format_integer(len(error.problems), lang),
-                file=filename,
+                file=escape_markdown(filename),
             )
         )
         _problem_table(error.problems, lang)
@@ -119,7 +120,7 @@ def _preview(kind: DatasetKind, filename: str, data: bytes, skip: bool, lang: st
             t(
                 "manager.data.saved_ok",
                 lang,
-                source=summary.source,
+                source=escape_markdown(summary.source),
                 rows=format_integer(summary.row_count, lang),
             )
         )
