@@ -7,6 +7,8 @@ that :func:`create_schema` creates and migrates all of them.
 from __future__ import annotations
 
 import os
+import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +17,7 @@ from sqlalchemy import Engine, MetaData, create_engine, event
 DATABASE_URL_ENV_VAR = "SICHERHEITSANALYSE_DATABASE_URL"
 DEFAULT_SQLITE_PATH = Path("data") / "sicherheitsanalyse.db"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+WAL_SWITCH_ATTEMPTS = 50
 
 metadata = MetaData()
 
@@ -58,8 +61,27 @@ def make_engine(url: str | None = None) -> Engine:
 
 def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    _switch_to_wal(cursor)
     cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+def _switch_to_wal(cursor: Any) -> None:
+    """Put a new database file into WAL mode; the mode then stays with the file.
+
+    Switching needs an exclusive lock and SQLite answers "database is locked" at once,
+    without its busy handler, to a connection that tries while another one is switching a
+    brand-new file. So: only switch when needed, and retry briefly.
+    """
+    for attempt in range(WAL_SWITCH_ATTEMPTS):
+        try:
+            if str(cursor.execute("PRAGMA journal_mode").fetchone()[0]).lower() == "wal":
+                return
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError:
+            if attempt == WAL_SWITCH_ATTEMPTS - 1:
+                raise
+            time.sleep(0.02 * (attempt + 1))

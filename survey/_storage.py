@@ -636,21 +636,12 @@ class Store:
         self._sqlite = self.engine.dialect.name == "sqlite"
         if self._sqlite:
             _explicit_sqlite_transactions(self.engine)
-        for attempt in range(_WRITE_ATTEMPTS):
-            try:
-                with self._write() as connection:
-                    migrate(connection)
-                    # Still under the migration's lock, so concurrent starts agree on the keys.
-                    self._code_key = _installation_secret(connection, "code_hash_key")
-                    self._draft_key = _installation_secret(connection, "draft_hash_key")
-                    self._token_key = _installation_secret(connection, "token_hash_key")
-                break
-            except OperationalError:
-                # A brand-new SQLite file is switched to WAL by the first connection; others
-                # opening it at that moment get "database is locked" once and then succeed.
-                if attempt == _WRITE_ATTEMPTS - 1:
-                    raise
-                time.sleep(0.05 * (attempt + 1))
+        with self._write() as connection:
+            migrate(connection)
+            # Still under the migration's lock, so concurrent starts agree on the keys.
+            self._code_key = _installation_secret(connection, "code_hash_key")
+            self._draft_key = _installation_secret(connection, "draft_hash_key")
+            self._token_key = _installation_secret(connection, "token_hash_key")
         self._layouts: dict[tuple[str, str], _Layout] = {}
         self._published: set[tuple[str, str]] = set()
         self._frames: dict[tuple[str, str], _CachedFrame] = {}
