@@ -19,6 +19,7 @@ import pytest
 
 from bench._seed import csv_bytes, demo_incidents_csv, seed_demo
 from survey import Accounts, t
+from tests.browser._driver import StreamlitPage
 from tests.browser.conftest import RunningApp
 from views import manager as manager_pages
 
@@ -41,30 +42,10 @@ def app_database_url(tmp_path: Path) -> str:
     return url
 
 
-class Manager:
+class Manager(StreamlitPage):
     """Drives one browser page through the workspace by visible labels only."""
 
-    def __init__(self, page: Any) -> None:
-        self.page = page
-
-    def settle(self) -> None:
-        """Wait until Streamlit has finished the rerun a click or an entry started."""
-        self.page.wait_for_timeout(300)
-        self.page.wait_for_function(
-            """() => {
-                const app = document.querySelector('[data-testid="stApp"]');
-                return app && app.getAttribute('data-test-script-state') === 'notRunning'
-                    && !document.querySelector('[data-testid="stStatusWidget"]');
-            }""",
-            timeout=STEP_TIMEOUT_MS,
-        )
-
-    def see(self, text: str) -> None:
-        self.page.get_by_text(text, exact=False).first.wait_for(timeout=STEP_TIMEOUT_MS)
-
-    def click(self, button: str) -> None:
-        self.page.get_by_role("button", name=button, exact=True).click()
-        self.settle()
+    step_timeout_ms = STEP_TIMEOUT_MS
 
     def go(self, title_key: str) -> None:
         """Open a page through the sidebar navigation (a typed URL would start a new session)."""

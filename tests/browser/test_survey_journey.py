@@ -29,6 +29,7 @@ from survey import (
     load_questionnaire,
 )
 from survey._form import Form
+from tests.browser._driver import StreamlitPage
 from tests.browser.conftest import RunningApp
 from tests.conftest import DEFAULT_QUESTIONNAIRE
 from views._widgets import battery_key
@@ -65,35 +66,18 @@ def planned_answers(q: Questionnaire) -> dict[str, Any]:
     return plan
 
 
-class Respondent:
+class Respondent(StreamlitPage):
     """Drives one browser page through the survey, answering by visible labels only."""
 
+    step_timeout_ms = STEP_TIMEOUT_MS
+
     def __init__(self, page: Any, form: Form) -> None:
-        self.page = page
+        super().__init__(page)
         self.form = form
         self.q = form.questionnaire
 
     def text(self, value: dict[str, str]) -> str:
         return self.q.text(value, LANG)
-
-    def settle(self) -> None:
-        """Wait until Streamlit has finished the rerun a click or an entry started."""
-        self.page.wait_for_timeout(300)
-        self.page.wait_for_function(
-            """() => {
-                const app = document.querySelector('[data-testid="stApp"]');
-                return app && app.getAttribute('data-test-script-state') === 'notRunning'
-                    && !document.querySelector('[data-testid="stStatusWidget"]');
-            }""",
-            timeout=STEP_TIMEOUT_MS,
-        )
-
-    def see(self, text: str) -> None:
-        self.page.get_by_text(text, exact=False).first.wait_for(timeout=STEP_TIMEOUT_MS)
-
-    def click(self, button: str) -> None:
-        self.page.get_by_role("button", name=button, exact=True).click()
-        self.settle()
 
     def enter_code(self, code: str) -> None:
         self.page.get_by_role("textbox", name="Zugangscode", exact=False).fill(code)

@@ -1,0 +1,36 @@
+"""What both browser journeys do to a Streamlit page: wait for a rerun, look, click."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class StreamlitPage:
+    """A Playwright page showing the app, driven by visible labels only.
+
+    ``step_timeout_ms`` bounds each wait (a subclass sets its own: the machine is shared).
+    """
+
+    step_timeout_ms = 60_000
+
+    def __init__(self, page: Any) -> None:
+        self.page = page
+
+    def settle(self) -> None:
+        """Wait until Streamlit has finished the rerun a click or an entry started."""
+        self.page.wait_for_timeout(300)
+        self.page.wait_for_function(
+            """() => {
+                const app = document.querySelector('[data-testid="stApp"]');
+                return app && app.getAttribute('data-test-script-state') === 'notRunning'
+                    && !document.querySelector('[data-testid="stStatusWidget"]');
+            }""",
+            timeout=self.step_timeout_ms,
+        )
+
+    def see(self, text: str) -> None:
+        self.page.get_by_text(text, exact=False).first.wait_for(timeout=self.step_timeout_ms)
+
+    def click(self, button: str) -> None:
+        self.page.get_by_role("button", name=button, exact=True).click()
+        self.settle()
