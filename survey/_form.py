@@ -14,6 +14,7 @@ in questionnaire order decides visibility; a hidden item's answer is dropped.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -252,7 +253,7 @@ class Form:
                     problems.extend(
                         self._required_problems(item, statement.id, statement.label, lang)
                     )
-                elif value not in codes:
+                elif not _among(value, codes):
                     problems.append(_problem(statement.id, "form.unknown_option"))
             return problems
         value = answers.get(item.id)
@@ -282,11 +283,11 @@ class Form:
     def _value_problems(self, item: Item, value: Any) -> list[Problem]:
         q = self.questionnaire
         if isinstance(item, SingleChoiceItem):
-            if value not in {o.code for o in q.scale_of(item).options}:
+            if not _among(value, {o.code for o in q.scale_of(item).options}):
                 return [_problem(item.id, "form.unknown_option")]
         elif isinstance(item, MultiChoiceItem):
             codes = {o.code for o in q.scale_of(item).options}
-            if not isinstance(value, list) or any(v not in codes for v in value):
+            if not isinstance(value, list) or not all(_among(v, codes) for v in value):
                 return [_problem(item.id, "form.unknown_option")]
         elif isinstance(item, NumberItem):
             return _number_problems(item, value)
@@ -303,10 +304,21 @@ class Form:
         return []
 
 
+def _among(value: Any, codes: set[Any]) -> bool:
+    """``value in codes``, where a list or mapping (never a code) is simply not among them."""
+    try:
+        return value in codes
+    except TypeError:  # unhashable
+        return False
+
+
 def _number_problems(item: NumberItem, value: Any) -> list[Problem]:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return [_problem(item.id, "form.not_number")]
-    if item.integer and not float(value).is_integer():
+    if isinstance(value, float) and not math.isfinite(value):  # NaN and ±inf are no answer
+        return [_problem(item.id, "form.not_number")]
+    # An int is whole as it is (float() of a 400-digit int would overflow).
+    if item.integer and isinstance(value, float) and not value.is_integer():
         return [_problem(item.id, "form.not_integer")]
     if item.min is not None and value < item.min:
         return [_problem(item.id, "form.number_too_small", min=_plain(item.min))]

@@ -263,12 +263,12 @@ def _check_answer(
     elif spec.kind == "multi":
         if not isinstance(value, list | tuple | set | frozenset):
             return Problem(Location(field=key), "storage.answer.not_a_list", {"value": repr(value)})
-        chosen = list(dict.fromkeys(value))
-        bad = [c for c in chosen if not _is_code(c) or c not in spec.codes]
+        bad = [c for c in value if not _is_code(c) or c not in spec.codes]  # before hashing
         if bad:
             return Problem(
                 Location(field=key), "storage.answer.not_an_option", {"value": repr(bad[0])}
             )
+        chosen = list(dict.fromkeys(value))
         out_form[key] = chosen
         for code, variable in zip(spec.codes, spec.multi_variables, strict=True):
             out_codebook[variable] = 1 if code in chosen else 0
@@ -276,7 +276,7 @@ def _check_answer(
         if (
             isinstance(value, bool)
             or not isinstance(value, int | float)
-            or not math.isfinite(value)
+            or (isinstance(value, float) and not math.isfinite(value))  # an int may be huge
         ):
             return Problem(
                 Location(field=key), "storage.answer.not_a_number", {"value": repr(value)}
