@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import re
 import sqlite3
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -66,3 +67,10 @@ def test_no_page_or_storage_module_reads_request_headers_or_addresses() -> None:
     pattern = re.compile(r"st\.context|remote_ip|user[-_]agent|X-Forwarded-For", re.IGNORECASE)
     offenders = [p.name for p in sources if pattern.search(p.read_text("utf-8"))]
     assert offenders == []
+
+
+def test_the_app_config_shows_no_tracebacks_logs_no_addresses_and_phones_home_never() -> None:
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text("utf-8"))
+    assert config["client"]["showErrorDetails"] == "none"
+    assert config["logger"]["level"] in {"warning", "error"}  # Streamlit's INFO names clients
+    assert config["browser"]["gatherUsageStats"] is False
