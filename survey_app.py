@@ -32,8 +32,10 @@ def main() -> None:
     st.set_page_config(
         page_title=t("common.app_title"), layout="centered" if signed_in is None else "wide"
     )
-    visible = pages(signed_in)
-    navigation = st.navigation(visible, position="sidebar" if len(visible) > 1 else "hidden")
+    # Residents see no navigation at all, only their survey; managers open /anmelden directly.
+    navigation = st.navigation(
+        pages(signed_in), position="hidden" if signed_in is None else "sidebar"
+    )
     navigation.run()
 
 

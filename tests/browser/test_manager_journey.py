@@ -171,3 +171,20 @@ def test_anonymous_visitor_cannot_open_an_analysis_page_by_url(
             assert page.get_by_test_id("stDataFrame").count() == 0
     finally:
         context.close()
+
+
+def test_residents_see_their_survey_and_no_navigation(
+    running_app: RunningApp, browser: Any
+) -> None:
+    """No sidebar, no sign-in link: a resident on a phone sees only the questionnaire."""
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    try:
+        page.goto(f"{running_app.url}/?survey=sicherheitsbefragung")
+        Manager(page).settle()
+        page.wait_for_timeout(1000)
+        assert page.get_by_test_id("stSidebarNav").count() == 0
+        assert page.locator(f"a[href*='{manager_pages.SIGNIN_PATH}']").count() == 0
+        assert t("form.start", LANG) in page.locator("body").inner_text()
+    finally:
+        context.close()
