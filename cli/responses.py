@@ -59,3 +59,26 @@ def import_command(
             mode=mode,
         )
     )
+
+
+@responses_app.command("remove", help=t("privacy.remove.help"))
+def remove_command(
+    questionnaire_id: QuestionnaireIdOption,
+    yes: Annotated[bool, typer.Option("--yes", help=t("privacy.remove.yes_help"))] = False,
+    database_url: DatabaseOption = None,
+    lang: LangOption = None,
+) -> None:
+    """Delete a questionnaire's responses, drafts and codes (DSGVO: end of retention)."""
+    lang = lang or current_language()
+    try:
+        with Store(database_url) as store:
+            store.questionnaire_source(questionnaire_id)  # an unknown id is a problem
+            if not yes:
+                count = int(store.response_counts_by_day(questionnaire_id)["responses"].sum())
+                key = "privacy.remove.would_remove"
+            else:
+                count = store.remove_responses(questionnaire_id)
+                key = "privacy.remove.removed"
+    except InvalidInput as invalid:
+        raise fail(invalid.problems, lang) from None
+    typer.echo(t(key, lang, count=format_integer(count, lang), questionnaire=questionnaire_id))
