@@ -9,6 +9,7 @@ from survey._accounts import (
     SignInStatus,
     UserRecord,
     UserRole,
+    oidc_manager_allowed,
     password_problems,
 )
 from survey._action_fields import (
@@ -210,6 +211,7 @@ __all__ = [
     "normalise_code",
     "normalise_pks_key",
     "number_separators",
+    "oidc_manager_allowed",
     "password_problems",
     "ranking_csv",
     "ranking_table",

@@ -20,7 +20,7 @@ import contextlib
 import math
 import re
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
@@ -170,6 +170,21 @@ def password_problems(password: str, name: str = "") -> list[Problem]:
     if normalised and normalised in password.lower():
         problems.append(Problem(where, "accounts.password_contains_name"))
     return problems
+
+
+def oidc_manager_allowed(email: str | None, allowed: Sequence[str]) -> bool:
+    """Whether an identity-provider user may use the manager pages.
+
+    ``allowed`` lists e-mail addresses (``anna@stadt.de``) and whole domains (``@stadt.de``),
+    compared without regard to case. An empty list lets nobody in: an identity provider
+    usually serves a whole administration, and being known to it must not be enough.
+    """
+    if not email or "@" not in email:
+        return False
+    address = email.strip().lower()
+    domain = address[address.rindex("@") :]
+    entries = {entry.strip().lower() for entry in allowed if entry.strip()}
+    return address in entries or domain in entries
 
 
 def generate_password() -> str:

@@ -2,8 +2,9 @@
 
 Two ways to sign in:
 
-* OIDC through ``st.login`` when ``.streamlit/secrets.toml`` has an ``[auth]`` section; the
-  manager is whoever the identity provider says (``st.user``).
+* OIDC through ``st.login`` when ``.streamlit/secrets.toml`` has an ``[auth]`` section; a
+  user the identity provider signs in is a manager only if their e-mail address or domain is
+  listed in ``[sicherheitsanalyse] managers`` (fail closed: an empty list admits nobody).
 * Otherwise local accounts (``sicherheitsanalyse users add NAME``) checked by
   :meth:`survey.Accounts.verify`, whose per-name back-off slows failed attempts down.
 
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from reporting.workspace import Workspace
-from survey import Accounts, QuestionnaireRecord, SignInResult, t
+from survey import Accounts, QuestionnaireRecord, SignInResult, oidc_manager_allowed, t
 from survey._exports import escape_markdown
 from survey.i18n import UI_LANGUAGES, current_language
 from views.survey_page import store
@@ -46,12 +47,29 @@ def oidc_configured() -> bool:
         return False
 
 
+def oidc_allowed_managers() -> list[str]:
+    """``[sicherheitsanalyse] managers`` in the secrets: addresses and ``@domains``."""
+    try:
+        section = st.secrets.get("sicherheitsanalyse", {})
+        return [str(entry) for entry in section.get("managers", [])]
+    except Exception:  # no secrets file: nobody is allowed through OIDC
+        return []
+
+
+def oidc_refused() -> bool:
+    """Signed in at the identity provider, but not on the managers' list."""
+    return (
+        oidc_configured() and bool(st.user.get("is_logged_in", False)) and current_manager() is None
+    )
+
+
 def current_manager() -> Manager | None:
     """The signed-in manager of this browser session, or ``None``."""
     # ``get``: outside a browser session (AppTest) the user info has no ``is_logged_in`` key.
     if oidc_configured() and st.user.get("is_logged_in", False):
-        name = st.user.get("email") or st.user.get("name") or "oidc"
-        return Manager(name=str(name), via="oidc")
+        email = st.user.get("email")
+        if oidc_manager_allowed(str(email) if email else None, oidc_allowed_managers()):
+            return Manager(name=str(email), via="oidc")
     account = st.session_state.get(MANAGER_KEY)
     return account if isinstance(account, Manager) else None
 

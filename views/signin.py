@@ -10,7 +10,14 @@ from __future__ import annotations
 import streamlit as st
 
 from survey import t
-from views._session import current_manager, language, language_switch, oidc_configured, sign_in
+from views._session import (
+    current_manager,
+    language,
+    language_switch,
+    oidc_configured,
+    oidc_refused,
+    sign_in,
+)
 
 
 def render() -> None:
@@ -20,6 +27,11 @@ def render() -> None:
         from views.manager import overview_page  # the navigation imports this module
 
         st.switch_page(overview_page(default=True))
+    if oidc_refused():
+        st.error(t("manager.signin.oidc_refused", lang), icon=":material/block:")
+        if st.button(t("manager.sign_out", lang)):
+            st.logout()
+        return
     if oidc_configured():
         st.write(t("manager.signin.oidc_hint", lang))
         if st.button(t("manager.signin.oidc_button", lang), type="primary"):

@@ -18,6 +18,7 @@ from survey._accounts import (
     SignInStatus,
     UserRole,
     back_off_seconds,
+    oidc_manager_allowed,
     password_problems,
     sign_in_throttle_table,
     users_table,
@@ -338,3 +339,22 @@ def test_accounts_share_the_store_engine(database_url: str, clock: Clock) -> Non
         assert accounts.verify("mara", GOOD).status is SignInStatus.THROTTLED
         clock.advance(MAX_DELAY_SECONDS)
         assert accounts.verify("mara", GOOD).ok
+
+
+@pytest.mark.parametrize(
+    ("email", "allowed", "expected"),
+    [
+        ("anna@stadt.de", ["anna@stadt.de"], True),
+        ("Anna@Stadt.DE", ["anna@stadt.de"], True),
+        ("bernd@stadt.de", ["@stadt.de"], True),
+        ("bernd@stadt.de", ["anna@stadt.de"], False),
+        ("eve@stadt.de.evil.example", ["@stadt.de"], False),
+        ("anna@stadt.de", [], False),  # fail closed: an empty list admits nobody
+        (None, ["@stadt.de"], False),
+        ("no-address", ["no-address"], False),
+    ],
+)
+def test_oidc_managers_must_be_listed_by_address_or_domain(
+    email: str | None, allowed: list[str], expected: bool
+) -> None:
+    assert oidc_manager_allowed(email, allowed) is expected
