@@ -134,6 +134,7 @@ def _ranking(data: ReportInput, lang: str, figures: _Figures) -> list[str]:
     reason_column = "reason" if lang == "de" or "reason_en" not in data.ranking else "reason_en"
     rows = []
     for record in data.ranking.sort_values("rank").to_dict("records"):
+        quadrant = record["quadrant"]  # missing where a component is (no police data, < 5)
         interval = (
             f"{format_short(record['rank_low'], lang)}–{format_short(record['rank_high'], lang)}"
         )
@@ -142,7 +143,7 @@ def _ranking(data: ReportInput, lang: str, figures: _Figures) -> list[str]:
             f'<td class="num">{_e(format_short(record["rank"], lang))}</td>'
             f"<td>{_e(field_label(data.catalogue, str(record['field']), lang))}</td>"
             f'<td class="num">{_e(interval)}</td>'
-            f"<td>{_e(t('chart.quadrant.' + str(record['quadrant']), lang))}</td>"
+            f"<td>{_e(t('chart.quadrant.' + quadrant, lang) if isinstance(quadrant, str) else '')}</td>"
             f"<td>{_e(str(record.get(reason_column) or ''))}</td>"
             "</tr>"
         )

@@ -46,6 +46,9 @@ def test_a_coded_submission_leaves_no_time_code_or_address_behind(
     survey.click("Weiter").click("Weiter").answer("years", 40).click("Antworten absenden")
     assert "Vielen Dank!" in survey.texts()
     [response_id] = survey.responses()["response_id"].tolist()
+    # The code never reaches the URL (a proxy's access log keeps URLs): only survey and lang.
+    assert set(survey.at.query_params) <= {"survey", "lang"}
+    assert code not in str(dict(survey.at.query_params))
 
     logs = "\n".join(f"{r.name} {r.getMessage()} {r.args!r}" for r in caplog.records)
     for secret in (code, code.replace("-", ""), FREE_TEXT, str(response_id)):
