@@ -130,7 +130,5 @@ def test_heatmap_never_shows_a_suppressed_value(catalogue: ActionFieldCatalogue)
     figure = district_heatmap(indicators, catalogue, "de")
     z = np.array(figure.data[0].z, dtype=float)
     text = np.array(figure.data[0].text)
-    assert np.isnan(
-        z[1, list(figure.data[0].x).index("Graffiti und Sachbeschädigung durch Schmierereien")]
-    )
+    assert np.isnan(z[1, list(figure.data[0].x).index("Graffiti und Schmierereien")])
     assert "< 5" in text
