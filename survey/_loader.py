@@ -1134,6 +1134,11 @@ def default_action_fields_path() -> Path:
 
 def _catalogue_from_text(text: str, filename: str) -> ActionFieldCatalogue:
     doc, problems = _parse(text, filename)
+    # The parser's "empty" expects a questionnaire; say what a catalogue needs instead.
+    problems = [
+        replace(p, key="badinput.empty_catalogue") if p.key == "questionnaire.empty" else p
+        for p in problems
+    ]
     catalogue: ActionFieldCatalogue | None = None
     if doc.data is not None:
         try:
