@@ -106,3 +106,18 @@ def test_a_response_table_with_only_a_header_is_a_problem(content: bytes) -> Non
         read_response_table(io.BytesIO(content), filename="papier")
     [problem] = error.value.problems
     assert (problem.key, problem.location.file) == ("tables.no_rows", "papier")
+
+
+def test_the_content_decides_not_the_file_name() -> None:
+    csv_text = b"area;year;key;count\n14713;2023;899500;12\n"
+    workbook = _workbook([["area", "year", "key", "count"], ["14713", 2023, "899500", 12]])
+    for data, name in ((csv_text, "pks.xlsx"), (workbook, "pks.csv"), (workbook, "pks.txt")):
+        table = read_incidents(io.BytesIO(data), filename=name).table
+        assert table["count"].tolist() == [12], name
+
+
+def test_a_formula_cell_in_a_workbook_is_a_missing_value_at_its_cell() -> None:
+    workbook = _workbook([["area", "year", "key", "count"], ["14713", 2023, "899500", "=6*2"]])
+    with pytest.raises(InvalidInput) as error:
+        read_incidents(io.BytesIO(workbook), filename="pks.xlsx")
+    assert _only_problem(error) == ("tables.missing_value", 2, "count")
