@@ -794,7 +794,11 @@ class Store:
         return str(source)
 
     def set_state(self, questionnaire_id: str, state: str) -> None:
-        """Open or close a questionnaire (``draft`` / ``open`` / ``closed``)."""
+        """Open or close a questionnaire (``draft`` / ``open`` / ``closed``).
+
+        Closing it deletes its unfinished drafts in the same transaction: answers that were
+        never submitted cannot be submitted any more and must not be kept (data minimisation).
+        """
         try:
             value = QuestionnaireState(state)
         except ValueError:
@@ -810,7 +814,12 @@ class Store:
                     )
                 ]
             ) from None
-        self._update_questionnaire(questionnaire_id, state=value.value)
+        with self._write() as connection:
+            self._update_questionnaire_in(connection, questionnaire_id, state=value.value)
+            if value is QuestionnaireState.CLOSED:
+                connection.execute(
+                    drafts_table.delete().where(drafts_table.c.questionnaire_id == questionnaire_id)
+                )
 
     def set_access(self, questionnaire_id: str, access: Access | str) -> None:
         """Make a questionnaire open to anyone with the link, or code-only."""
@@ -829,13 +838,17 @@ class Store:
         self._update_questionnaire(questionnaire_id, access=value.value)
 
     def _update_questionnaire(self, questionnaire_id: str, **values: str) -> None:
-        q = questionnaires_table
         with self._write() as connection:
-            result = connection.execute(
-                q.update().where(q.c.id == questionnaire_id).values(**values)
-            )
-            if result.rowcount != 1:
-                raise _unknown_questionnaire(questionnaire_id)
+            self._update_questionnaire_in(connection, questionnaire_id, **values)
+
+    @staticmethod
+    def _update_questionnaire_in(
+        connection: Connection, questionnaire_id: str, **values: str
+    ) -> None:
+        q = questionnaires_table
+        result = connection.execute(q.update().where(q.c.id == questionnaire_id).values(**values))
+        if result.rowcount != 1:
+            raise _unknown_questionnaire(questionnaire_id)
 
     # -- access codes -----------------------------------------------------------------------
 

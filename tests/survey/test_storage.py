@@ -337,6 +337,17 @@ def test_a_draft_resumes_on_another_device_and_is_deleted_by_the_submission(stor
         assert connection.execute(text("select count(*) from drafts")).scalar_one() == 0
 
 
+def test_closing_a_questionnaire_deletes_its_unfinished_drafts(store: Store) -> None:
+    [code] = store.create_codes("befragung", 1).codes
+    store.save_draft("befragung", code, {"age": 30}, 1)
+    store.set_state("befragung", "open")
+    assert store.load_draft("befragung", code) is not None
+    store.set_state("befragung", "closed")
+    assert store.load_draft("befragung", code) is None
+    with store.engine.connect() as connection:
+        assert connection.execute(text("select count(*) from drafts")).scalar_one() == 0
+
+
 def test_a_draft_checked_against_the_questionnaire(store: Store) -> None:
     [code] = store.create_codes("befragung", 1).codes
     with pytest.raises(InvalidInput) as raised:
