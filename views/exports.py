@@ -3,6 +3,8 @@ the HTML report "Sicherheitsanalyse <Kommune> <Jahr>" with the manager's recomme
 
 from __future__ import annotations
 
+from functools import partial
+
 import streamlit as st
 
 from reporting import field_label
@@ -24,6 +26,13 @@ from views._session import (
     workspace,
 )
 from views.priorities import Choice, cached_analysis, cached_inputs, remembered_choice
+
+#: The response files offered for download, with their media types.
+RESPONSE_FORMATS: dict[str, str] = {
+    "csv": "text/csv",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "sav": "application/octet-stream",
+}
 
 
 @st.cache_data(show_spinner=False, max_entries=12)
@@ -95,27 +104,16 @@ def render() -> None:
         t("manager.exports.responses_hint", lang, count=format_integer(len(inputs.responses), lang))
     )
     columns = st.columns(4)
-    columns[0].download_button(
-        t("manager.exports.format_csv", lang),
-        _responses_file(record.id, version, lang, "csv"),
-        file_name=t("manager.file.responses_csv", lang, id=record.id),
-        mime="text/csv",
-        key="manager.exports.responses_csv",
-    )
-    columns[1].download_button(
-        t("manager.exports.format_xlsx", lang),
-        _responses_file(record.id, version, lang, "xlsx"),
-        file_name=t("manager.file.responses_xlsx", lang, id=record.id),
-        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        key="manager.exports.responses_xlsx",
-    )
-    columns[2].download_button(
-        t("manager.exports.format_sav", lang),
-        _responses_file(record.id, version, lang, "sav"),
-        file_name=t("manager.file.responses_sav", lang, id=record.id),
-        mime="application/octet-stream",
-        key="manager.exports.responses_sav",
-    )
+    # Deferred: a file is made only when its button is clicked (100,000 responses take
+    # seconds per format), then kept per data version.
+    for column, (kind, mime) in zip(columns, RESPONSE_FORMATS.items(), strict=False):
+        column.download_button(
+            t(f"manager.exports.format_{kind}", lang),
+            partial(_responses_file, record.id, version, lang, kind),
+            file_name=t(f"manager.file.responses_{kind}", lang, id=record.id),
+            mime=mime,
+            key=f"manager.exports.responses_{kind}",
+        )
     columns[3].download_button(
         t("manager.exports.codebook", lang),
         codebook_csv(inputs.questionnaire, lang),
