@@ -131,8 +131,12 @@ def test_setup_migrates_a_version_1_database(sqlite_url: str) -> None:
     setup_installation(sqlite_url, questionnaires=QUESTIONNAIRES, demo=False)
     engine = make_engine(sqlite_url)
     with engine.connect() as connection:
-        assert connection.execute(text("select version from schema_version")).all() == [(2,)]
+        assert connection.execute(text("select version from schema_version")).all() == [
+            (CURRENT_VERSION,)
+        ]
     assert {"datasets", "users", "sign_in_throttle"} <= set(inspect(engine).get_table_names())
+    indexes = {i["name"] for i in inspect(engine).get_indexes("responses")}
+    assert "ix_responses_questionnaire_day" in indexes
     engine.dispose()
 
 
