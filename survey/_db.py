@@ -18,6 +18,7 @@ DATABASE_URL_ENV_VAR = "SICHERHEITSANALYSE_DATABASE_URL"
 DEFAULT_SQLITE_PATH = Path("data") / "sicherheitsanalyse.db"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 WAL_SWITCH_ATTEMPTS = 50
+SQLITE_PAGE_SIZE = 16_384
 
 metadata = MetaData()
 
@@ -62,6 +63,10 @@ def make_engine(url: str | None = None) -> Engine:
 def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    # Only takes effect on a new, empty file (before WAL): responses of ~1.5 kB then fit a
+    # page of the WITHOUT ROWID table instead of spilling into overflow pages, which made
+    # reading 100,000 responses take twice as long.
+    cursor.execute(f"PRAGMA page_size={SQLITE_PAGE_SIZE}")
     _switch_to_wal(cursor)
     cursor.execute("PRAGMA synchronous=FULL")
     cursor.execute("PRAGMA foreign_keys=ON")
