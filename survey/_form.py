@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from survey._format import format_number
 from survey._loader import _reference_info
 from survey._model import (
     BatteryItem,
@@ -259,7 +260,7 @@ class Form:
         value = answers.get(item.id)
         if is_blank(value):
             return self._required_problems(item, item.id, item.label, lang)
-        problems = self._value_problems(item, value)
+        problems = self._value_problems(item, value, lang)
         if problems:
             return problems
         for rule, expression in zip(item.validate_, self._validate.get(item.id, []), strict=True):
@@ -280,7 +281,7 @@ class Form:
             return [_problem(field, "form.required_soft", severity="warning", label=text)]
         return []
 
-    def _value_problems(self, item: Item, value: Any) -> list[Problem]:
+    def _value_problems(self, item: Item, value: Any, lang: str) -> list[Problem]:
         q = self.questionnaire
         if isinstance(item, SingleChoiceItem):
             if not _among(value, {o.code for o in q.scale_of(item).options}):
@@ -290,7 +291,7 @@ class Form:
             if not isinstance(value, list) or not all(_among(v, codes) for v in value):
                 return [_problem(item.id, "form.unknown_option")]
         elif isinstance(item, NumberItem):
-            return _number_problems(item, value)
+            return _number_problems(item, value, lang)
         elif isinstance(item, TextItem):
             if not isinstance(value, str):
                 return [_problem(item.id, "form.not_text")]
@@ -312,7 +313,7 @@ def _among(value: Any, codes: set[Any]) -> bool:
         return False
 
 
-def _number_problems(item: NumberItem, value: Any) -> list[Problem]:
+def _number_problems(item: NumberItem, value: Any, lang: str) -> list[Problem]:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return [_problem(item.id, "form.not_number")]
     if isinstance(value, float) and not math.isfinite(value):  # NaN and ±inf are no answer
@@ -321,14 +322,21 @@ def _number_problems(item: NumberItem, value: Any) -> list[Problem]:
     if item.integer and isinstance(value, float) and not value.is_integer():
         return [_problem(item.id, "form.not_integer")]
     if item.min is not None and value < item.min:
-        return [_problem(item.id, "form.number_too_small", min=_plain(item.min))]
+        return [_problem(item.id, "form.number_too_small", min=_limit(item.min, lang))]
     if item.max is not None and value > item.max:
-        return [_problem(item.id, "form.number_too_large", max=_plain(item.max))]
+        return [_problem(item.id, "form.number_too_large", max=_limit(item.max, lang))]
     return []
 
 
-def _plain(number: float) -> str:
-    return str(int(number)) if float(number).is_integer() else str(number)
+def _limit(number: float, lang: str) -> str:
+    """A number range limit as the respondent reads it in ``lang``, with all its decimals
+    (``0,5`` in German, ``0.5`` in English)."""
+    value = float(number)
+    if value.is_integer():
+        return format_number(value, 0, lang)
+    text = repr(value)
+    digits = len(text.partition(".")[2]) if "e" not in text else 10
+    return format_number(value, digits, lang)
 
 
 def _is_iso_date(value: Any) -> bool:

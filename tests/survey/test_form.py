@@ -169,3 +169,22 @@ def test_the_default_questionnaire_builds_a_form() -> None:
     assert form.check_page(0, {}, "de").may_continue is False
     assert form.check_page(0, {"consent": False}, "de").problems[0].key == "form.rule_failed"
     assert form.check_page(0, {"consent": True}, "de").may_continue
+
+
+@pytest.mark.parametrize(
+    ("lang", "expected"),
+    [("de", "ab 0,5"), ("en", "at least 0.5")],
+)
+def test_a_decimal_limit_is_written_as_the_language_writes_numbers(
+    tmp_path: Path, lang: str, expected: str
+) -> None:
+    text = MINI.read_text(encoding="utf-8")
+    limits = "        integer: false\n        min: 0.5\n        max: 1250.25\n"
+    path = tmp_path / "decimal.yaml"
+    path.write_text(text.replace("        min: 0\n        max: 110\n", limits), encoding="utf-8")
+    decimal = Form(load_questionnaire(path))
+    small = decimal.check_page(ABOUT, {"years": 0.25}, lang).for_field("years")
+    assert [p.key for p in small] == ["form.number_too_small"]
+    assert expected in small[0].message(lang)
+    large = decimal.check_page(ABOUT, {"years": 2000}, lang).for_field("years")
+    assert ("1.250,25" if lang == "de" else "1,250.25") in large[0].message(lang)
