@@ -21,6 +21,7 @@ from survey._action_fields import (
 )
 from survey._codebook import CODEBOOK_COLUMNS, codebook
 from survey._codes import format_code, normalise_code
+from survey._date_range import date_range
 from survey._exports import (
     INCIDENT_RATE_COLUMNS,
     MIN_CELL_SIZE,
@@ -43,6 +44,7 @@ from survey._exports import (
     write_responses_sav,
 )
 from survey._format import (
+    format_date,
     format_integer,
     format_number,
     format_percent,
@@ -191,10 +193,12 @@ __all__ = [
     "codebook",
     "codebook_csv",
     "codebook_xlsx",
+    "date_range",
     "default_action_fields_path",
     "errors_only",
     "escape_free_text",
     "format_code",
+    "format_date",
     "format_integer",
     "format_number",
     "format_percent",

@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from survey._format import format_number
+from survey._date_range import date_in_range, date_range
+from survey._format import format_date, format_number
 from survey._loader import _reference_info
 from survey._model import (
     BatteryItem,
@@ -300,8 +301,19 @@ class Form:
         elif isinstance(item, YesNoItem):
             if not isinstance(value, bool):
                 return [_problem(item.id, "form.not_yesno")]
-        elif isinstance(item, DateItem) and not _is_iso_date(value):
-            return [_problem(item.id, "form.not_date")]
+        elif isinstance(item, DateItem):
+            if not _is_iso_date(value):
+                return [_problem(item.id, "form.not_date")]
+            if not date_in_range(date.fromisoformat(value)):
+                earliest, latest = date_range()
+                return [
+                    _problem(
+                        item.id,
+                        "form.date_out_of_range",
+                        min=format_date(earliest, lang),
+                        max=format_date(latest, lang),
+                    )
+                ]
         return []
 
 

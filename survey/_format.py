@@ -9,6 +9,7 @@ use these functions; machine-readable exports keep plain numbers.
 from __future__ import annotations
 
 import math
+from datetime import date
 
 from survey.i18n import DEFAULT_LANGUAGE
 
@@ -62,3 +63,9 @@ def format_percent(share: object, digits: int, lang: str) -> str:
     if not text:
         return text
     return f"{text} %" if number_separators(lang) == SEPARATORS["de"] else f"{text}%"
+
+
+def format_date(value: date, lang: str) -> str:
+    """A date as people write it: ``07.09.2026`` in German (DIN 5008), ``2026-09-07`` in
+    English (ISO 8601, unambiguous for every English reader)."""
+    return value.strftime("%d.%m.%Y") if lang == "de" else value.isoformat()

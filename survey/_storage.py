@@ -47,6 +47,7 @@ from sqlalchemy import Connection, Engine, bindparam, case, event, func, select,
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from survey._codes import generate_code, keyed_hash, normalise_code
+from survey._date_range import date_in_range, date_range
 from survey._db import make_engine
 from survey._model import (
     RESPONSE_META_COLUMNS,
@@ -317,6 +318,13 @@ def _check_answer(
             value = value.isoformat()
         if not isinstance(value, str) or not _is_iso_date(value):
             return Problem(Location(field=key), "storage.answer.not_a_date", {"value": repr(value)})
+        if not date_in_range(date.fromisoformat(value)):
+            earliest, latest = date_range()
+            return Problem(
+                Location(field=key),
+                "storage.answer.date_out_of_range",
+                {"value": value, "min": earliest.isoformat(), "max": latest.isoformat()},
+            )
         out_form[key] = out_codebook[key] = value
     return None
 

@@ -26,6 +26,7 @@ from survey import (
     SingleChoiceItem,
     TextItem,
     YesNoItem,
+    date_range,
     t,
 )
 from survey._form import Form
@@ -120,8 +121,14 @@ def render_item(
             key=key,
         )
     elif isinstance(item, DateItem):
+        earliest, latest = date_range()
         picked = st.date_input(
-            label, value=None, min_value=date(1900, 1, 1), format="DD.MM.YYYY", key=key
+            label,
+            value=None,
+            min_value=earliest,
+            max_value=latest,
+            format="DD.MM.YYYY",
+            key=key,
         )
         value = picked.isoformat() if isinstance(picked, date) else None
     else:  # pragma: no cover - the model has no other kinds

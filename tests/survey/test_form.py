@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from survey import load_questionnaire
+from survey._date_range import latest_date
 from survey._form import (
     FREE_CODE_ATTEMPTS,
     MAX_CODE_WAIT_SECONDS,
@@ -115,6 +117,8 @@ def test_soft_question_is_asked_again_for_a_newly_blank_item(form: Form) -> None
         ({"years": 3, "measures": [1, 7]}, ("measures", "form.unknown_option")),
         ({"years": 3, "moved_in": "31.01.2020"}, ("moved_in", "form.not_date")),
         ({"years": 3, "moved_in": "2020-02-30"}, ("moved_in", "form.not_date")),
+        ({"years": 3, "moved_in": "1899-12-31"}, ("moved_in", "form.date_out_of_range")),
+        ({"years": 3, "moved_in": "2999-01-01"}, ("moved_in", "form.date_out_of_range")),
     ],
 )
 def test_bad_values_get_a_message_at_their_field(
@@ -188,3 +192,21 @@ def test_a_decimal_limit_is_written_as_the_language_writes_numbers(
     assert expected in small[0].message(lang)
     large = decimal.check_page(ABOUT, {"years": 2000}, lang).for_field("years")
     assert ("1.250,25" if lang == "de" else "1,250.25") in large[0].message(lang)
+
+
+def test_the_date_range_is_written_as_the_language_writes_dates(form: Form) -> None:
+    latest = latest_date()
+    accepted = form.check_page(ABOUT, {"years": 3, "moved_in": latest.isoformat()}, "de")
+    assert accepted.for_field("moved_in") == []
+    answers = {"years": 3, "moved_in": "0001-01-01"}
+    (german,) = form.check_page(ABOUT, answers, "de").for_field("moved_in")
+    assert german.message("de") == (
+        f"Bitte geben Sie ein Datum vom 01.01.1900 bis zum {latest:%d.%m.%Y} ein."
+    )
+    (english,) = form.check_page(ABOUT, answers, "en").for_field("moved_in")
+    assert english.message("en") == f"Please enter a date from 1900-01-01 to {latest.isoformat()}."
+
+
+def test_the_latest_date_is_a_year_ahead_even_from_a_leap_day() -> None:
+    assert latest_date(date(2028, 2, 29)) == date(2029, 2, 28)
+    assert latest_date(date(2026, 11, 24)) == date(2027, 11, 24)

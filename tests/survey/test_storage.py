@@ -21,6 +21,7 @@ from survey import (
     SubmitResult,
     SubmitStatus,
 )
+from survey._date_range import latest_date
 from survey._db import metadata
 from survey._schema import CURRENT_VERSION, STORAGE_TABLES, responses_table
 from tests.survey.storage_fixtures import SOURCE_TEXT, full_answers, small_questionnaire
@@ -192,6 +193,8 @@ def test_paper_mode_and_counts_by_day(store: Store) -> None:
         ({"victim": "ja"}, "storage.answer.not_yes_no"),
         ({"when": "03.10.2026"}, "storage.answer.not_a_date"),
         ({"when": "2026-02-30"}, "storage.answer.not_a_date"),
+        ({"when": "1899-12-31"}, "storage.answer.date_out_of_range"),
+        ({"when": "2999-01-01"}, "storage.answer.date_out_of_range"),
     ],
 )
 def test_bad_answers_are_rejected_and_nothing_is_written(
@@ -207,6 +210,20 @@ def test_bad_answers_are_rejected_and_nothing_is_written(
     assert submit(store, full_answers(), submission_token=the_token) == SubmitResult(
         SubmitStatus.STORED
     )
+
+
+def test_an_implausible_date_in_a_paper_import_is_reported_with_its_row(store: Store) -> None:
+    frame = pd.DataFrame({"when": ["2026-10-03", "0001-01-01", str(latest_date())]})
+    with pytest.raises(InvalidInput) as raised:
+        store.import_responses(small_questionnaire(), frame, source="papier.csv")
+    assert [(p.location.row, p.location.field, p.key) for p in raised.value.problems] == [
+        (3, "when", "storage.answer.date_out_of_range")
+    ]
+    message = raised.value.render("de")
+    assert message.startswith("papier.csv: Zeile 3: Fehler: when: ")
+    assert "0001-01-01" in message
+    assert "1900-01-01" in message
+    assert response_count(store) == 0
 
 
 def test_all_problems_are_reported_together(store: Store) -> None:
