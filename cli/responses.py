@@ -41,12 +41,17 @@ def import_command(
     """Import responses in the codebook layout (CSV/XLSX): all rows, or none."""
     lang = lang or current_language()
     try:
-        frame, row_numbers = read_response_table(file)
+        table = read_response_table(file)
         with Store(database_url) as store:
             source = store.questionnaire_source(questionnaire_id)
             questionnaire = load_questionnaire_text(source, f"{questionnaire_id}.yaml")
             count = store.import_responses(
-                questionnaire, frame, mode=mode, source=file.name, row_numbers=row_numbers
+                questionnaire,
+                table.frame,
+                mode=mode,
+                source=file.name,
+                row_numbers=table.row_numbers,
+                header_row=table.header_row,
             )
     except InvalidInput as invalid:
         raise fail(invalid.problems, lang) from None

@@ -20,7 +20,7 @@ import io
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, NamedTuple
 
 import pandas as pd
 from ruamel.yaml import YAML
@@ -39,7 +39,7 @@ from survey._model import Questionnaire
 from survey._problems import InvalidInput, Problem
 from survey._schema import CURRENT_VERSION
 from survey._storage import QuestionnaireState, Store
-from survey._tables import _file_problem, _grid, read_incidents, read_population
+from survey._tables import _grid, _header_problem, read_incidents, read_population
 from survey.demo import DEMO, DemoMunicipality, demo_data, demo_questionnaire_text
 from survey.i18n import t
 
@@ -262,11 +262,21 @@ def _csv(frame: pd.DataFrame) -> bytes:
 # --- responses keyed in from paper ----------------------------------------------------------
 
 
-def read_response_table(
-    source: Path | BinaryIO, *, filename: str | None = None
-) -> tuple[pd.DataFrame, list[int]]:
+class ResponseTable(NamedTuple):
+    """A response table as read from its file, with the lines problems are reported at."""
+
+    #: One row per response, text cells, the header's titles as columns.
+    frame: pd.DataFrame
+    #: Each frame row's line (CSV) or row (XLSX) in the file.
+    row_numbers: list[int]
+    #: The header's line or row in the file (blank lines above it count).
+    header_row: int
+
+
+def read_response_table(source: Path | BinaryIO, *, filename: str | None = None) -> ResponseTable:
     """A CSV or XLSX file in the codebook layout as text cells for
-    :meth:`survey.Store.import_responses`, with each data row's number in the file.
+    :meth:`survey.Store.import_responses`, with each data row's and the header's number in
+    the file (pass them as ``row_numbers`` and ``header_row``).
 
     The file is read as the data uploads are (encoding, delimiter and workbooks detected the
     same way); the first non-empty row is the header. Columns without a header and without
@@ -279,7 +289,7 @@ def read_response_table(
     header = [cell.strip() for cell in rows[0].cells]
     body = rows[1:]
     if not body:
-        raise _file_problem(name, "tables.no_rows")
+        raise _header_problem(name, rows[0], "tables.no_rows")
     width = max([len(header), *(len(row.cells) for row in body)])
     header += [""] * (width - len(header))
     cells = [
@@ -292,4 +302,4 @@ def read_response_table(
         columns=[header[i] for i in keep],
         dtype="string",
     )
-    return frame, [row.number for row in body]
+    return ResponseTable(frame, [row.number for row in body], rows[0].number)

@@ -1276,6 +1276,7 @@ class Store:
         mode: str = "paper",
         source: str | None = None,
         row_numbers: Sequence[int] | None = None,
+        header_row: int = 1,
     ) -> int:
         """Store many responses given in the codebook layout at once (paper questionnaires
         keyed into a table, the demo municipality).
@@ -1301,6 +1302,9 @@ class Store:
         row_numbers
             The row of each frame row in the file, for problems; default: position + 2 (the
             header is row 1, as a spreadsheet shows it).
+        header_row
+            The header's row in the file, where unknown and repeated columns are reported
+            (:func:`survey.read_response_table` gives it; blank lines above it count).
 
         Returns
         -------
@@ -1316,7 +1320,7 @@ class Store:
         known = _codebook_columns(layout) | set(RESPONSE_META_COLUMNS)
         columns = [str(c) for c in frame.columns]
         for column in dict.fromkeys(columns):
-            where = Location(file=source, row=1, field=column)
+            where = Location(file=source, row=header_row, field=column)
             if column not in known:
                 problems.append(
                     Problem(where, "installation.import.unknown_column", {"column": column})

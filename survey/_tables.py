@@ -106,6 +106,12 @@ def _file_problem(filename: str, key: str, **params: object) -> InvalidInput:
     return InvalidInput([Problem(Location(file=filename), key, params)])
 
 
+def _header_problem(filename: str, header: _Row, key: str, **params: object) -> InvalidInput:
+    """A problem with the header, at its real line (blank lines above it count too)."""
+    location = Location(file=filename, line=header.number, row=header.number)
+    return InvalidInput([Problem(location, key, params)])
+
+
 def _cell_text(value: object) -> str:
     """An XLSX cell as the text a CSV export would show (12.0 → ``12``)."""
     if value is None:
@@ -461,8 +467,9 @@ def _missing_columns(
 ) -> None:
     missing = [c for c in required if c not in columns]
     if missing:
-        raise _file_problem(
+        raise _header_problem(
             filename,
+            header,
             "tables.missing_columns",
             missing=", ".join(missing),
             expected=";".join(required),
@@ -552,7 +559,7 @@ def _tidy_incidents(
     columns = _tidy_columns(header)
     _missing_columns(filename, header, columns, _INCIDENT_COLUMNS)
     if not data:
-        raise _file_problem(filename, "tables.no_rows")
+        raise _header_problem(filename, header, "tables.no_rows")
     collector = _Collector(filename, header)
     records = _incident_records(data, columns, collector, None)
     skipped = collector.finish(skip_bad_rows)
@@ -595,7 +602,7 @@ def _bka_incidents(
         and (row.get(columns["area"]) or row.get(columns["count"]))
     ]
     if not data:
-        raise _file_problem(filename, "tables.no_rows")
+        raise _header_problem(filename, header, "tables.no_rows")
     collector = _Collector(filename, header)
     records = _incident_records(data, columns, collector, file_year)
     skipped = collector.finish(skip_bad_rows)
@@ -655,8 +662,9 @@ def _find_bka_header(rows: list[_Row]) -> int | None:
 
 
 def _unknown_layout(rows: list[_Row], filename: str, expected: Sequence[str]) -> InvalidInput:
-    return _file_problem(
+    return _header_problem(
         filename,
+        rows[0],
         "tables.unknown_layout",
         expected=";".join(expected),
         found=";".join(c.strip() for c in rows[0].cells if c.strip())[:120],
@@ -755,7 +763,7 @@ def read_population(
         raise _unknown_layout(rows, filename, _POPULATION_COLUMNS)
     _missing_columns(filename, header, columns, _POPULATION_COLUMNS)
     if not data:
-        raise _file_problem(filename, "tables.no_rows")
+        raise _header_problem(filename, header, "tables.no_rows")
     collector = _Collector(filename, header)
     seen: dict[tuple[object, ...], int] = {}
     records: list[tuple[str, str | None, int, str | None, str | None, int]] = []

@@ -106,6 +106,7 @@ def test_a_response_table_with_only_a_header_is_a_problem(content: bytes) -> Non
         read_response_table(io.BytesIO(content), filename="papier")
     [problem] = error.value.problems
     assert (problem.key, problem.location.file) == ("tables.no_rows", "papier")
+    assert problem.location.row == 1
 
 
 def test_the_content_decides_not_the_file_name() -> None:

@@ -221,12 +221,12 @@ def test_import_reads_text_cells_as_a_file_gives_them(
 ) -> None:
     frame = demo_data(default_questionnaire, load_action_fields()).responses.head(40)
     for export, name in ((responses_csv(frame), "antworten.csv"),):
-        cells, rows = read_response_table(io.BytesIO(export), filename=name)
+        cells, rows, _header = read_response_table(io.BytesIO(export), filename=name)
         assert rows == list(range(2, 42))
         with published(sqlite_url, default_questionnaire) as store:
             assert store.import_responses(default_questionnaire, cells, row_numbers=rows) == 40
     workbook = responses_xlsx(frame, default_questionnaire)
-    cells, rows = read_response_table(io.BytesIO(workbook), filename="antworten.xlsx")
+    cells, rows, _header = read_response_table(io.BytesIO(workbook), filename="antworten.xlsx")
     with published(sqlite_url, default_questionnaire) as store:
         assert store.import_responses(default_questionnaire, cells, row_numbers=rows) == 40
         stored = store.responses(default_questionnaire)
@@ -292,13 +292,17 @@ def test_rows_of_another_questionnaire_and_unpublished_revisions_are_refused(
 def test_a_file_without_header_is_refused(
     sqlite_url: str, default_questionnaire: Questionnaire
 ) -> None:
-    cells, rows = read_response_table(io.BytesIO(b"\n1;2\n\n1;1\n"), filename="ohne.csv")
+    cells, rows, header = read_response_table(io.BytesIO(b"\n1;2\n\n1;1\n"), filename="ohne.csv")
+    assert header == 2
     assert rows == [4]
     with published(sqlite_url, default_questionnaire) as store:
         with pytest.raises(InvalidInput) as raised:
-            store.import_responses(default_questionnaire, cells, source="ohne.csv")
+            store.import_responses(
+                default_questionnaire, cells, source="ohne.csv", row_numbers=rows, header_row=header
+            )
         assert len(store.responses(default_questionnaire)) == 0
+    # The blank first line counts: the "header" 1;2 is line 2 of the file.
     assert sorted((p.location.row, p.location.field) for p in raised.value.problems) == [
-        (1, "1"),
-        (1, "2"),
+        (2, "1"),
+        (2, "2"),
     ]

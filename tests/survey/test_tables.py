@@ -202,6 +202,37 @@ def test_bka_total_row_without_hz_warns_and_derives_nothing(tmp_path: Path) -> N
 @pytest.mark.parametrize(
     ("content", "key"),
     [
+        (b"\n\n;;\narea;year;count\n14713;2023;5\n", "tables.missing_columns"),
+        (b"\n\n;;\narea;year;key;count\n", "tables.no_rows"),
+        (b"\n\n;;\nLiebe Kolleginnen,\nanbei die Zahlen.\n", "tables.unknown_layout"),
+    ],
+)
+def test_a_header_problem_is_reported_at_the_header_line(content: bytes, key: str) -> None:
+    with pytest.raises(InvalidInput) as error:
+        read_incidents(io.BytesIO(content), filename="upload")
+    [problem] = error.value.problems
+    assert (problem.key, problem.location.line, problem.location.row) == (key, 4, 4)
+    assert error.value.render("de").startswith("upload:4: Zeile 4: Fehler: ")
+
+
+def test_a_population_header_problem_is_reported_at_the_header_row() -> None:
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append([])
+    sheet.append(["area", "year", "people"])
+    sheet.append(["14713", 2023, 600000])
+    data = io.BytesIO()
+    workbook.save(data)
+    with pytest.raises(InvalidInput) as error:
+        read_population(io.BytesIO(data.getvalue()), filename="bevoelkerung.xlsx")
+    [problem] = error.value.problems
+    assert (problem.key, problem.location.row) == ("tables.missing_columns", 2)
+
+
+@pytest.mark.parametrize(
+    ("content", "key"),
+    [
         (b"", "tables.empty_file"),
         (b"  \n\n", "tables.empty_file"),
         (b"area;year;key;count\n", "tables.no_rows"),
