@@ -109,6 +109,14 @@ def test_a_response_table_with_only_a_header_is_a_problem(content: bytes) -> Non
     assert problem.location.row == 1
 
 
+def test_a_header_problem_is_reported_at_the_header_row_of_a_workbook() -> None:
+    content = _workbook([[], ["area", "year", "people"], ["14713", 2023, 600000]])
+    with pytest.raises(InvalidInput) as error:
+        read_population(io.BytesIO(content), filename="bevoelkerung.xlsx")
+    [problem] = error.value.problems
+    assert (problem.key, problem.location.row) == ("tables.missing_columns", 2)
+
+
 def test_the_content_decides_not_the_file_name() -> None:
     csv_text = b"area;year;key;count\n14713;2023;899500;12\n"
     workbook = _workbook([["area", "year", "key", "count"], ["14713", 2023, "899500", 12]])
