@@ -18,7 +18,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from reporting.charts import district_heatmap, field_label, quadrant_chart, rank_chart, trend_chart
-from survey import MIN_CELL_SIZE, ActionFieldCatalogue, format_integer, format_short, t
+from survey import MIN_CELL_SIZE, ActionFieldCatalogue, format_date, format_integer, format_short, t
 
 CSS = """
 body { font-family: "Source Sans Pro", Arial, sans-serif; max-width: 60rem; margin: 2rem auto;
@@ -74,7 +74,7 @@ def render_report(data: ReportInput, lang: str = "de") -> str:
     if data.demo:
         parts.append(f'<p class="demo">{_e(t("common.demo_label", lang))}</p>')
     parts.append(
-        f'<p class="hint">{_e(t("report.generated_on", lang, date=_today(lang), version=_version()))}'
+        f'<p class="hint">{_e(t("report.generated_on", lang, date=format_date(dt.date.today(), lang), version=_version()))}'
         f"<br>{_e(t('report.print_hint', lang))}</p>"
     )
     parts += _method(lang)
@@ -221,11 +221,6 @@ def _typical_measures(catalogue: ActionFieldCatalogue, field_id: str, lang: str)
 
 def _e(text: str) -> str:
     return html.escape(text, quote=True)
-
-
-def _today(lang: str) -> str:
-    today = dt.date.today()
-    return today.strftime("%d.%m.%Y") if lang == "de" else today.isoformat()
 
 
 def _version() -> str:
