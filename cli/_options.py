@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from survey._problems import Problem
+from survey import Problem
 from survey.i18n import t
 
 DatabaseOption = Annotated[

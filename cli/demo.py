@@ -14,17 +14,17 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from cli._options import DatabaseOption, LangOption, fail
-from survey._accounts import ADMIN_NAME
-from survey._db import database_url
-from survey._installation import (
+from survey import (
+    ADMIN_NAME,
     DemoSummary,
+    InvalidInput,
     SetupReport,
+    database_url,
+    iter_problem_lines,
     remove_demo_data,
     reset_demo,
     setup_installation,
 )
-from survey._loader import iter_problem_lines
-from survey._problems import InvalidInput
 from survey.demo import DEMO
 from survey.i18n import current_language, t
 

@@ -14,10 +14,14 @@ from typing import Annotated
 import typer
 
 from cli._options import DatabaseOption, LangOption, QuestionnaireIdOption, fail
-from survey import format_integer, read_response_table
-from survey._loader import load_questionnaire_text
-from survey._problems import InvalidInput
-from survey._storage import MODES, Store
+from survey import (
+    MODES,
+    InvalidInput,
+    Store,
+    format_integer,
+    load_questionnaire_text,
+    read_response_table,
+)
 from survey.i18n import current_language, t
 
 responses_app = typer.Typer(help=t("cli.responses.help"), no_args_is_help=True)

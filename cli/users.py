@@ -14,8 +14,7 @@ from typing import Annotated
 import typer
 
 from cli._options import DatabaseOption, LangOption, fail
-from survey._accounts import Accounts, UserRole
-from survey._problems import InvalidInput
+from survey import Accounts, InvalidInput, UserRole
 from survey.i18n import current_language, t
 
 users_app = typer.Typer(help=t("cli.users.help"), no_args_is_help=True)

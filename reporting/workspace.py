@@ -26,27 +26,31 @@ from scoring import (
     field_counts,
     funnel_limits,
     incident_indicators,
+    match_district_areas,
     rerank,
 )
-from scoring._analysis import match_district_areas
 from survey import (
+    DEMO_QUESTIONNAIRE_ID,
+    DEMO_SOURCE,
     MIN_CELL_SIZE,
     ActionFieldCatalogue,
+    Dataset,
+    DatasetKind,
+    Datasets,
     Design,
     Questionnaire,
     QuestionnaireRecord,
     Store,
     Variable,
+    escape_free_text,
     format_integer,
     format_number,
     format_percent,
     load_action_fields,
     load_questionnaire_text,
+    suppress_small_cells,
     t,
 )
-from survey._datasets import Dataset, DatasetKind, Datasets
-from survey._exports import escape_free_text, suppress_small_cells
-from survey._installation import DEMO_QUESTIONNAIRE_ID, DEMO_SOURCE
 from survey.demo import DEMO
 
 #: Simulation draws of the rank intervals on the page (the CLI default; enough for ranks).

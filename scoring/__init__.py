@@ -4,7 +4,7 @@ No Streamlit and no database here; ``scoring`` may import ``survey``'s model typ
 reverse.
 """
 
-from scoring._analysis import RANKING_COLUMNS, Analysis, analyse, rerank
+from scoring._analysis import RANKING_COLUMNS, Analysis, analyse, match_district_areas, rerank
 from scoring._incidents import breakdown_counts, field_counts
 from scoring._intervals import wilson_interval
 from scoring._priority import DEFAULT_WEIGHTS, Quadrant
@@ -26,6 +26,7 @@ __all__ = [
     "funnel_limits",
     "incident_indicators",
     "kish_effective_n",
+    "match_district_areas",
     "rake",
     "rerank",
     "survey_indicators",

@@ -4,6 +4,7 @@ No Streamlit import anywhere in this package.
 """
 
 from survey._accounts import (
+    ADMIN_NAME,
     Accounts,
     SignInResult,
     SignInStatus,
@@ -21,7 +22,9 @@ from survey._action_fields import (
 )
 from survey._codebook import CODEBOOK_COLUMNS, codebook
 from survey._codes import format_code, normalise_code
+from survey._datasets import Dataset, DatasetKind, Datasets, DatasetSummary
 from survey._date_range import date_range
+from survey._db import DATABASE_URL_ENV_VAR, database_url
 from survey._exports import (
     INCIDENT_RATE_COLUMNS,
     MIN_CELL_SIZE,
@@ -30,6 +33,7 @@ from survey._exports import (
     codebook_csv,
     codebook_xlsx,
     escape_free_text,
+    escape_markdown,
     frame_csv,
     frames_xlsx,
     neutralise_formula,
@@ -43,6 +47,7 @@ from survey._exports import (
     suppress_small_cells,
     write_responses_sav,
 )
+from survey._form import Form, code_retry_wait
 from survey._format import (
     format_date,
     format_integer,
@@ -107,6 +112,7 @@ from survey._model import (
 )
 from survey._problems import InvalidInput, Location, Problem, errors_only
 from survey._storage import (
+    MODES,
     CodeBatch,
     CodeBatchSummary,
     CodeStatus,
@@ -129,11 +135,14 @@ from survey.i18n import t
 
 __all__ = [
     "ACTION_FIELDS_ENV_VAR",
+    "ADMIN_NAME",
     "CODEBOOK_COLUMNS",
+    "DATABASE_URL_ENV_VAR",
     "DEMO_QUESTIONNAIRE_ID",
     "DEMO_SOURCE",
     "INCIDENT_RATE_COLUMNS",
     "MIN_CELL_SIZE",
+    "MODES",
     "MULTI_SEPARATOR",
     "RANKING_PLACE_COLUMNS",
     "RESPONSE_META_COLUMNS",
@@ -148,10 +157,15 @@ __all__ = [
     "CodeBatch",
     "CodeBatchSummary",
     "CodeStatus",
+    "Dataset",
+    "DatasetKind",
+    "DatasetSummary",
+    "Datasets",
     "DateItem",
     "DemoSummary",
     "Design",
     "Draft",
+    "Form",
     "ImportResult",
     "IncidentMeasure",
     "InfoItem",
@@ -192,13 +206,16 @@ __all__ = [
     "check_action_fields",
     "check_questionnaire",
     "check_questionnaire_text",
+    "code_retry_wait",
     "codebook",
     "codebook_csv",
     "codebook_xlsx",
+    "database_url",
     "date_range",
     "default_action_fields_path",
     "errors_only",
     "escape_free_text",
+    "escape_markdown",
     "format_code",
     "format_date",
     "format_integer",

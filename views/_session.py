@@ -20,8 +20,14 @@ from dataclasses import dataclass
 import streamlit as st
 
 from reporting.workspace import Workspace
-from survey import Accounts, QuestionnaireRecord, SignInResult, oidc_manager_allowed, t
-from survey._exports import escape_markdown
+from survey import (
+    Accounts,
+    QuestionnaireRecord,
+    SignInResult,
+    escape_markdown,
+    oidc_manager_allowed,
+    t,
+)
 from survey.i18n import UI_LANGUAGES, current_language
 from views.survey_page import store
 

@@ -17,6 +17,7 @@ import streamlit as st
 from survey import (
     BatteryItem,
     DateItem,
+    Form,
     InfoItem,
     Item,
     MultiChoiceItem,
@@ -29,7 +30,6 @@ from survey import (
     date_range,
     t,
 )
-from survey._form import Form
 
 ProblemsFor = Callable[[str], list[Problem]]
 

@@ -14,16 +14,16 @@ import pandas as pd
 import streamlit as st
 
 from survey import (
+    DatasetKind,
     ImportResult,
     InvalidInput,
     Problem,
+    escape_markdown,
     format_integer,
     read_incidents,
     read_population,
     t,
 )
-from survey._datasets import DatasetKind
-from survey._exports import escape_markdown
 from views._session import data_changed, page_frame, workspace
 
 PREVIEW_ROWS = 50

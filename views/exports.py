@@ -9,14 +9,15 @@ import streamlit as st
 
 from reporting import field_label
 from reporting.workspace import is_demo, report_filename, report_html, top_fields
-from survey import format_integer, t
-from survey._exports import (
+from survey import (
     codebook_csv,
+    format_integer,
     ranking_csv,
     ranking_xlsx,
     responses_csv,
     responses_sav,
     responses_xlsx,
+    t,
 )
 from views._session import (
     choose_questionnaire,
@@ -27,7 +28,7 @@ from views._session import (
 )
 from views.priorities import Choice, cached_analysis, cached_inputs, remembered_choice
 
-#: The response files offered for download, with their media types.
+#: The table formats offered for download, with their media types.
 RESPONSE_FORMATS: dict[str, str] = {
     "csv": "text/csv",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -136,14 +137,14 @@ def render() -> None:
         t("manager.exports.format_csv", lang),
         ranking_csv(analysis.ranking, lang, catalogue),
         file_name=t("manager.file.ranking_csv", lang, id=record.id),
-        mime="text/csv",
+        mime=RESPONSE_FORMATS["csv"],
         key="manager.exports.ranking_csv",
     )
     right.download_button(
         t("manager.exports.format_xlsx", lang),
         ranking_xlsx(analysis.ranking, lang, catalogue),
         file_name=t("manager.file.ranking_xlsx", lang, id=record.id),
-        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        mime=RESPONSE_FORMATS["xlsx"],
         key="manager.exports.ranking_xlsx",
     )
 

@@ -16,10 +16,10 @@ from survey import (
     QuestionnaireState,
     format_integer,
     format_percent,
+    frame_csv,
     number_separators,
     t,
 )
-from survey._exports import frame_csv
 from views._session import choose_questionnaire, demo_banner, page_frame, workspace
 from views.priorities import cached_inputs
 

@@ -35,8 +35,7 @@ from reporting.workspace import (
     trend_data,
 )
 from scoring import DEFAULT_WEIGHTS, Analysis
-from survey import InvalidInput, Problem, format_integer, t
-from survey._exports import escape_free_text
+from survey import InvalidInput, Problem, escape_free_text, format_integer, t
 from views._session import (
     choose_questionnaire,
     data_version,

@@ -19,19 +19,20 @@ from typing import Any, Literal
 import streamlit as st
 
 from survey import (
+    DATABASE_URL_ENV_VAR,
     Access,
     CodeStatus,
+    Form,
     InvalidInput,
     Problem,
     Questionnaire,
     QuestionnaireRecord,
     QuestionnaireState,
     Store,
+    code_retry_wait,
     load_questionnaire_text,
     t,
 )
-from survey._db import DATABASE_URL_ENV_VAR
-from survey._form import Form, code_retry_wait
 from survey.i18n import DEFAULT_LANGUAGE, UI_LANGUAGES
 from views._widgets import forget_widgets, render_item
 
