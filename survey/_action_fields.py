@@ -71,10 +71,6 @@ class ActionField(IncidentMeasure):
     #: Typical prevention measures per language, offered in the report's recommendations.
     typical_measures: dict[str, list[str]] = Field(default_factory=dict)
 
-    @property
-    def has_pks(self) -> bool:
-        return bool(self.pks_keys)
-
 
 class ActionFieldCatalogue(_Strict):
     fields: list[ActionField] = Field(min_length=1)

@@ -268,7 +268,6 @@ def _decimal_mark(decimals: Iterable[str], counts: Iterable[str] = ()) -> str:
         if re.fullmatch(r"\d{1,3}(?:,\d{3})+", body):
             return "."
     return "."
-    return "."
 
 
 def _parse_decimal(text: str, mark: str) -> float | None:
