@@ -23,9 +23,10 @@ run: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 types: $(STAMP)
-	$(BIN)/mypy --strict survey scoring reporting
+	$(BIN)/mypy --strict
 
 pytest: $(STAMP)
 	$(BIN)/pytest

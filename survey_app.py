@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from survey.i18n import t
+from core import t
 from views import manager, survey_page
 from views._session import Manager, current_manager
 

@@ -2,10 +2,10 @@
 
 The default questionnaire is published (open, under its own id) naming the demo
 municipality's key and reference area; the synthetic responses go in through
-:meth:`survey.Store.import_responses`, the incident and population tables through the real
-CSV import and :class:`survey._datasets.Datasets`. (``sicherheitsanalyse setup`` seeds the
+:meth:`storage.Store.import_responses`, the incident and population tables through the real
+CSV import and :class:`storage._datasets.Datasets`. (``sicherheitsanalyse setup`` seeds the
 installation's demo differently: a closed copy under its own id, see
-:func:`survey._installation.seed_demo`.)
+:func:`app._installation.seed_demo`.)
 """
 
 from __future__ import annotations
@@ -14,17 +14,10 @@ import io
 
 import pandas as pd
 
-from survey import (
-    Questionnaire,
-    Store,
-    load_action_fields,
-    load_questionnaire_text,
-    read_incidents,
-    read_population,
-)
-from survey._datasets import DatasetKind, Datasets
-from survey._installation import DEMO_BASE_QUESTIONNAIRE
-from survey.demo import DEMO, demo_data, demo_questionnaire_text
+from app import DEMO, DEMO_BASE_QUESTIONNAIRE, demo_data, demo_questionnaire_text
+from sources import read_incidents, read_population
+from storage import DatasetKind, Datasets, Store
+from survey import Questionnaire, load_action_fields, load_questionnaire_text
 
 
 def publish_demo_questionnaire(store: Store, *, with_area: bool = True) -> Questionnaire:

@@ -31,10 +31,9 @@ from typing import TypeVar
 
 from streamlit.testing.v1 import AppTest
 
+from app import Workspace, ranking_view, reweighted
 from bench._seed import seed_demo
-from reporting.workspace import Workspace, ranking_view, reweighted
-from survey import Store
-from survey._db import DATABASE_URL_ENV_VAR
+from storage import DATABASE_URL_ENV_VAR, Store
 from views._session import MANAGER_KEY, Manager
 from views.priorities import widget_key
 

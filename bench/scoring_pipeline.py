@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from app import synthetic_responses
 from scoring import analyse, rerank
 from survey import (
     ActionFieldCatalogue,
@@ -32,7 +33,6 @@ from survey import (
     load_action_fields,
     load_questionnaire,
 )
-from survey._synthetic import synthetic_responses
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_QUESTIONNAIRE = ROOT / "questionnaires" / "sicherheitsbefragung.yaml"
@@ -72,7 +72,7 @@ def benchmark_variables(questionnaire: Questionnaire, items: int) -> list[Variab
 def benchmark_responses(
     questionnaire: Questionnaire, n: int, rng: np.random.Generator, items: int
 ) -> pd.DataFrame:
-    """``n`` synthetic responses (:func:`survey._synthetic.synthetic_responses`, the codebook
+    """``n`` synthetic responses (:func:`app._synthetic.synthetic_responses`, the codebook
     layout as storage returns it: nullable integer codes), the district plus ``items`` items."""
     columns = ["district", *(v.id for v in benchmark_variables(questionnaire, items))]
     return synthetic_responses(questionnaire, n, rng)[columns]
@@ -98,7 +98,9 @@ def incident_tables(
     damage, graffiti = incidents["key"] == "674000", incidents["key"] == "899500"
     incidents.loc[damage, "count"] += incidents.loc[graffiti, "count"].to_numpy()
     total = sum(residents.values())
-    population = [(d, 2025, None, None, p) for d, p in residents.items()]
+    population: list[tuple[str, int, str | None, str | None, float]] = [
+        (d, 2025, None, None, p) for d, p in residents.items()
+    ]
     population += [(MUNICIPALITY, 2025, None, None, total), (LAND, 2025, None, None, 4_000_000)]
     population += [
         (MUNICIPALITY, 2025, str(s), str(a), total * share)

@@ -33,9 +33,9 @@ from typing import Any
 from sqlalchemy import func, select
 
 from bench._databases import postgres_unreachable_reason, scratch_postgres_database
-from survey import Questionnaire, Store, load_questionnaire
-from survey._schema import responses_table
-from survey._storage import _layout, _validate_answers
+from storage import Store, responses_table
+from storage._answers import answer_layout, validate_answers
+from survey import Questionnaire, load_questionnaire
 
 ROOT = Path(__file__).resolve().parent.parent
 QUESTIONNAIRE = ROOT / "questionnaires" / "sicherheitsbefragung.yaml"
@@ -44,7 +44,7 @@ QUESTIONNAIRE = ROOT / "questionnaires" / "sicherheitsbefragung.yaml"
 def random_answers(questionnaire: Questionnaire, rng: random.Random) -> dict[str, Any]:
     """A plausible complete form dict (every item answered, a few texts)."""
     answers: dict[str, Any] = {}
-    for key, spec in _layout(questionnaire).specs.items():
+    for key, spec in answer_layout(questionnaire).specs.items():
         if spec.kind == "single":
             answers[key] = rng.choice(spec.codes)
         elif spec.kind == "multi":
@@ -138,7 +138,7 @@ def store_rate(
 
 def bare_rows(questionnaire: Questionnaire, forms: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Response rows as ``Store.submit`` writes them, built outside any timing."""
-    layout = _layout(questionnaire)
+    layout = answer_layout(questionnaire)
     return [
         {
             "id": uuid.uuid4().hex,
@@ -149,7 +149,7 @@ def bare_rows(questionnaire: Questionnaire, forms: list[dict[str, Any]]) -> list
             "mode": "web",
             "stratum": None,
             "answers": json.dumps(
-                _validate_answers(layout, form)[1], ensure_ascii=False, separators=(",", ":")
+                validate_answers(layout, form)[1], ensure_ascii=False, separators=(",", ":")
             ),
         }
         for form in forms

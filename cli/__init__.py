@@ -10,7 +10,7 @@ from __future__ import annotations
 import typer
 
 from cli import codes, demo, questionnaire, responses, score, users
-from survey.i18n import t
+from core import t
 
 app = typer.Typer(
     name="sicherheitsanalyse",

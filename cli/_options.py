@@ -11,8 +11,7 @@ from typing import Annotated
 
 import typer
 
-from survey import Problem
-from survey.i18n import t
+from core import Problem, t
 
 DatabaseOption = Annotated[
     str | None,

@@ -17,16 +17,17 @@ from typing import Annotated
 import typer
 
 from cli._options import DatabaseOption, LangOption, QuestionnaireIdOption, fail
-from survey import (
+from core import (
     InvalidInput,
     Location,
     Problem,
-    Store,
+    current_language,
     format_integer,
     format_percent,
-    load_questionnaire,
+    t,
 )
-from survey.i18n import current_language, t
+from storage import Store
+from survey import load_questionnaire
 
 codes_app = typer.Typer(help=t("cli.codes.help"), no_args_is_help=True)
 

@@ -1,6 +1,6 @@
 """``sicherheitsanalyse setup`` (run by every ``make run``) and ``sicherheitsanalyse demo reset``.
 
-Thin: the work is :mod:`survey._installation`'s; this module prints what it did. The first
+Thin: the work is :mod:`app._installation`'s; this module prints what it did. The first
 administrator's password is printed exactly once, framed so it is not lost in the log.
 """
 
@@ -13,20 +13,11 @@ import typer
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
+from app import DEMO, DemoSummary, SetupReport, remove_demo_data, reset_demo, setup_installation
 from cli._options import DatabaseOption, LangOption, fail
-from survey import (
-    ADMIN_NAME,
-    DemoSummary,
-    InvalidInput,
-    SetupReport,
-    database_url,
-    iter_problem_lines,
-    remove_demo_data,
-    reset_demo,
-    setup_installation,
-)
-from survey.demo import DEMO
-from survey.i18n import current_language, t
+from core import InvalidInput, current_language, t
+from storage import ADMIN_NAME, database_url
+from survey import iter_problem_lines
 
 demo_app = typer.Typer(help=t("cli.demo.help"), no_args_is_help=True)
 

@@ -10,15 +10,14 @@ from pathlib import Path
 
 import typer
 
+from core import current_language, t
 from survey import (
     check_action_fields,
     check_questionnaire,
     codebook,
     is_action_field_catalogue,
     iter_problem_lines,
-    t,
 )
-from survey.i18n import current_language
 
 CODEBOOK_FORMATS = ("csv", "json")
 

@@ -2,7 +2,7 @@
 
 The file (CSV or XLSX) is in the codebook layout, one row per questionnaire, as the responses
 export writes it. It is read as a table of text cells (as the data uploads are), checked
-whole by :meth:`survey.Store.import_responses`, and stored in one transaction, or not at all:
+whole by :meth:`storage.Store.import_responses`, and stored in one transaction, or not at all:
 every bad cell is one line ``file, row N, column: Fehler: …`` and the exit code is 1.
 """
 
@@ -14,15 +14,10 @@ from typing import Annotated
 import typer
 
 from cli._options import DatabaseOption, LangOption, QuestionnaireIdOption, fail
-from survey import (
-    MODES,
-    InvalidInput,
-    Store,
-    format_integer,
-    load_questionnaire_text,
-    read_response_table,
-)
-from survey.i18n import current_language, t
+from core import InvalidInput, current_language, format_integer, t
+from sources import read_response_table
+from storage import MODES, Store
+from survey import load_questionnaire_text
 
 responses_app = typer.Typer(help=t("cli.responses.help"), no_args_is_help=True)
 

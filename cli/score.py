@@ -21,20 +21,10 @@ import pandas as pd
 import typer
 
 from cli._options import LangOption, fail
-from scoring import DEFAULT_WEIGHTS, RANKING_COLUMNS, analyse
-from survey import (
-    InvalidInput,
-    Location,
-    Problem,
-    Questionnaire,
-    load_action_fields,
-    load_questionnaire,
-    neutralise_formula,
-    read_incidents,
-    read_population,
-    suppress_small_cells,
-)
-from survey.i18n import current_language, t
+from core import InvalidInput, Location, Problem, current_language, neutralise_formula, t
+from scoring import DEFAULT_WEIGHTS, RANKING_COLUMNS, analyse, suppress_ranking
+from sources import read_incidents, read_population
+from survey import Questionnaire, load_action_fields, load_questionnaire
 
 #: Variable kinds whose stored values are numbers when the scale codes are numbers.
 _CODED_KINDS = frozenset({"single", "statement", "multi_option", "yesno", "number"})
@@ -221,7 +211,7 @@ def score(
             rng=np.random.default_rng(seed),
         )
         # Published: survey cells of < 5 respondents blank, their count too (as the exports).
-        ranking = suppress_small_cells(analysis.ranking[list(RANKING_COLUMNS)], blank_counts=True)
+        ranking = suppress_ranking(analysis.ranking[list(RANKING_COLUMNS)], blank_counts=True)
         _write_atomically(ranking, out)
     except InvalidInput as error:
         raise fail(error.problems, language) from None

@@ -14,8 +14,8 @@ from typing import Annotated
 import typer
 
 from cli._options import DatabaseOption, LangOption, fail
-from survey import Accounts, InvalidInput, UserRole
-from survey.i18n import current_language, t
+from core import InvalidInput, current_language, t
+from storage import Accounts, UserRole
 
 users_app = typer.Typer(help=t("cli.users.help"), no_args_is_help=True)
 

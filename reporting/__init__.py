@@ -3,7 +3,9 @@
 It draws what :mod:`scoring` computed and computes no statistics itself.
 """
 
-from reporting.charts import (
+from __future__ import annotations
+
+from reporting._charts import (
     district_heatmap,
     field_label,
     funnel_chart,
@@ -11,15 +13,43 @@ from reporting.charts import (
     rank_chart,
     trend_chart,
 )
-from reporting.report import ReportInput, render_report
+from reporting._exports import (
+    XLSX_MAX_TEXT,
+    codebook_csv,
+    codebook_xlsx,
+    frame_csv,
+    frames_xlsx,
+    ranking_csv,
+    ranking_table,
+    ranking_xlsx,
+    read_xlsx_sheets,
+    responses_csv,
+    responses_sav,
+    responses_xlsx,
+    write_responses_sav,
+)
+from reporting._report import ReportInput, render_report
 
 __all__ = [
+    "XLSX_MAX_TEXT",
     "ReportInput",
+    "codebook_csv",
+    "codebook_xlsx",
     "district_heatmap",
     "field_label",
+    "frame_csv",
+    "frames_xlsx",
     "funnel_chart",
     "quadrant_chart",
     "rank_chart",
+    "ranking_csv",
+    "ranking_table",
+    "ranking_xlsx",
+    "read_xlsx_sheets",
     "render_report",
+    "responses_csv",
+    "responses_sav",
+    "responses_xlsx",
     "trend_chart",
+    "write_responses_sav",
 ]

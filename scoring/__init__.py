@@ -4,33 +4,86 @@ No Streamlit and no database here; ``scoring`` may import ``survey``'s model typ
 reverse.
 """
 
-from scoring._analysis import RANKING_COLUMNS, Analysis, analyse, match_district_areas, rerank
+from __future__ import annotations
+
+from scoring._analysis import Analysis, analyse, match_district_areas, rerank
 from scoring._incidents import breakdown_counts, field_counts
-from scoring._intervals import wilson_interval
-from scoring._priority import DEFAULT_WEIGHTS, Quadrant
+from scoring._intervals import beta_draws, gamma_rate_draws, wilson_interval
+from scoring._priority import (
+    DEFAULT_WEIGHTS,
+    Quadrant,
+    combine,
+    normalise_weights,
+    perceived_score,
+    quadrants,
+    rank_fields,
+    rank_summary,
+    registered_score,
+    typical_share,
+    weight_sensitivity,
+)
 from scoring._rates import funnel_limits, incident_indicators, trend
-from scoring._survey import MIN_CELL, Measure, survey_indicators
-from scoring._weights import Margin, kish_effective_n, rake, trim_and_rake
+from scoring._schema import (
+    INCIDENT_RATE_COLUMNS,
+    PUBLISHED_RANKING_COLUMNS,
+    RANKING_COLUMNS,
+    RANKING_PLACE_COLUMNS,
+    RESPONDENTS_COLUMN,
+    SURVEY_FIGURE_COLUMNS,
+    SURVEY_SHARE_COLUMNS,
+    suppress_ranking,
+)
+from scoring._survey import (
+    MIN_CELL,
+    Measure,
+    code_positions,
+    district_variable,
+    night_variable,
+    survey_indicators,
+)
+from scoring._weights import Margin, kish_effective_n, population_margins, rake, trim_and_rake
 
 __all__ = [
     "DEFAULT_WEIGHTS",
+    "INCIDENT_RATE_COLUMNS",
     "MIN_CELL",
+    "PUBLISHED_RANKING_COLUMNS",
     "RANKING_COLUMNS",
+    "RANKING_PLACE_COLUMNS",
+    "RESPONDENTS_COLUMN",
+    "SURVEY_FIGURE_COLUMNS",
+    "SURVEY_SHARE_COLUMNS",
     "Analysis",
     "Margin",
     "Measure",
     "Quadrant",
     "analyse",
+    "beta_draws",
     "breakdown_counts",
+    "code_positions",
+    "combine",
+    "district_variable",
     "field_counts",
     "funnel_limits",
+    "gamma_rate_draws",
     "incident_indicators",
     "kish_effective_n",
     "match_district_areas",
+    "night_variable",
+    "normalise_weights",
+    "perceived_score",
+    "population_margins",
+    "quadrants",
     "rake",
+    "rank_fields",
+    "rank_summary",
+    "registered_score",
     "rerank",
+    "suppress_ranking",
     "survey_indicators",
     "trend",
     "trim_and_rake",
+    "typical_share",
+    "weight_sensitivity",
     "wilson_interval",
 ]

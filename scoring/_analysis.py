@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from core import InvalidInput, Location, Problem
 from scoring._incidents import field_counts
 from scoring._intervals import beta_draws, gamma_rate_draws
 from scoring._priority import (
@@ -31,20 +32,10 @@ from scoring._priority import (
 )
 from scoring._rates import incident_indicators
 from scoring._reasons import reason
+from scoring._schema import INCIDENT_COLUMNS, RANKING_COLUMNS
 from scoring._survey import MIN_CELL, Measure, district_variable, survey_indicators, tagged_fields
 from scoring._weights import Margin, population_margins, trim_and_rake
-from survey import (
-    INCIDENT_RATE_COLUMNS,
-    RANKING_PLACE_COLUMNS,
-    SURVEY_SHARE_COLUMNS,
-    ActionFieldCatalogue,
-    Design,
-    InvalidInput,
-    Location,
-    Problem,
-    Questionnaire,
-    Variable,
-)
+from survey import ActionFieldCatalogue, Design, Questionnaire, Variable
 
 FloatArray = NDArray[np.float64]
 
@@ -53,25 +44,6 @@ PER = 100_000.0
 #: Separators tried between a municipality key and a district code to find district areas in
 #: the incident and population tables ("14713000-01", "14713000_01", ...), then the bare code.
 DISTRICT_SEPARATORS: tuple[str, ...] = ("-", "_", ".", "/", ":", " ", "")
-
-_INCIDENT_COLUMNS: tuple[str, ...] = (*INCIDENT_RATE_COLUMNS, "funnel_z")
-
-
-RANKING_COLUMNS: tuple[str, ...] = (
-    *RANKING_PLACE_COLUMNS,
-    "rank_median",
-    "priority",
-    "quadrant",
-    *_INCIDENT_COLUMNS,
-    *SURVEY_SHARE_COLUMNS,
-    "perceived_score",
-    "registered_score",
-    "felt_high",
-    "registered_high",
-    "rank_shift",
-    "reason",
-    "reason_en",
-)
 
 
 @dataclass(frozen=True)
@@ -246,7 +218,7 @@ def analyse(
     totals, margins_table = _split_population(population, population_margins_table)
 
     # --- incidents ---------------------------------------------------------------------------
-    indicators = pd.DataFrame(columns=["area", "year", "field", *_INCIDENT_COLUMNS])
+    indicators = pd.DataFrame(columns=["area", "year", "field", *INCIDENT_COLUMNS])
     chosen_year: int | None = year
     incident_areas: set[str] = set()
     area_names: dict[str, str] = {}
@@ -403,7 +375,7 @@ def analyse(
             "year": pd.array([chosen_year] * len(grid), dtype="Int64"),
         }
     )
-    for column in _INCIDENT_COLUMNS:
+    for column in INCIDENT_COLUMNS:
         ranking[column] = values(incident_rows, column).ravel()
     ranking["cases"] = pd.array(
         [None if not np.isfinite(c) else round(c) for c in ranking["cases"]], dtype="Int64"

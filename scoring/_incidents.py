@@ -13,14 +13,8 @@ from collections.abc import Iterable
 
 import pandas as pd
 
-from survey import (
-    ActionFieldCatalogue,
-    IncidentMeasure,
-    InvalidInput,
-    Location,
-    Problem,
-    normalise_pks_key,
-)
+from core import InvalidInput, Location, Problem
+from survey import ActionFieldCatalogue, IncidentMeasure, normalise_pks_key
 
 _IDS = ["area", "year"]
 

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from survey import InvalidInput, Location, Problem
+from core import InvalidInput, Location, Problem
 
 PER = 100_000.0
 #: Series with at least this many years get a GLM; shorter ones Kendall's tau / Theil–Sen.

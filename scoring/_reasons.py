@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from survey import format_number, t
+from core import format_number, t
 
 #: Languages every reason is produced in (the ranking has ``reason`` and ``reason_en``).
 REASON_LANGUAGES: tuple[str, str] = ("de", "en")

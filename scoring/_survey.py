@@ -14,8 +14,9 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 
+from core import MIN_CELL_SIZE
 from scoring._intervals import wilson_interval
-from survey import MIN_CELL_SIZE, Code, Design, Questionnaire, Role, Variable
+from survey import Code, Design, Questionnaire, Role, Variable
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]

@@ -9,7 +9,7 @@ import re
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from survey._model import LocalizedText
+from core import LocalizedText
 
 #: PKS Straftatenschlüssel are six characters; ``*`` is a literal part of summary keys
 #: such as ``****00`` (Diebstahl insgesamt) or ``435*00`` (Wohnungseinbruchdiebstahl).

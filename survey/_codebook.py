@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from core import t
 from survey._model import BatteryItem, Option, Questionnaire, Variable
-from survey.i18n import t
 
 #: Columns of :func:`codebook`, in order.
 CODEBOOK_COLUMNS: tuple[str, ...] = (

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from core import Location, Problem, format_date, format_number
 from survey._date_range import date_in_range, date_range
-from survey._format import format_date, format_number
 from survey._loader import _reference_info
 from survey._model import (
     BatteryItem,
@@ -37,7 +37,6 @@ from survey._model import (
     TextItem,
     YesNoItem,
 )
-from survey._problems import Location, Problem
 from survey.expressions import Expression, ReferenceInfo, compile_expression
 
 Answers = Mapping[str, Any]

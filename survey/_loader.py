@@ -32,6 +32,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from yaml import MarkedYAMLError, YAMLError
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from core import InvalidInput, LocalizedText, Location, Problem, errors_only
 from survey._action_fields import ActionField, ActionFieldCatalogue, Breakdown
 from survey._model import (
     RESPONSE_META_COLUMNS,
@@ -40,7 +41,6 @@ from survey._model import (
     DateItem,
     InfoItem,
     Item,
-    LocalizedText,
     Meta,
     MultiChoiceItem,
     NumberItem,
@@ -56,7 +56,6 @@ from survey._model import (
     YesNoItem,
     multi_variable_id,
 )
-from survey._problems import InvalidInput, Location, Problem, errors_only
 from survey.expressions import ReferenceInfo, compile_expression
 
 _M = TypeVar("_M", bound=BaseModel)

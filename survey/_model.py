@@ -22,8 +22,9 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from core import LocalizedText
+
 Code = int | str
-LocalizedText = dict[str, str]
 
 #: Columns every response carries besides the questionnaire's variables.
 #: They are reserved: no item may use these ids.

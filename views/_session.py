@@ -19,16 +19,9 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from reporting.workspace import Workspace
-from survey import (
-    Accounts,
-    QuestionnaireRecord,
-    SignInResult,
-    escape_markdown,
-    oidc_manager_allowed,
-    t,
-)
-from survey.i18n import UI_LANGUAGES, current_language
+from app import Workspace
+from core import UI_LANGUAGES, current_language, escape_markdown, t
+from storage import Accounts, QuestionnaireRecord, SignInResult, oidc_manager_allowed
 from views.survey_page import store
 
 MANAGER_KEY = "manager.account"

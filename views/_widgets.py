@@ -14,6 +14,7 @@ from typing import Any
 
 import streamlit as st
 
+from core import Problem, t
 from survey import (
     BatteryItem,
     DateItem,
@@ -22,13 +23,11 @@ from survey import (
     Item,
     MultiChoiceItem,
     NumberItem,
-    Problem,
     Questionnaire,
     SingleChoiceItem,
     TextItem,
     YesNoItem,
     date_range,
-    t,
 )
 
 ProblemsFor = Callable[[str], list[Problem]]

@@ -13,17 +13,9 @@ import io
 import pandas as pd
 import streamlit as st
 
-from survey import (
-    DatasetKind,
-    ImportResult,
-    InvalidInput,
-    Problem,
-    escape_markdown,
-    format_integer,
-    read_incidents,
-    read_population,
-    t,
-)
+from core import ImportResult, InvalidInput, Problem, escape_markdown, format_integer, t
+from sources import read_incidents, read_population
+from storage import DatasetKind
 from views._session import data_changed, page_frame, workspace
 
 PREVIEW_ROWS = 50

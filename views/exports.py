@@ -7,17 +7,16 @@ from functools import partial
 
 import streamlit as st
 
-from reporting import field_label
-from reporting.workspace import is_demo, report_filename, report_html, top_fields
-from survey import (
+from app import is_demo, report_filename, report_html, top_fields
+from core import format_integer, t
+from reporting import (
     codebook_csv,
-    format_integer,
+    field_label,
     ranking_csv,
     ranking_xlsx,
     responses_csv,
     responses_sav,
     responses_xlsx,
-    t,
 )
 from views._session import (
     choose_questionnaire,

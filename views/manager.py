@@ -11,7 +11,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from survey import t
+from core import t
 from views import data, exports, overview, priorities
 from views._session import Manager, language
 

@@ -9,17 +9,11 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from reporting.workspace import is_demo, response_rates, sample_vs_population, stratum_rates
-from survey import (
-    Access,
-    InvalidInput,
-    QuestionnaireState,
-    format_integer,
-    format_percent,
-    frame_csv,
-    number_separators,
-    t,
-)
+from app import is_demo, response_rates, sample_vs_population, stratum_rates
+from core import InvalidInput, format_integer, format_percent, number_separators, t
+from reporting import frame_csv
+from storage import QuestionnaireState
+from survey import Access
 from views._session import choose_questionnaire, demo_banner, page_frame, workspace
 from views.priorities import cached_inputs
 

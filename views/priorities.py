@@ -13,15 +13,7 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
-from reporting import (
-    district_heatmap,
-    field_label,
-    funnel_chart,
-    quadrant_chart,
-    rank_chart,
-    trend_chart,
-)
-from reporting.workspace import (
+from app import (
     AnalysisInputs,
     area_names,
     free_text_answers,
@@ -34,8 +26,16 @@ from reporting.workspace import (
     reweighted,
     trend_data,
 )
+from core import InvalidInput, Problem, escape_free_text, format_integer, t
+from reporting import (
+    district_heatmap,
+    field_label,
+    funnel_chart,
+    quadrant_chart,
+    rank_chart,
+    trend_chart,
+)
 from scoring import DEFAULT_WEIGHTS, Analysis
-from survey import InvalidInput, Problem, escape_free_text, format_integer, t
 from views._session import (
     choose_questionnaire,
     data_version,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from survey import t
+from core import t
 from views._session import (
     current_manager,
     language,

@@ -2,7 +2,7 @@
 
 Flow per questionnaire: (access code) → data protection → one page per section → thank you.
 All rules (what is shown, what must be answered, what is stored) come from
-:class:`survey._form.Form`; storage is :class:`survey.Store`. The state of one respondent lives
+:class:`survey._form.Form`; storage is :class:`storage.Store`. The state of one respondent lives
 in ``st.session_state`` under a key per questionnaire, so several surveys can be open in one
 browser at once without mixing answers.
 """
@@ -18,22 +18,9 @@ from typing import Any, Literal
 
 import streamlit as st
 
-from survey import (
-    DATABASE_URL_ENV_VAR,
-    Access,
-    CodeStatus,
-    Form,
-    InvalidInput,
-    Problem,
-    Questionnaire,
-    QuestionnaireRecord,
-    QuestionnaireState,
-    Store,
-    code_retry_wait,
-    load_questionnaire_text,
-    t,
-)
-from survey.i18n import DEFAULT_LANGUAGE, UI_LANGUAGES
+from core import DEFAULT_LANGUAGE, UI_LANGUAGES, InvalidInput, Problem, t
+from storage import DATABASE_URL_ENV_VAR, CodeStatus, QuestionnaireRecord, QuestionnaireState, Store
+from survey import Access, Form, Questionnaire, code_retry_wait, load_questionnaire_text
 from views._widgets import forget_widgets, render_item
 
 Stage = Literal["code", "intro", "form", "thanks"]

@@ -18,7 +18,8 @@ from pathlib import Path
 
 from playwright.sync_api import Page, sync_playwright
 
-from survey import setup_installation, t
+from app import setup_installation
+from core import t
 from views import manager as manager_pages
 
 ROOT = Path(__file__).resolve().parents[2]

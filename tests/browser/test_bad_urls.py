@@ -11,7 +11,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from survey import Store, load_questionnaire, t
+from core import t
+from storage import Store
+from survey import load_questionnaire
 from tests.browser._driver import StreamlitPage
 from tests.browser.conftest import RunningApp
 from tests.conftest import DEFAULT_QUESTIONNAIRE

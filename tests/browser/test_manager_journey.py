@@ -18,7 +18,8 @@ import pyreadstat
 import pytest
 
 from bench._seed import csv_bytes, demo_incidents_csv, seed_demo
-from survey import Accounts, t
+from core import t
+from storage import Accounts
 from tests.browser._driver import StreamlitPage
 from tests.browser.conftest import RunningApp
 from views import manager as manager_pages

@@ -13,22 +13,22 @@ from typing import Any
 
 import pytest
 
+from storage import Store
 from survey import (
     Access,
     BatteryItem,
     DateItem,
+    Form,
     InfoItem,
     Item,
     MultiChoiceItem,
     NumberItem,
     Questionnaire,
     SingleChoiceItem,
-    Store,
     TextItem,
     YesNoItem,
     load_questionnaire,
 )
-from survey._form import Form
 from tests.browser._driver import StreamlitPage
 from tests.browser.conftest import RunningApp
 from tests.conftest import DEFAULT_QUESTIONNAIRE

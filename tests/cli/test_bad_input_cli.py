@@ -9,7 +9,8 @@ import pytest
 from typer.testing import CliRunner
 
 from cli import app
-from survey import Store, load_questionnaire
+from storage import Store
+from survey import load_questionnaire
 from tests.cli.test_score_cli import MUNICIPALITY, _score, files  # noqa: F401  (fixture)
 from tests.conftest import DEFAULT_QUESTIONNAIRE
 

@@ -9,7 +9,8 @@ import pytest
 from typer.testing import CliRunner
 
 from cli import app
-from survey import CodeStatus, Store, normalise_code
+from storage import CodeStatus, Store
+from survey import normalise_code
 from tests.conftest import QUESTIONNAIRES
 
 runner = CliRunner()

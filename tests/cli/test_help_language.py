@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from survey.i18n import LANGUAGE_ENV_VAR, UI_LANGUAGES, catalogue, t
+from core import LANGUAGE_ENV_VAR, UI_LANGUAGES, catalogue, t
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -9,9 +9,11 @@ from pathlib import Path
 import pandas as pd
 from typer.testing import CliRunner
 
+from app import demo_data
 from cli import app
-from survey import MIN_CELL_SIZE, Store, load_action_fields, load_questionnaire
-from survey.demo import demo_data
+from core import MIN_CELL_SIZE
+from storage import Store
+from survey import load_action_fields, load_questionnaire
 from tests.cli.test_score_cli import MUNICIPALITY, _score, files  # noqa: F401  (fixture)
 from tests.conftest import DEFAULT_QUESTIONNAIRE
 

@@ -10,16 +10,12 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from app import SyntheticArea, synthetic_incidents, synthetic_population, synthetic_responses
 from cli import app
-from survey import load_action_fields, load_questionnaire, responses_csv
-from survey._synthetic import (
-    SyntheticArea,
-    synthetic_incidents,
-    synthetic_population,
-    synthetic_responses,
-)
+from reporting import responses_csv
+from survey import load_action_fields, load_questionnaire
 from tests.conftest import DEFAULT_QUESTIONNAIRE
-from tests.survey.bka import write_bka_table
+from tests.sources.bka import write_bka_table
 
 MUNICIPALITY = "99999000"
 LAND = "99"

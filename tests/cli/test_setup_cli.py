@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from app import DEMO_QUESTIONNAIRE_ID, demo_data, demo_questionnaire
 from cli import app
-from survey import Accounts, Store, load_action_fields, load_questionnaire, responses_csv
-from survey._datasets import Datasets
-from survey._installation import DEMO_QUESTIONNAIRE_ID, demo_questionnaire
-from survey.demo import demo_data
+from reporting import responses_csv
+from storage import Accounts, Datasets, Store
+from survey import load_action_fields, load_questionnaire
 from tests.conftest import DEFAULT_QUESTIONNAIRE, QUESTIONNAIRES
 
 PASSWORD_LINE = re.compile(r"^Admin-Passwort \(nur jetzt sichtbar\): (\S+)$", re.MULTILINE)

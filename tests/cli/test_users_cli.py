@@ -4,7 +4,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cli import app
-from survey._accounts import Accounts, SignInResult, UserRole
+from storage import Accounts, SignInResult, UserRole
 
 GOOD = "korrekt-Pferd-Batterie"
 

@@ -10,10 +10,18 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from reporting import ReportInput, district_heatmap, quadrant_chart, rank_chart, render_report
-from reporting.workspace import heatmap_indicators
+from app import heatmap_indicators
+from core import MIN_CELL_SIZE
+from reporting import (
+    ReportInput,
+    district_heatmap,
+    quadrant_chart,
+    rank_chart,
+    ranking_csv,
+    ranking_xlsx,
+    render_report,
+)
 from scoring import Analysis, analyse
-from survey import MIN_CELL_SIZE, ranking_csv, ranking_xlsx
 from tests.scoring._scoring_data import (
     DISTRICT_AREAS,
     LAND,

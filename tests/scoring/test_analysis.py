@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from core import InvalidInput
 from scoring import analyse, rerank
-from survey import InvalidInput
 from tests.scoring._scoring_data import (
     DISTRICT_AREAS,
     LAND,

@@ -6,8 +6,9 @@ import pandas as pd
 import pytest
 from ruamel.yaml import YAML
 
+from core import InvalidInput
 from scoring import breakdown_counts, field_counts
-from survey import ActionFieldCatalogue, InvalidInput
+from survey import ActionFieldCatalogue
 from tests.conftest import ACTION_FIELDS
 
 

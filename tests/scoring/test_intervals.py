@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from statsmodels.stats.proportion import proportion_confint
 
-from scoring._intervals import beta_draws, gamma_rate_draws, wilson_interval
+from scoring import beta_draws, gamma_rate_draws, wilson_interval
 
 
 @pytest.mark.parametrize(("x", "n"), [(0, 10), (1, 10), (7, 20), (38, 100), (100, 100), (3, 5)])

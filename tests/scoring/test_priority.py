@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from scoring._priority import (
+from scoring import (
     combine,
     normalise_weights,
     perceived_score,

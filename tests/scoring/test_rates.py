@@ -8,8 +8,8 @@ import pytest
 from statsmodels.stats.rates import confint_poisson
 from statsmodels.stats.rates import test_poisson as poisson_test
 
+from core import InvalidInput
 from scoring import funnel_limits, incident_indicators, trend
-from survey import InvalidInput
 
 AREAS = [f"14{i:03d}" for i in range(20)]
 FIELDS = ["graffiti", "gewalt", "drogen"]

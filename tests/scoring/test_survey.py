@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from scoring._survey import code_positions, night_variable, survey_indicators
+from scoring import code_positions, night_variable, survey_indicators
 from tests.scoring._scoring_data import small_questionnaire, small_responses
 
 

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from scoring._weights import Margin, kish_effective_n, rake, trim_and_rake
+from scoring import Margin, kish_effective_n, rake, trim_and_rake
 
 
 def _sample(rng: np.random.Generator, n: int = 5000) -> pd.DataFrame:
@@ -87,8 +87,7 @@ def test_kish_effective_n() -> None:
 
 
 def test_population_margins_match_codes_and_labels() -> None:
-    from scoring._survey import district_variable
-    from scoring._weights import population_margins
+    from scoring import district_variable, population_margins
     from tests.scoring._scoring_data import small_questionnaire
 
     q = small_questionnaire()

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from survey import InvalidInput, check_action_fields, load_action_fields
+from core import InvalidInput
+from survey import check_action_fields, load_action_fields
 
 
 @pytest.mark.parametrize("content", ["", "\n# nur ein Kommentar\n", "~\n"])

@@ -9,8 +9,9 @@ from typing import Any
 
 import pytest
 
-from survey import InvalidInput, Store, load_questionnaire
-from survey._form import Form
+from core import InvalidInput
+from storage import Store
+from survey import Form, load_questionnaire
 
 MINI = Path(__file__).resolve().parent.parent / "views" / "fixtures" / "mini_survey.yaml"
 ABOUT = 3

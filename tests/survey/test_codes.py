@@ -7,8 +7,7 @@ import re
 
 import pytest
 
-from survey import format_code, normalise_code
-from survey._codes import CODE_ALPHABET, CODE_BITS, generate_code, keyed_hash
+from survey import CODE_ALPHABET, CODE_BITS, format_code, generate_code, keyed_hash, normalise_code
 
 AMBIGUOUS = set("0O1IL")
 

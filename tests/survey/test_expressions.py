@@ -15,8 +15,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 
+import core
 import survey.expressions as expressions_module
-from survey.expressions import (
+from core import UI_LANGUAGES, t
+from survey import (
     COMPARISONS,
     KEYWORDS,
     Binary,
@@ -36,7 +38,6 @@ from survey.expressions import (
     format_expression,
     parse_expression,
 )
-from survey.i18n import UI_LANGUAGES, t
 
 KNOWN: Mapping[str, ReferenceInfo] = {
     "age": ReferenceInfo("number"),
@@ -304,7 +305,7 @@ def test_every_problem_key_has_a_german_and_english_text_with_its_params() -> No
 
 
 def test_every_key_the_module_uses_is_in_the_locale_file() -> None:
-    locale = Path(expressions_module.__file__).parent / "locales" / "expressions.yaml"
+    locale = Path(core.__file__).parent / "locales" / "expressions.yaml"
     defined = set(YAML(typ="safe").load(locale.read_text(encoding="utf-8")))
     exercised = {key for _, _, key, _ in PROBLEMS}
     assert exercised == defined

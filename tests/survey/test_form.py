@@ -8,14 +8,14 @@ from typing import Any
 
 import pytest
 
-from survey import load_questionnaire
-from survey._date_range import latest_date
-from survey._form import (
+from survey import (
     FREE_CODE_ATTEMPTS,
     MAX_CODE_WAIT_SECONDS,
     Form,
     code_retry_wait,
     is_blank,
+    latest_date,
+    load_questionnaire,
 )
 from tests.conftest import DEFAULT_QUESTIONNAIRE
 

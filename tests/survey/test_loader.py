@@ -9,10 +9,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from core import InvalidInput
 from survey import (
     ACTION_FIELDS_ENV_VAR,
     ActionFieldCatalogue,
-    InvalidInput,
     MultiChoiceItem,
     SingleChoiceItem,
     check_action_fields,

@@ -8,9 +8,8 @@ import re
 import pytest
 
 from bench._seed import demo_incidents_csv
-from survey import Store
-from survey._datasets import Datasets
-from survey._exports import escape_markdown
+from core import escape_markdown
+from storage import Datasets, Store
 from tests.views.test_manager_pages import _upload, empty_url, page, texts  # noqa: F401
 from views._session import MANAGER_KEY, Manager
 

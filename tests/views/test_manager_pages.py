@@ -13,9 +13,9 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from bench._seed import csv_bytes, demo_incidents_csv, seed_demo
-from survey import Store, read_incidents, t
-from survey._datasets import DatasetKind, Datasets
-from survey._db import DATABASE_URL_ENV_VAR
+from core import t
+from sources import read_incidents
+from storage import DATABASE_URL_ENV_VAR, DatasetKind, Datasets, Store
 from views._session import MANAGER_KEY, Manager
 from views.priorities import CHOICE_KEY, Choice, widget_key
 
@@ -268,7 +268,7 @@ def test_exports_offer_every_file(demo_url: str, tmp_path: Path) -> None:
 
 
 def test_report_and_spss_contents(demo_url: str, tmp_path: Path) -> None:
-    from reporting.workspace import Workspace, report_html, top_fields
+    from app import Workspace, report_html, top_fields
 
     with Store(demo_url) as store:
         workspace = Workspace(store)
@@ -280,7 +280,7 @@ def test_report_and_spss_contents(demo_url: str, tmp_path: Path) -> None:
         )
     assert "Sicherheitsanalyse Musterstadt (DEMO)" in document
     assert "&lt;b&gt;x&lt;/b&gt;" in document
-    from survey._exports import responses_sav
+    from reporting import responses_sav
 
     path = tmp_path / "antworten.sav"
     path.write_bytes(responses_sav(inputs.responses, inputs.questionnaire, "de"))
@@ -314,9 +314,8 @@ def test_free_text_with_markup_is_shown_escaped(empty_url: str) -> None:
 
 
 def test_the_seeded_demo_and_real_uploads_never_mix(empty_url: str) -> None:
-    from reporting.workspace import Workspace
-    from survey._installation import DEMO_QUESTIONNAIRE_ID
-    from survey._installation import seed_demo as seed_installation_demo
+    from app import DEMO_QUESTIONNAIRE_ID, Workspace
+    from app import seed_demo as seed_installation_demo
 
     with Store(empty_url) as store:
         seed_installation_demo(store)
@@ -338,7 +337,7 @@ def test_the_seeded_demo_and_real_uploads_never_mix(empty_url: str) -> None:
 def test_data_page_reads_a_bka_table_with_its_derived_population(
     empty_url: str, tmp_path: Path
 ) -> None:
-    from tests.survey.bka import write_bka_table
+    from tests.sources.bka import write_bka_table
 
     incidents = pd.DataFrame(
         {
@@ -390,8 +389,8 @@ def test_exports_use_the_weights_chosen_on_the_priorities_page(demo_url: str) ->
     at.session_state[CHOICE_KEY] = {QID: Choice(perceived=1.0, registered=0.0)}
     at.run()
     assert not at.exception, at.exception
+    from app import top_fields
     from reporting import field_label
-    from reporting.workspace import top_fields
     from views._session import workspace
     from views.priorities import cached_analysis
 

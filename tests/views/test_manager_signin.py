@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from survey import Accounts, t
-from survey._db import DATABASE_URL_ENV_VAR
+from core import t
+from storage import DATABASE_URL_ENV_VAR, Accounts
 from tests.conftest import ROOT
 from views import manager as manager_pages
 from views._session import MANAGER_KEY, Manager

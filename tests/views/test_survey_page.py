@@ -13,21 +13,20 @@ import pytest
 from sqlalchemy import text
 from streamlit.testing.v1 import AppTest
 
+from storage import DATABASE_URL_ENV_VAR, Store
 from survey import (
     Access,
     BatteryItem,
     DateItem,
+    Form,
     MultiChoiceItem,
     NumberItem,
     Questionnaire,
     SingleChoiceItem,
-    Store,
     TextItem,
     YesNoItem,
     load_questionnaire,
 )
-from survey._db import DATABASE_URL_ENV_VAR
-from survey._form import Form
 from tests.conftest import DEFAULT_QUESTIONNAIRE, ROOT
 from views import survey_page
 from views._widgets import widget_key

@@ -1,0 +1,252 @@
+"""Setting up an installation (``sicherheitsanalyse setup``, run by every ``make run``) and the
+demo municipality.
+
+:func:`setup` is idempotent: it creates or migrates the schema, publishes every questionnaire
+file of a folder (a broken file is reported and skipped), creates the first administrator once
+(its generated password is returned that one time, for the terminal) and seeds the demo
+municipality "Musterstadt (DEMO)" if it is not there yet.
+
+The demo is its own questionnaire (:data:`DEMO_QUESTIONNAIRE_ID`: the default questionnaire
+naming the demo municipality, closed, so residents never see it) with about 800 synthetic
+responses, plus incident counts for three years and the population with its margins saved as
+datasets whose source is :data:`DEMO_SOURCE`. :func:`reset_demo` removes exactly these and
+seeds them again from the same seed, so the same data come back; nothing else is touched.
+:func:`remove_demo` removes them for good (before real data are uploaded).
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+from ruamel.yaml import YAML
+from ruamel.yaml.scalarstring import DoubleQuotedScalarString
+
+from app._demo import DEMO, DemoMunicipality, demo_data, demo_questionnaire_text
+from core import InvalidInput, Problem, t
+from sources import read_incidents, read_population
+from storage import CURRENT_VERSION, Accounts, DatasetKind, Datasets, QuestionnaireState, Store
+from survey import (
+    ActionFieldCatalogue,
+    Questionnaire,
+    check_questionnaire,
+    is_action_field_catalogue,
+    load_action_fields,
+    load_questionnaire_text,
+)
+
+#: The questionnaire the demo municipality's survey is a copy of (shipped with the package).
+DEMO_BASE_QUESTIONNAIRE = (
+    Path(__file__).resolve().parent.parent / "questionnaires" / "sicherheitsbefragung.yaml"
+)
+DEMO_QUESTIONNAIRE_ID = "musterstadt-demo"
+#: The source of the demo's saved datasets: how they are listed, and found again to reset.
+DEMO_SOURCE = "Musterstadt (DEMO) – synthetisch"
+QUESTIONNAIRE_PATTERNS = ("*.yaml", "*.yml")
+
+
+@dataclass(frozen=True)
+class PublishedQuestionnaire:
+    path: Path
+    id: str
+    revision: str
+    state: QuestionnaireState
+
+
+@dataclass(frozen=True)
+class SkippedFile:
+    """A questionnaire file that was not published, and why."""
+
+    path: Path
+    problems: tuple[Problem, ...]
+
+
+@dataclass(frozen=True)
+class DemoSummary:
+    """What the demo municipality holds after seeding."""
+
+    name: str
+    questionnaire_id: str
+    responses: int
+    incident_years: tuple[int, ...]
+    population_years: tuple[int, ...]
+    margin_rows: int
+
+
+@dataclass(frozen=True)
+class SetupReport:
+    """What :func:`setup` did. ``admin_password`` is set only on the very first run."""
+
+    schema_version: int
+    published: list[PublishedQuestionnaire] = field(default_factory=list)
+    skipped: list[SkippedFile] = field(default_factory=list)
+    admin_password: str | None = None
+    #: Set when this run seeded the demo.
+    demo_seeded: DemoSummary | None = None
+    #: Whether the demo municipality has its responses after this run (not removed).
+    demo_present: bool = False
+    #: Why the demo could not be seeded (e.g. a broken action-field catalogue).
+    demo_problems: tuple[Problem, ...] = ()
+
+
+def setup_installation(
+    url: str | None = None,
+    *,
+    questionnaires: Path = Path("questionnaires"),
+    demo: bool = True,
+) -> SetupReport:
+    """Bring an installation up to date; safe to run at every start.
+
+    Parameters
+    ----------
+    url
+        Database URL (default: the configured one, see :func:`storage._engine.database_url`).
+    questionnaires
+        Folder whose ``*.yaml`` questionnaires are published (state ``open`` when new; a
+        published questionnaire keeps its state). The action-field catalogue is skipped.
+    demo
+        Seed the demo municipality if it is not there yet.
+    """
+    published: list[PublishedQuestionnaire] = []
+    skipped: list[SkippedFile] = []
+    with Store(url) as store:
+        for path in _questionnaire_files(questionnaires):
+            try:
+                published.append(_publish_file(store, path))
+            except InvalidInput as invalid:
+                skipped.append(SkippedFile(path, tuple(invalid.problems)))
+        with Accounts(store.engine) as accounts:
+            password = accounts.ensure_admin()
+        seeded: DemoSummary | None = None
+        demo_problems: tuple[Problem, ...] = ()
+        # Only a database that never had the demo gets it: after `demo remove` the (empty)
+        # demo questionnaire stays, so the demo does not come back at the next start.
+        if demo and store.questionnaire(DEMO_QUESTIONNAIRE_ID) is None:
+            try:
+                remove_demo(store)  # demo datasets an interrupted earlier seeding left
+                seeded = seed_demo(store)
+            except InvalidInput as invalid:
+                demo_problems = tuple(invalid.problems)
+        present = len(store.response_counts_by_day(DEMO_QUESTIONNAIRE_ID)) > 0
+    return SetupReport(
+        schema_version=CURRENT_VERSION,
+        published=published,
+        skipped=skipped,
+        admin_password=password,
+        demo_seeded=seeded,
+        demo_present=present,
+        demo_problems=demo_problems,
+    )
+
+
+def _questionnaire_files(folder: Path) -> list[Path]:
+    files = sorted({p for pattern in QUESTIONNAIRE_PATTERNS for p in folder.glob(pattern)})
+    return [p for p in files if p.is_file() and not is_action_field_catalogue(p)]
+
+
+def _publish_file(store: Store, path: Path) -> PublishedQuestionnaire:
+    result = check_questionnaire(path)
+    if result.questionnaire is None or result.errors:
+        raise InvalidInput(result.errors or result.problems)
+    questionnaire = result.questionnaire
+    store.publish_questionnaire(questionnaire, path.read_text(encoding="utf-8"))
+    record = store.questionnaire(questionnaire.id)
+    state = record.state if record is not None else QuestionnaireState.OPEN
+    return PublishedQuestionnaire(path, questionnaire.id, questionnaire.revision, state)
+
+
+# --- the demo municipality ------------------------------------------------------------------
+
+
+def demo_questionnaire_source(
+    base: Path = DEMO_BASE_QUESTIONNAIRE, demo: DemoMunicipality = DEMO
+) -> str:
+    """The demo's questionnaire text: ``base`` naming the demo municipality, under its own id
+    (:data:`DEMO_QUESTIONNAIRE_ID`) and with a title that says DEMO in every language."""
+    text = demo_questionnaire_text(base.read_text(encoding="utf-8"), demo)
+    yaml = YAML(typ="rt")
+    yaml.indent(mapping=2, sequence=4, offset=2)
+    yaml.width = 100
+    document = yaml.load(text)
+    meta = document["meta"]
+    meta["id"] = DEMO_QUESTIONNAIRE_ID
+    for lang in list(meta["title"]):
+        suffix = t("installation.demo.title_suffix", lang)
+        meta["title"][lang] = DoubleQuotedScalarString(f"{meta['title'][lang]} – {suffix}")
+    out = io.StringIO()
+    yaml.dump(document, out)
+    return out.getvalue()
+
+
+def demo_questionnaire(catalogue: ActionFieldCatalogue | None = None) -> Questionnaire:
+    """The demo's questionnaire, loaded from :func:`demo_questionnaire_source`."""
+    return load_questionnaire_text(
+        demo_questionnaire_source(), f"{DEMO_QUESTIONNAIRE_ID}.yaml", catalogue=catalogue
+    )
+
+
+def seed_demo(store: Store, demo: DemoMunicipality = DEMO) -> DemoSummary:
+    """Publish the demo questionnaire (closed) and store its responses and datasets.
+
+    The data come from ``demo.seed``, so seeding again after :func:`remove_demo` gives the
+    same data.
+    """
+    catalogue = load_action_fields()
+    source = demo_questionnaire_source(demo=demo)
+    questionnaire = load_questionnaire_text(
+        source, f"{DEMO_QUESTIONNAIRE_ID}.yaml", catalogue=catalogue
+    )
+    data = demo_data(questionnaire, catalogue, demo=demo)
+    # Read the tables as an upload is read, so the demo's datasets are what an import gives.
+    incidents = read_incidents(io.BytesIO(_csv(data.incidents)), filename=DEMO_SOURCE)
+    population = read_population(io.BytesIO(_csv(data.population)), filename=DEMO_SOURCE)
+    datasets = Datasets(store.engine)
+    saved_incidents = datasets.save(DatasetKind.INCIDENTS, incidents, source=DEMO_SOURCE)
+    saved_population = datasets.save(DatasetKind.POPULATION, population, source=DEMO_SOURCE)
+    # Published last but one: an interruption before this leaves no demo questionnaire, so
+    # the next setup cleans up and seeds again.
+    store.publish_questionnaire(questionnaire, source, initial_state=QuestionnaireState.CLOSED)
+    responses = store.import_responses(questionnaire, data.responses, mode="web")
+    return DemoSummary(
+        name=demo.name,
+        questionnaire_id=questionnaire.id,
+        responses=responses,
+        incident_years=saved_incidents.years,
+        population_years=saved_population.years,
+        margin_rows=0 if population.margins is None else len(population.margins),
+    )
+
+
+def remove_demo(store: Store) -> None:
+    """Delete the demo questionnaire's responses, drafts and codes and the demo datasets.
+
+    The demo questionnaire itself stays (its revisions are history, and it tells
+    :func:`setup` not to seed the demo again); nothing else is touched. The demo datasets
+    matter to a real municipality's analysis: without a ``reference_area`` the reference is
+    the sum of all saved areas, the demo's included, so remove the demo before uploading
+    real data.
+    """
+    store.remove_responses(DEMO_QUESTIONNAIRE_ID)
+    datasets = Datasets(store.engine)
+    for summary in datasets.list():
+        if summary.source == DEMO_SOURCE:
+            datasets.delete(summary.id)
+
+
+def remove_demo_data(url: str | None = None) -> None:
+    """:func:`remove_demo` on the database at ``url`` (``sicherheitsanalyse demo remove``)."""
+    with Store(url) as store:
+        remove_demo(store)
+
+
+def reset_demo(url: str | None = None, demo: DemoMunicipality = DEMO) -> DemoSummary:
+    """Restore the demo municipality to its seeded state (same seed, same data)."""
+    with Store(url) as store:
+        remove_demo(store)
+        return seed_demo(store, demo)
+
+
+def _csv(frame: pd.DataFrame) -> bytes:
+    return frame.to_csv(sep=";", index=False).encode("utf-8")

@@ -1,0 +1,466 @@
+"""Local manager accounts: argon2 password hashes and throttled sign-in.
+
+Used when OIDC (``st.login``) is not configured. Two tables live on the shared
+:data:`storage._engine.metadata`:
+
+* ``users``: name (unique, lower case), argon2id hash, role, the day the account was created;
+* ``sign_in_throttle``: failed attempts per attempted user name and the moment before which
+  the next attempt is refused. It is about managers, never about respondents, and a row is
+  deleted on the next successful sign-in.
+
+Back-off: the first :data:`FREE_ATTEMPTS` failures cost nothing; after that the wait doubles
+with every failure, ``wait = BASE_DELAY_SECONDS · 2^(failures − FREE_ATTEMPTS)``, capped at
+:data:`MAX_DELAY_SECONDS`. Unknown names are throttled the same way and verified against a
+dummy hash, so neither the answer nor its timing tells whether a name exists.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import re
+import secrets
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy import (
+    Column,
+    Date,
+    DateTime,
+    Engine,
+    Integer,
+    String,
+    Table,
+    delete,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
+
+from core import InvalidInput, Location, Problem, t
+from storage._engine import make_engine, metadata
+
+MIN_PASSWORD_LENGTH = 12
+#: Long enough for any pass phrase, short enough that hashing cannot be used to burn CPU.
+MAX_PASSWORD_LENGTH = 256
+MAX_NAME_LENGTH = 64
+NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._@-]*$")
+ADMIN_NAME = "admin"
+
+FREE_ATTEMPTS = 3
+BASE_DELAY_SECONDS = 1.0
+MAX_DELAY_SECONDS = 15 * 60.0
+#: Throttle rows of names that have been quiet this long are removed.
+THROTTLE_RETENTION = timedelta(days=1)
+
+users_table = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(MAX_NAME_LENGTH), nullable=False, unique=True),
+    Column("password_hash", String(255), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("created_on", Date, nullable=False),
+)
+
+sign_in_throttle_table = Table(
+    "sign_in_throttle",
+    metadata,
+    Column("name", String(MAX_NAME_LENGTH), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    #: UTC, without time zone (SQLite keeps none); refused before this moment.
+    Column("not_before", DateTime(timezone=False), nullable=False),
+)
+
+ACCOUNT_TABLES = (users_table, sign_in_throttle_table)
+
+
+class UserRole(StrEnum):
+    ADMIN = "admin"
+    MANAGER = "manager"
+
+
+class SignInStatus(StrEnum):
+    OK = "ok"
+    WRONG = "wrong"
+    THROTTLED = "throttled"
+
+
+@dataclass(frozen=True)
+class SignInResult:
+    """The outcome of :meth:`Accounts.verify`.
+
+    ``wait_seconds`` is how long to wait before the next attempt (0 when none is needed);
+    ``role`` is set only when ``status`` is OK.
+    """
+
+    status: SignInStatus
+    name: str
+    wait_seconds: float = 0.0
+    role: UserRole | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status is SignInStatus.OK
+
+    def message(self, lang: str | None = None) -> str:
+        """What to tell the person signing in (empty when signed in)."""
+        if self.status is SignInStatus.OK:
+            return ""
+        if self.status is SignInStatus.THROTTLED:
+            return t("accounts.sign_in_throttled", lang, seconds=math.ceil(self.wait_seconds))
+        return t("accounts.sign_in_wrong", lang)
+
+
+@dataclass(frozen=True)
+class UserRecord:
+    name: str
+    role: UserRole
+    created_on: date
+
+
+def normalise_name(name: str) -> str:
+    """User names compare case-insensitively and without surrounding blanks."""
+    return name.strip().lower()
+
+
+def name_problems(name: str) -> list[Problem]:
+    """What is wrong with ``name`` as a user name (empty list: nothing)."""
+    where = Location(field="name")
+    normalised = normalise_name(name)
+    if not normalised:
+        return [Problem(where, "accounts.name_empty")]
+    if len(normalised) > MAX_NAME_LENGTH:
+        return [Problem(where, "accounts.name_too_long", {"max": MAX_NAME_LENGTH})]
+    if not NAME_PATTERN.match(normalised):
+        return [Problem(where, "accounts.name_characters", {"name": name})]
+    return []
+
+
+def password_problems(password: str, name: str = "") -> list[Problem]:
+    """Every way ``password`` breaks the policy, as problems on the field ``password``.
+
+    Policy: at least :data:`MIN_PASSWORD_LENGTH` characters, at most
+    :data:`MAX_PASSWORD_LENGTH`, more than two distinct characters, not containing the user
+    name.
+    """
+    where = Location(field="password")
+    problems: list[Problem] = []
+    if len(password) < MIN_PASSWORD_LENGTH:
+        problems.append(
+            Problem(
+                where,
+                "accounts.password_too_short",
+                {"min": MIN_PASSWORD_LENGTH, "length": len(password)},
+            )
+        )
+    if len(password) > MAX_PASSWORD_LENGTH:
+        problems.append(Problem(where, "accounts.password_too_long", {"max": MAX_PASSWORD_LENGTH}))
+    if password and len(set(password)) <= 2:
+        problems.append(Problem(where, "accounts.password_monotonous"))
+    normalised = normalise_name(name)
+    if normalised and normalised in password.lower():
+        problems.append(Problem(where, "accounts.password_contains_name"))
+    return problems
+
+
+def oidc_manager_allowed(email: str | None, allowed: Sequence[str]) -> bool:
+    """Whether an identity-provider user may use the manager pages.
+
+    ``allowed`` lists e-mail addresses (``anna@stadt.de``) and whole domains (``@stadt.de``),
+    compared without regard to case. An empty list lets nobody in: an identity provider
+    usually serves a whole administration, and being known to it must not be enough.
+    """
+    if not email or "@" not in email:
+        return False
+    address = email.strip().lower()
+    domain = address[address.rindex("@") :]
+    entries = {entry.strip().lower() for entry in allowed if entry.strip()}
+    return address in entries or domain in entries
+
+
+def generate_password() -> str:
+    """A strong random password (144 bits from :mod:`secrets`, 24 URL-safe characters)."""
+    return secrets.token_urlsafe(18)
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def back_off_seconds(failures: int) -> float:
+    """Seconds to wait after ``failures`` consecutive failures (see the module docstring)."""
+    if failures < FREE_ATTEMPTS:
+        return 0.0
+    return min(MAX_DELAY_SECONDS, BASE_DELAY_SECONDS * 2.0 ** (failures - FREE_ATTEMPTS))
+
+
+_DUMMY_HASHES: dict[tuple[object, ...], str] = {}
+
+
+def _dummy_hash(hasher: PasswordHasher) -> str:
+    """A hash of a random secret with ``hasher``'s parameters, made once per parameter set.
+
+    Made up front, so even the first attempt with an unknown name costs one verification,
+    like every attempt with a known name.
+    """
+    key = (
+        hasher.time_cost,
+        hasher.memory_cost,
+        hasher.parallelism,
+        hasher.hash_len,
+        hasher.salt_len,
+        hasher.type,
+    )
+    if key not in _DUMMY_HASHES:
+        _DUMMY_HASHES[key] = hasher.hash(secrets.token_urlsafe(18))
+    return _DUMMY_HASHES[key]
+
+
+def _dialect_insert(dialect: str) -> Any:
+    """The dialect's INSERT, which has ``ON CONFLICT DO UPDATE`` (SQLite and PostgreSQL)."""
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
+
+
+class Accounts:
+    """Manager accounts stored in the product database.
+
+    Parameters
+    ----------
+    engine
+        An engine from :func:`storage._engine.make_engine`, or a database URL (``None``: the
+        configured default).
+    hasher
+        The argon2 hasher; the default uses argon2-cffi's recommended argon2id parameters.
+    clock
+        Returns the current UTC time (naive); injectable so back-off can be tested without
+        sleeping.
+    """
+
+    def __init__(
+        self,
+        engine: Engine | str | None = None,
+        *,
+        hasher: PasswordHasher | None = None,
+        clock: Callable[[], datetime] = _utc_now,
+    ) -> None:
+        self._owns_engine = not isinstance(engine, Engine)
+        self.engine = engine if isinstance(engine, Engine) else make_engine(engine)
+        self._hasher = hasher or PasswordHasher()
+        self._clock = clock
+        self._dummy_hash = _dummy_hash(self._hasher)
+        metadata.create_all(self.engine, tables=list(ACCOUNT_TABLES))
+
+    def close(self) -> None:
+        """Release the engine if this object created it from a URL."""
+        if self._owns_engine:
+            self.engine.dispose()
+
+    def __enter__(self) -> Accounts:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    # --- managing users -------------------------------------------------------------------
+
+    def add_user(self, name: str, password: str, role: UserRole | str = UserRole.MANAGER) -> None:
+        """Create a user; :class:`InvalidInput` for a bad name or password or a taken name."""
+        problems = [*name_problems(name), *password_problems(password, name)]
+        role_value = self._role(role, problems)
+        if problems:
+            raise InvalidInput(problems)
+        normalised = normalise_name(name)
+        try:
+            with self.engine.begin() as connection:
+                connection.execute(
+                    insert(users_table).values(
+                        name=normalised,
+                        password_hash=self._hasher.hash(password),
+                        role=role_value,
+                        created_on=self._clock().date(),
+                    )
+                )
+        except IntegrityError:
+            raise InvalidInput(
+                [Problem(Location(field="name"), "accounts.name_taken", {"name": normalised})]
+            ) from None
+
+    def set_password(self, name: str, password: str) -> None:
+        """Replace a user's password; :class:`InvalidInput` for an unknown user or bad password."""
+        normalised = normalise_name(name)
+        problems = password_problems(password, name)
+        if problems:
+            raise InvalidInput(problems)
+        with self.engine.begin() as connection:
+            changed = connection.execute(
+                update(users_table)
+                .where(users_table.c.name == normalised)
+                .values(password_hash=self._hasher.hash(password))
+            ).rowcount
+            if changed:
+                connection.execute(
+                    delete(sign_in_throttle_table).where(
+                        sign_in_throttle_table.c.name == normalised
+                    )
+                )
+        if not changed:
+            raise InvalidInput(
+                [Problem(Location(field="name"), "accounts.unknown_user", {"name": normalised})]
+            )
+
+    def remove_user(self, name: str) -> None:
+        """Delete a user; :class:`InvalidInput` for an unknown user or the last administrator."""
+        normalised = normalise_name(name)
+        where = Location(field="name")
+        with self.engine.begin() as connection:
+            role = connection.execute(
+                select(users_table.c.role).where(users_table.c.name == normalised)
+            ).scalar_one_or_none()
+            if role is None:
+                raise InvalidInput([Problem(where, "accounts.unknown_user", {"name": normalised})])
+            if role == UserRole.ADMIN.value:
+                admins = connection.execute(
+                    select(users_table.c.id).where(users_table.c.role == UserRole.ADMIN.value)
+                ).all()
+                if len(admins) == 1:
+                    raise InvalidInput(
+                        [Problem(where, "accounts.last_admin", {"name": normalised})]
+                    )
+            connection.execute(delete(users_table).where(users_table.c.name == normalised))
+            connection.execute(
+                delete(sign_in_throttle_table).where(sign_in_throttle_table.c.name == normalised)
+            )
+
+    def users(self) -> list[UserRecord]:
+        """Every account, by name."""
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(users_table.c.name, users_table.c.role, users_table.c.created_on).order_by(
+                    users_table.c.name
+                )
+            ).all()
+        return [
+            UserRecord(name=r.name, role=UserRole(r.role), created_on=r.created_on) for r in rows
+        ]
+
+    def ensure_admin(self) -> str | None:
+        """On the very first run, create ``admin`` with a generated password and return it.
+
+        Returns ``None`` when an administrator (or a user called ``admin``) already exists.
+        The password is returned exactly once and stored only as a hash: the caller prints it.
+        """
+        with self.engine.connect() as connection:
+            existing = connection.execute(
+                select(users_table.c.id)
+                .where(
+                    (users_table.c.role == UserRole.ADMIN.value)
+                    | (users_table.c.name == ADMIN_NAME)
+                )
+                .limit(1)
+            ).first()
+        if existing is not None:
+            return None
+        password = generate_password()
+        try:
+            self.add_user(ADMIN_NAME, password, UserRole.ADMIN)
+        except InvalidInput:
+            return None  # another replica created it a moment ago
+        return password
+
+    # --- signing in -----------------------------------------------------------------------
+
+    def verify(self, name: str, password: str) -> SignInResult:
+        """Check a sign-in attempt, with exponential back-off per attempted name.
+
+        A throttled attempt is refused without looking at the password and does not count as
+        a further failure.
+        """
+        normalised = normalise_name(name)[:MAX_NAME_LENGTH]
+        if not NAME_PATTERN.match(normalised):
+            # No user has such a name (and PostgreSQL cannot even compare a NUL byte): the
+            # same work as a real check, without touching the database.
+            self._check_against_dummy(password)
+            return SignInResult(SignInStatus.WRONG, normalised)
+        now = self._clock()
+        with self.engine.connect() as connection:
+            throttle = connection.execute(
+                select(sign_in_throttle_table.c.not_before).where(
+                    sign_in_throttle_table.c.name == normalised
+                )
+            ).first()
+            user = connection.execute(
+                select(users_table.c.password_hash, users_table.c.role).where(
+                    users_table.c.name == normalised
+                )
+            ).first()
+        if throttle is not None and throttle.not_before > now:
+            return SignInResult(
+                SignInStatus.THROTTLED, normalised, (throttle.not_before - now).total_seconds()
+            )
+        if user is None or len(password) > MAX_PASSWORD_LENGTH:
+            self._check_against_dummy(password)
+            return self._fail(normalised, now)
+        try:
+            self._hasher.verify(user.password_hash, password)
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            return self._fail(normalised, now)
+        with self.engine.begin() as connection:
+            connection.execute(
+                delete(sign_in_throttle_table).where(sign_in_throttle_table.c.name == normalised)
+            )
+            if self._hasher.check_needs_rehash(user.password_hash):
+                connection.execute(
+                    update(users_table)
+                    .where(users_table.c.name == normalised)
+                    .values(password_hash=self._hasher.hash(password))
+                )
+        return SignInResult(SignInStatus.OK, normalised, role=UserRole(user.role))
+
+    def _check_against_dummy(self, password: str) -> None:
+        """Spend the same work as a real verification, so unknown names are not faster."""
+        with contextlib.suppress(VerificationError):
+            self._hasher.verify(self._dummy_hash, password[:MAX_PASSWORD_LENGTH])
+
+    def _fail(self, name: str, now: datetime) -> SignInResult:
+        """Count one more failure for ``name`` and set its next allowed moment."""
+        table = sign_in_throttle_table
+        with self.engine.begin() as connection:
+            connection.execute(delete(table).where(table.c.not_before < now - THROTTLE_RETENTION))
+            upsert = _dialect_insert(connection.dialect.name)(table).values(
+                name=name, failures=1, not_before=now
+            )
+            failures = connection.execute(
+                upsert.on_conflict_do_update(
+                    index_elements=[table.c.name],
+                    set_={"failures": table.c.failures + 1},
+                ).returning(table.c.failures)
+            ).scalar_one()
+            wait = back_off_seconds(failures)
+            connection.execute(
+                update(table)
+                .where(table.c.name == name)
+                .values(not_before=now + timedelta(seconds=wait))
+            )
+        return SignInResult(SignInStatus.WRONG, name, wait)
+
+    @staticmethod
+    def _role(role: UserRole | str, problems: list[Problem]) -> str:
+        try:
+            return UserRole(role).value
+        except ValueError:
+            problems.append(
+                Problem(
+                    Location(field="role"),
+                    "accounts.unknown_role",
+                    {"role": role, "roles": ", ".join(r.value for r in UserRole)},
+                )
+            )
+            return ""
