@@ -23,7 +23,7 @@ from core._format import (
 )
 from core._privacy import MIN_CELL_SIZE, is_small, suppress_small_cells
 from core._problems import InvalidInput, Location, Problem, StorageError, errors_only
-from core._types import ImportResult, Layout, LocalizedText
+from core._types import ImportResult, Layout, LocalizedText, localized
 from core.i18n import (
     DEFAULT_LANGUAGE,
     LANGUAGE_ENV_VAR,
@@ -58,6 +58,7 @@ __all__ = [
     "format_percent",
     "format_short",
     "is_small",
+    "localized",
     "neutralise_formula",
     "number_separators",
     "suppress_small_cells",

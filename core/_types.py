@@ -2,15 +2,39 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
 import pandas as pd
 
 from core._problems import Problem
+from core.i18n import DEFAULT_LANGUAGE
 
 #: A text in several languages, by language code (``{"de": …, "en": …}``).
 LocalizedText = dict[str, str]
+
+
+def localized(
+    text: Mapping[str, str] | None,
+    lang: str,
+    *,
+    fallback: str = DEFAULT_LANGUAGE,
+    default: str = "",
+) -> str:
+    """The one language-fallback rule: ``text`` in ``lang``, else in ``fallback`` (German by
+    default, or a questionnaire's default language), else in any language it has, else
+    ``default`` (an id, so a label is never blank). Empty or blank texts count as missing."""
+    if text:
+        for candidate in (lang, fallback):
+            value = text.get(candidate)
+            if value and value.strip():
+                return value
+        for value in text.values():
+            if value and value.strip():
+                return value
+    return default
+
 
 #: The layout an incident or population table was recognised in.
 Layout = Literal["tidy", "bka"]
