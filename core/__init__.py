@@ -21,7 +21,7 @@ from core._format import (
     format_short,
     number_separators,
 )
-from core._privacy import MIN_CELL_SIZE, is_small, suppress_small_cells
+from core._privacy import MIN_CELL_SIZE, complementary_suppression, is_small, suppress_small_cells
 from core._problems import InvalidInput, Location, Problem, StorageError, errors_only
 from core._types import ImportResult, Layout, LocalizedText, localized
 from core.i18n import (
@@ -48,6 +48,7 @@ __all__ = [
     "Problem",
     "StorageError",
     "catalogue",
+    "complementary_suppression",
     "current_language",
     "errors_only",
     "escape_free_text",
