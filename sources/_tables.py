@@ -32,6 +32,7 @@ import csv
 import io
 import math
 import re
+import zipfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,6 +53,23 @@ _MIN_YEAR, _MAX_YEAR = 1950, 2100
 MAX_COUNT = 10_000_000_000
 _HEADER_SEARCH_ROWS = 40
 
+#: Upload limits, checked before anything is parsed: a PKS table of every Gemeinde of Germany
+#: (about 11,000 areas × a few hundred keys) stays well inside them, a zip bomb or a runaway
+#: export does not.
+MAX_FILE_BYTES = 25 * 1024 * 1024
+#: Uncompressed size of all members of an XLSX workbook together, and the largest ratio of
+#: uncompressed to compressed size a member may have (real sheets compress about 5–20×).
+MAX_XLSX_UNCOMPRESSED_BYTES = 200 * 1024 * 1024
+MAX_XLSX_RATIO = 100
+MAX_ROWS = 500_000
+MAX_CELLS = 10_000_000
+#: Characters above ASCII that a German or English table plausibly holds once decoded as
+#: Windows-1252; anything else in quantity means the file is in another encoding.
+_PLAUSIBLE_NON_ASCII = frozenset(
+    "ÄÖÜäöüßẞ€„“”‚‘’«»–—…•°§²³µ·×÷ÀÁÂÃÅÆÇÈÉÊËÌÍÎÏÑÒÓÔÕØÙÚÛÝàáâãåæçèéêëìíîïñòóôõøùúûýÿŒœŠšŽžŸ"
+    "\u00a0\u00ad"
+)
+
 
 # --- reading bytes into a grid of text cells ---------------------------------------------------
 
@@ -70,12 +88,18 @@ class _Row:
 def _read_bytes(source: Path | BinaryIO, filename: str) -> bytes:
     if isinstance(source, Path):
         try:
+            if source.stat().st_size > MAX_FILE_BYTES:
+                raise _file_problem(
+                    filename, "tables.too_large", limit=MAX_FILE_BYTES // (1024 * 1024)
+                )
             return source.read_bytes()
         except OSError as error:  # missing, a directory, no permission
             raise _file_problem(
                 filename, "badinput.file_unreadable", detail=error.strerror or type(error).__name__
             ) from None
-    data = source.read()
+    data = source.read(MAX_FILE_BYTES + 1)
+    if len(data) > MAX_FILE_BYTES:
+        raise _file_problem(filename, "tables.too_large", limit=MAX_FILE_BYTES // (1024 * 1024))
     return bytes(data)
 
 
@@ -103,14 +127,16 @@ def _xlsx_rows(data: bytes, filename: str) -> list[_Row]:
     with a cover sheet), else of the first sheet."""
     import openpyxl  # a heavy import, only needed for workbooks
 
+    _check_workbook_size(data, filename)
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # any parser error means: not a readable workbook
         raise _file_problem(filename, "tables.bad_xlsx", error=type(exc).__name__) from exc
     try:
+        budget = _Budget(filename)
         sheets = [
             [
-                _Row(number, [_cell_text(v) for v in values])
+                _Row(number, budget.take([_cell_text(v) for v in values], number))
                 for number, values in enumerate(sheet.iter_rows(values_only=True), start=1)
             ]
             for sheet in workbook.worksheets
@@ -124,6 +150,57 @@ def _xlsx_rows(data: bytes, filename: str) -> list[_Row]:
     return sheets[0] if sheets else []
 
 
+def _check_workbook_size(data: bytes, filename: str) -> None:
+    """Refuse a workbook whose members would unpack to more than the limits (a zip bomb),
+    from the zip directory alone, before any member is decompressed."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, ValueError) as exc:
+        raise _file_problem(filename, "tables.bad_xlsx", error=type(exc).__name__) from exc
+    total = sum(member.file_size for member in members)
+    ratio = max(
+        (member.file_size / max(member.compress_size, 1) for member in members), default=0.0
+    )
+    if total > MAX_XLSX_UNCOMPRESSED_BYTES or ratio > MAX_XLSX_RATIO:
+        raise _file_problem(
+            filename,
+            "tables.xlsx_too_large",
+            size=total // (1024 * 1024),
+            limit=MAX_XLSX_UNCOMPRESSED_BYTES // (1024 * 1024),
+        )
+
+
+class _Budget:
+    """Counts rows and cells while a file is read and stops at the limits, at the row where
+    they were passed (reading on would only cost time and memory)."""
+
+    def __init__(self, filename: str) -> None:
+        self._filename = filename
+        self._rows = 0
+        self._cells = 0
+
+    def take(self, cells: list[str], number: int) -> list[str]:
+        self._rows += 1
+        self._cells += len(cells)
+        if self._rows > MAX_ROWS or self._cells > MAX_CELLS:
+            raise InvalidInput(
+                [
+                    Problem(
+                        Location(file=self._filename, line=number, row=number),
+                        "tables.too_many_rows",
+                        {"rows": MAX_ROWS, "cells": MAX_CELLS},
+                    )
+                ]
+            )
+        return cells
+
+
+def _implausible_characters(text: str) -> str:
+    """The characters of ``text`` (a sample) that no German or English table would hold."""
+    return "".join(sorted({ch for ch in text if ord(ch) > 127 and ch not in _PLAUSIBLE_NON_ASCII}))
+
+
 def _decode(data: bytes, filename: str) -> str:
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         return data.decode("utf-16")
@@ -132,11 +209,20 @@ def _decode(data: bytes, filename: str) -> str:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        # BKA tables are Windows-1252 ("Westeuropäisch"); Latin-1 never fails as a last resort.
+        # BKA tables are Windows-1252 ("Westeuropäisch"). A byte Windows-1252 does not define,
+        # or characters no German table holds (Shift-JIS, Big5, KOI8-R … read as Windows-1252),
+        # mean another encoding: refused with a message instead of imported as garbage.
         try:
             text = data.decode("cp1252")
-        except UnicodeDecodeError:
-            text = data.decode("latin-1")
+        except UnicodeDecodeError as error:
+            raise _file_problem(
+                filename, "tables.undeclared_encoding", found=f"0x{data[error.start]:02X}"
+            ) from None
+        strange = _implausible_characters(text[:65536])
+        if len(strange) > 3:
+            raise _file_problem(
+                filename, "tables.undeclared_encoding", found=strange[:12]
+            ) from None
     sample = text[:4096]
     control = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\t\r\n\x0c")
     if control:
@@ -155,9 +241,10 @@ def _csv_rows(text: str, filename: str) -> list[_Row]:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     rows: list[_Row] = []
     start = 1
+    budget = _Budget(filename)
     try:
         for cells in reader:
-            rows.append(_Row(start, cells))
+            rows.append(_Row(start, budget.take(cells, start)))
             start = reader.line_num + 1
     except csv.Error as error:  # e.g. a field longer than the csv module's limit (binary junk)
         raise InvalidInput(
