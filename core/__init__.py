@@ -9,9 +9,11 @@ from __future__ import annotations
 from core._escaping import (
     FORMULA_PATTERN,
     FORMULA_TRIGGERS,
+    ILLEGAL_TEXT,
     escape_free_text,
     escape_markdown,
     neutralise_formula,
+    remove_illegal_text,
 )
 from core._format import (
     format_date,
@@ -37,6 +39,7 @@ __all__ = [
     "DEFAULT_LANGUAGE",
     "FORMULA_PATTERN",
     "FORMULA_TRIGGERS",
+    "ILLEGAL_TEXT",
     "LANGUAGE_ENV_VAR",
     "MIN_CELL_SIZE",
     "UI_LANGUAGES",
@@ -62,6 +65,7 @@ __all__ = [
     "localized",
     "neutralise_formula",
     "number_separators",
+    "remove_illegal_text",
     "suppress_small_cells",
     "t",
 ]

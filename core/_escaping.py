@@ -43,3 +43,22 @@ def escape_markdown(value: object) -> str:
     message: Markdown's characters backslash-escaped, so ``![x](https://…)`` is neither
     an image fetched from elsewhere nor a link, and a bare address is no autolink."""
     return _MARKDOWN_SPECIAL.sub(r"\\\1", str(value))
+
+
+#: Characters no XML document (and so no XLSX, DOCX or ODS cell) may hold, and that no
+#: respondent means to type: C0 controls but tab, line feed and carriage return, C1 controls,
+#: lone surrogates and the Unicode noncharacters (U+FDD0–U+FDEF and the last two code points
+#: of every plane, e.g. U+FFFF).
+_NONCHARACTERS = "".join(
+    f"{chr(plane * 0x10000 + 0xFFFE)}{chr(plane * 0x10000 + 0xFFFF)}" for plane in range(0x11)
+)
+ILLEGAL_TEXT = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef"
+    + re.escape(_NONCHARACTERS)
+    + "]"
+)
+
+
+def remove_illegal_text(value: str) -> str:
+    """``value`` without the characters of :data:`ILLEGAL_TEXT` (a text answer, a label)."""
+    return ILLEGAL_TEXT.sub("", value)

@@ -30,7 +30,6 @@ import datetime as dt
 import html
 import io
 import math
-import re
 import tempfile
 import zipfile
 from collections.abc import Iterator, Mapping, Sequence
@@ -43,7 +42,13 @@ import pyreadstat
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
-from core import FORMULA_PATTERN, current_language, neutralise_formula, t
+from core import (
+    FORMULA_PATTERN,
+    current_language,
+    neutralise_formula,
+    remove_illegal_text,
+    t,
+)
 from core import catalogue as message_catalogue
 from scoring import PUBLISHED_RANKING_COLUMNS, suppress_ranking
 from survey import (
@@ -54,9 +59,6 @@ from survey import (
     Variable,
     codebook,
 )
-
-#: Control characters XML 1.0 cannot hold (tab, LF and CR are allowed).
-_XML_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 CSV_SEPARATOR = ";"
 CSV_DECIMAL = ","
@@ -158,7 +160,8 @@ _STYLES = (
 
 def _xml_text(series: pd.Series) -> pd.Series:
     """Text for an XML text node: no illegal characters, escaped, within Excel's cell limit."""
-    text = series.astype("string").str.replace(_XML_ILLEGAL.pattern, "", regex=True)
+    # Python's re, not the Arrow kernel: a lone surrogate cannot even pass into Arrow's UTF-8.
+    text = series.astype(object).map(remove_illegal_text, na_action="ignore").astype("string")
     text = text.str.slice(0, XLSX_MAX_TEXT)
     for raw, escaped in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;")):
         text = text.str.replace(raw, escaped, regex=False)
@@ -457,7 +460,7 @@ def _safe_label(text: str, limit: int = SPSS_VARIABLE_LABEL_BYTES) -> str:
 
     A cut label ends in "…", so nobody mistakes it for the full question.
     """
-    label = neutralise_formula(_XML_ILLEGAL.sub("", text))
+    label = neutralise_formula(remove_illegal_text(text))
     if len(label.encode("utf-8")) <= limit:
         return label
     ellipsis = "…"

@@ -283,6 +283,16 @@ def test_xlsx_drops_characters_xml_cannot_hold() -> None:
     assert sheets["Antworten"][1] == ("abc\td",)
 
 
+def test_one_respondents_noncharacter_cannot_break_the_workbook() -> None:
+    """U+FFFF typed in a real browser made the whole workbook malformed XML."""
+    typed = "Park\uffff bei Nacht\ufffe \U0001fffe\x85 dunkel \u20ac"
+    frame = pd.DataFrame({"text": pd.array([typed], dtype="string")})
+    data = responses_xlsx(frame, QUESTIONNAIRE)
+    sheets = read_xlsx_sheets(data)
+    assert sheets["Antworten"][1] == ("Park bei Nacht  dunkel \u20ac",)
+    assert load_workbook(io.BytesIO(data)).sheetnames[0] == "Antworten"
+
+
 def test_xlsx_many_rows_and_columns_keep_their_place() -> None:
     rows, columns = 12_345, 30  # several blocks of rows, column names beyond Z
     frame = pd.DataFrame(
