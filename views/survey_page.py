@@ -168,7 +168,7 @@ def _code_stage(form: Form, state: SurveySession, lang: str) -> None:
         return
     wait = code_retry_wait(state.code_failures, time.monotonic() - state.last_code_failure)
     if wait > 0:
-        st.error(t("form.code_wait", lang, seconds=int(wait + 0.999)))
+        st.error(t("form.code_wait", lang, count=int(wait + 0.999)))
         return
     try:
         status = store().check_code(q.id, entered or "")
