@@ -46,6 +46,8 @@ class SurveySession:
     last_code_failure: float = 0.0
     notice: str | None = None
     error: str | None = None
+    #: The page last drawn: when it changes, the new page starts at its top.
+    drawn_page: int | None = None
 
 
 def _close_store(store: Store) -> None:
@@ -215,6 +217,9 @@ def _form_stage(form: Form, state: SurveySession, lang: str) -> None:
         st.success(state.notice)
         state.notice = None
     st.header(q.text(section.title, lang))
+    if state.drawn_page != state.page:
+        _start_at_top(state.page)
+        state.drawn_page = state.page
 
     shown = _problems_on_screen(form, state, lang)
     for item in section.items:
@@ -252,6 +257,36 @@ def _form_stage(form: Form, state: SurveySession, lang: str) -> None:
         _go_forward(form, state, lang, submit=is_last)
     elif save:
         _save_draft(q, state, lang, explicit=True)
+
+
+#: Runs once when a new page is drawn: Streamlit keeps the scroll position across reruns, so
+#: on a phone the next page would open at the bottom, showing only its last question, and a
+#: second tap on "Weiter" would skip it. It scrolls every scroll container to the top and puts
+#: the keyboard and screen-reader focus on the page heading.
+_START_AT_TOP = """<script>
+(() => {{
+  const page = {page};
+  const settle = () => {{
+    for (const box of [document.scrollingElement,
+                       document.querySelector('[data-testid="stMain"]'),
+                       document.querySelector('[data-testid="stAppViewContainer"]')]) {{
+      if (box) box.scrollTop = 0;
+    }}
+    window.scrollTo(0, 0);
+    const heading = document.querySelector('[data-testid="stMain"] h2');
+    if (heading) {{
+      heading.setAttribute("tabindex", "-1");
+      heading.focus({{preventScroll: true}});
+    }}
+  }};
+  requestAnimationFrame(() => requestAnimationFrame(settle));
+  setTimeout(settle, 150);
+}})();
+</script>"""
+
+
+def _start_at_top(page: int) -> None:
+    st.html(_START_AT_TOP.format(page=page), unsafe_allow_javascript=True)
 
 
 def _problems_on_screen(form: Form, state: SurveySession, lang: str) -> dict[str, list[Problem]]:

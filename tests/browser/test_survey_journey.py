@@ -128,6 +128,23 @@ class Respondent(StreamlitPage):
             self.settle()
         answers[item.id] = value
 
+    def scroll_to_bottom(self) -> None:
+        self.page.evaluate(
+            """() => { const main = document.querySelector('[data-testid="stMain"]');
+                       main.scrollTop = main.scrollHeight; window.scrollTo(0, 1e6); }"""
+        )
+
+    def scroll_top_and_focus(self) -> tuple[int, str]:
+        """Where the page is scrolled to, and the text of the focused element (the heading)."""
+        self.page.wait_for_timeout(400)  # the page's own scroll runs two frames after drawing
+        top, focused = self.page.evaluate(
+            """() => [Math.max(document.querySelector('[data-testid="stMain"]').scrollTop,
+                               document.scrollingElement.scrollTop),
+                      (document.activeElement && document.activeElement.tagName === 'H2')
+                          ? document.activeElement.innerText.trim() : '']"""
+        )
+        return int(top), str(focused)
+
     def answer_page(self, page: int, answers: dict[str, Any], plan: dict[str, Any]) -> None:
         section = self.q.sections[page]
         self.see(self.text(section.title))
@@ -162,9 +179,14 @@ def test_phone_respondent_saves_resumes_on_another_device_and_submits(
     respondent.click("Befragung beginnen")
     pages = form.visible_pages(form.clean(plan))
     halfway = len(pages) // 2
-    for page in pages[:halfway]:
+    for position, page in enumerate(pages[:halfway]):
         respondent.answer_page(page, answers, plan)
+        respondent.scroll_to_bottom()
         respondent.click("Weiter")
+        respondent.see(respondent.text(q.sections[pages[position + 1]].title))
+        top, focused = respondent.scroll_top_and_focus()
+        assert top == 0, f"page {pages[position + 1]} opened scrolled down ({top} px)"
+        assert focused == respondent.text(q.sections[pages[position + 1]].title)
     width = respondent.page.evaluate("document.documentElement.scrollWidth")
     assert width <= PHONE["width"], "nothing is wider than the phone"
     respondent.see(respondent.text(q.sections[pages[halfway]].title))
