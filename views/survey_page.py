@@ -18,7 +18,7 @@ from typing import Any, Literal
 
 import streamlit as st
 
-from core import DEFAULT_LANGUAGE, UI_LANGUAGES, InvalidInput, Problem, t
+from core import DEFAULT_LANGUAGE, UI_LANGUAGES, InvalidInput, Problem, localized, t
 from storage import DATABASE_URL_ENV_VAR, CodeStatus, QuestionnaireRecord, QuestionnaireState, Store
 from survey import Access, Form, Questionnaire, code_retry_wait, load_questionnaire_text
 from views._widgets import forget_widgets, render_item
@@ -131,6 +131,10 @@ def _language_name(lang: str) -> str:
 
 
 def _choose_survey(records: dict[str, QuestionnaireRecord], asked: str | None) -> None:
+    if asked is None and len(records) == 1:
+        # The letter's short address is just the server: with one open survey, that is it.
+        st.query_params[SURVEY_PARAM] = next(iter(records))
+        st.rerun()
     asked_lang = st.query_params.get(LANGUAGE_PARAM)
     lang = asked_lang if asked_lang in UI_LANGUAGES else DEFAULT_LANGUAGE
     st.title(t("common.app_title", lang))
@@ -153,7 +157,7 @@ def _shown_id(asked: str) -> str:
 
 
 def _text(texts: dict[str, str], lang: str) -> str:
-    return texts.get(lang) or texts.get("de") or next(iter(texts.values()), "")
+    return localized(texts, lang)
 
 
 # --- stages ------------------------------------------------------------------------------------

@@ -141,6 +141,14 @@ def test_without_a_survey_in_the_url_the_open_surveys_are_listed(
     assert len(labels) == 2
 
 
+def test_with_one_open_survey_the_bare_address_opens_it(store: Store, mini: Questionnaire) -> None:
+    """The letter can print just the server's address: with one survey open, that is it."""
+    at = AppTest.from_file(str(ROOT / "survey_app.py"), default_timeout=TIMEOUT).run()
+    assert not at.exception
+    assert mini.id in at.query_params["survey"]
+    assert at.title[0].value == "Kleine Befragung"
+
+
 def test_an_unknown_or_closed_survey_gets_a_clear_message(
     store: Store, mini: Questionnaire
 ) -> None:
