@@ -123,7 +123,7 @@ def store_rate(
                 assert result.stored, result
 
         elapsed = run_writers(writers, work)
-        committer = store._committer
+        committer = store.database.committer
         if committer is not None and committer.commits:
             batch_sizes.append(committer.units / committer.commits)
         with store.engine.connect() as connection:

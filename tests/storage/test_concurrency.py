@@ -110,14 +110,14 @@ def test_a_failing_unit_in_a_group_commit_does_not_take_the_others_down(sqlite_u
     from sqlalchemy import Connection, func, select
 
     from storage import submission_tokens_table
-    from storage._store import _PendingWrites
+    from storage._engine import PendingWrites
 
     with Store(sqlite_url, group_commit=True) as store:
-        committer = store._committer
+        committer = store.database.committer
         assert committer is not None
 
         def unit(index: int) -> Any:
-            def run(connection: Connection, pending: _PendingWrites) -> int:
+            def run(connection: Connection, pending: PendingWrites) -> int:
                 if index == 3:
                     raise RuntimeError("this unit breaks")
                 pending.token_hashes.add(f"token-{index}")
@@ -143,10 +143,10 @@ def test_a_failing_unit_in_a_group_commit_does_not_take_the_others_down(sqlite_u
 
 
 def test_stores_starting_at_once_on_an_empty_database_agree(database_url: str) -> None:
-    def start(_index: int) -> str:
+    def start(_index: int) -> object:
         with Store(database_url) as opened:
             opened.publish_questionnaire(small_questionnaire(), SOURCE_TEXT)
-            return opened._code_hash_raw("befragung", "K7QMP3XA9TFD")
+            return opened.database.keys
 
     hashes = run_threads(start)
     assert len(set(hashes)) == 1

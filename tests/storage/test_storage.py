@@ -459,7 +459,7 @@ def test_a_later_read_adds_new_responses_like_a_fresh_read(store: Store, databas
 
 def test_the_general_reader_gives_the_same_frame(store: Store) -> None:
     from storage._answers import answer_layout
-    from storage._store import _frame_from_rows
+    from storage._response_frames import frame_from_rows
 
     for age in (20, 30, 40):
         submit(store, {**full_answers(), "age": age, "places": [2]}, mode="paper")
@@ -467,7 +467,7 @@ def test_the_general_reader_gives_the_same_frame(store: Store) -> None:
     submit(store, {})  # nothing answered: stored as an empty object
     with store.engine.connect() as connection:
         rows = [tuple(row) for row in connection.execute(select(responses_table))]
-    general = _frame_from_rows(rows, answer_layout(small_questionnaire()))
+    general = frame_from_rows(rows, answer_layout(small_questionnaire()))
     pd.testing.assert_frame_equal(store.responses(small_questionnaire()), general)
 
 
