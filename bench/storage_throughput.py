@@ -32,10 +32,10 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from bench._databases import postgres_unreachable_reason, scratch_postgres_database
 from storage import Store, responses_table
 from storage._answers import answer_layout, validate_answers
 from survey import Questionnaire, load_questionnaire
+from tests.databases import postgres_unreachable_reason, scratch_postgres_database
 
 ROOT = Path(__file__).resolve().parent.parent
 QUESTIONNAIRE = ROOT / "questionnaires" / "sicherheitsbefragung.yaml"

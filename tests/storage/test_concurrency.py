@@ -4,24 +4,25 @@ from __future__ import annotations
 
 import secrets
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from core import InvalidInput
 from storage import Store, SubmitStatus
-from tests.storage.storage_fixtures import SOURCE_TEXT, full_answers, small_questionnaire
+from tests.conftest import StoreFactory
+from tests.fixtures import SOURCE_TEXT, full_answers, small_questionnaire
 
 THREADS = 8
 PER_THREAD = 250
 
 
 @pytest.fixture(params=[True, False], ids=["group-commit", "direct"])
-def store(database_url: str, request: pytest.FixtureRequest) -> Iterator[Store]:
-    with Store(database_url, group_commit=request.param) as opened:
-        opened.publish_questionnaire(small_questionnaire(), SOURCE_TEXT)
-        yield opened
+def store(store_factory: StoreFactory, request: pytest.FixtureRequest) -> Store:
+    opened = store_factory(group_commit=request.param)
+    opened.publish_questionnaire(small_questionnaire(), SOURCE_TEXT)
+    return opened
 
 
 def run_threads(work: Callable[[int], Any]) -> list[Any]:
@@ -142,9 +143,9 @@ def test_a_failing_unit_in_a_group_commit_does_not_take_the_others_down(sqlite_u
         assert stored == THREADS - 1
 
 
-def test_stores_starting_at_once_on_an_empty_database_agree(database_url: str) -> None:
+def test_stores_starting_at_once_on_an_empty_database_agree(store_factory: StoreFactory) -> None:
     def start(_index: int) -> object:
-        with Store(database_url) as opened:
+        with store_factory() as opened:
             opened.publish_questionnaire(small_questionnaire(), SOURCE_TEXT)
             return opened.database.keys
 
