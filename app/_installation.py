@@ -9,7 +9,9 @@ municipality "Musterstadt (DEMO)" if it is not there yet.
 The demo is its own questionnaire (:data:`DEMO_QUESTIONNAIRE_ID`: the default questionnaire
 naming the demo municipality, closed, so residents never see it) with about 800 synthetic
 responses, plus incident counts for three years and the population with its margins saved as
-datasets whose source is :data:`DEMO_SOURCE`. :func:`reset_demo` removes exactly these and
+datasets whose source is :data:`DEMO_SOURCE`. :func:`seed_demo` is the one seeder: with
+``closed_copy=False`` it seeds the open default questionnaire instead, as the manager pages'
+tests and benchmark use it. :func:`reset_demo` removes exactly these and
 seeds them again from the same seed, so the same data come back; nothing else is touched.
 :func:`remove_demo` removes them for good (before real data are uploaded).
 """
@@ -73,6 +75,8 @@ class DemoSummary:
     incident_years: tuple[int, ...]
     population_years: tuple[int, ...]
     margin_rows: int
+    #: The seeded questionnaire as loaded (for callers that go on submitting to it).
+    questionnaire: Questionnaire = field(compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -187,35 +191,87 @@ def demo_questionnaire(catalogue: ActionFieldCatalogue | None = None) -> Questio
     )
 
 
-def seed_demo(store: Store, demo: DemoMunicipality = DEMO) -> DemoSummary:
-    """Publish the demo questionnaire (closed) and store its responses and datasets.
+def seed_demo(
+    store: Store,
+    demo: DemoMunicipality = DEMO,
+    *,
+    closed_copy: bool = True,
+    responses: int | None = None,
+    with_area: bool = True,
+    datasets: bool = True,
+    incidents: bool = True,
+) -> DemoSummary:
+    """Publish a questionnaire for ``demo`` and store its synthetic responses and datasets.
 
-    The data come from ``demo.seed``, so seeding again after :func:`remove_demo` gives the
-    same data.
+    The data come from ``demo.seed``, so seeding again (after :func:`remove_demo`) gives the
+    same data. Incidents and population are read as an upload is read, so the saved datasets
+    are what an import gives.
+
+    Parameters
+    ----------
+    closed_copy
+        ``True`` (what ``setup`` and ``demo reset`` seed): a closed copy of the default
+        questionnaire under :data:`DEMO_QUESTIONNAIRE_ID`, datasets saved with the source
+        :data:`DEMO_SOURCE`, so :func:`remove_demo` finds exactly these again. ``False`` (the
+        manager pages' tests and benchmark): the default questionnaire itself, open, under its
+        own id, with datasets as a manager uploads them (``bevoelkerung.csv``, ``pks.csv``).
+    responses
+        How many synthetic responses (default: ``demo.responses``).
+    with_area
+        Name the municipality's key and reference area in the questionnaire; without them the
+        manager chooses both on the priorities page. Only for ``closed_copy=False``.
+    datasets, incidents
+        Save the population (``datasets``) and the incident counts (both).
     """
+    if responses is not None:
+        demo = demo.model_copy(update={"responses": responses})
     catalogue = load_action_fields()
-    source = demo_questionnaire_source(demo=demo)
-    questionnaire = load_questionnaire_text(
-        source, f"{DEMO_QUESTIONNAIRE_ID}.yaml", catalogue=catalogue
-    )
+    if closed_copy:
+        source, filename = demo_questionnaire_source(demo=demo), f"{DEMO_QUESTIONNAIRE_ID}.yaml"
+        population_source = incidents_source = DEMO_SOURCE
+    else:
+        source = DEMO_BASE_QUESTIONNAIRE.read_text(encoding="utf-8")
+        if with_area:
+            source = demo_questionnaire_text(source, demo)
+        filename = DEMO_BASE_QUESTIONNAIRE.name
+        population_source, incidents_source = "bevoelkerung.csv", "pks.csv"
+    questionnaire = load_questionnaire_text(source, filename, catalogue=catalogue)
     data = demo_data(questionnaire, catalogue, demo=demo)
-    # Read the tables as an upload is read, so the demo's datasets are what an import gives.
-    incidents = read_incidents(io.BytesIO(_csv(data.incidents)), filename=DEMO_SOURCE)
-    population = read_population(io.BytesIO(_csv(data.population)), filename=DEMO_SOURCE)
-    datasets = Datasets(store.engine)
-    saved_incidents = datasets.save(DatasetKind.INCIDENTS, incidents, source=DEMO_SOURCE)
-    saved_population = datasets.save(DatasetKind.POPULATION, population, source=DEMO_SOURCE)
-    # Published last but one: an interruption before this leaves no demo questionnaire, so
-    # the next setup cleans up and seeds again.
-    store.publish_questionnaire(questionnaire, source, initial_state=QuestionnaireState.CLOSED)
-    responses = store.import_responses(questionnaire, data.responses, mode="web")
+    saved = Datasets(store.engine)
+    population_years: tuple[int, ...] = ()
+    incident_years: tuple[int, ...] = ()
+    margin_rows = 0
+    if datasets:
+        population = read_population(
+            io.BytesIO(csv_bytes(data.population)), filename=population_source
+        )
+        margin_rows = 0 if population.margins is None else len(population.margins)
+        if incidents:
+            counts = read_incidents(
+                io.BytesIO(csv_bytes(data.incidents)), filename=incidents_source
+            )
+            incident_years = saved.save(
+                DatasetKind.INCIDENTS, counts, source=incidents_source
+            ).years
+        population_years = saved.save(
+            DatasetKind.POPULATION, population, source=population_source
+        ).years
+    # Published after the datasets: an interruption before this leaves no demo questionnaire,
+    # so the next setup cleans up and seeds again.
+    store.publish_questionnaire(
+        questionnaire,
+        source,
+        initial_state=QuestionnaireState.CLOSED if closed_copy else QuestionnaireState.OPEN,
+    )
+    stored = store.import_responses(questionnaire, data.responses, mode="web")
     return DemoSummary(
         name=demo.name,
         questionnaire_id=questionnaire.id,
-        responses=responses,
-        incident_years=saved_incidents.years,
-        population_years=saved_population.years,
-        margin_rows=0 if population.margins is None else len(population.margins),
+        responses=stored,
+        incident_years=incident_years,
+        population_years=population_years,
+        margin_rows=margin_rows,
+        questionnaire=questionnaire,
     )
 
 
@@ -248,5 +304,6 @@ def reset_demo(url: str | None = None, demo: DemoMunicipality = DEMO) -> DemoSum
         return seed_demo(store, demo)
 
 
-def _csv(frame: pd.DataFrame) -> bytes:
+def csv_bytes(frame: pd.DataFrame) -> bytes:
+    """``frame`` as an upload would come: semicolon-separated UTF-8 CSV."""
     return frame.to_csv(sep=";", index=False).encode("utf-8")

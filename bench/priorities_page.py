@@ -31,8 +31,7 @@ from typing import TypeVar
 
 from streamlit.testing.v1 import AppTest
 
-from app import Workspace, ranking_view, reweighted
-from bench._seed import seed_demo
+from app import Workspace, ranking_view, reweighted, seed_demo
 from storage import DATABASE_URL_ENV_VAR, Store
 from views._session import MANAGER_KEY, Manager
 from views.priorities import widget_key
@@ -132,7 +131,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-priorities-") as directory:
         url = f"sqlite:///{Path(directory) / 'bench.db'}"
         start = time.perf_counter()
-        seed_demo(url, responses=args.responses)
+        with Store(url) as store:
+            seed_demo(store, closed_copy=False, responses=args.responses)
         print(f"seeded {args.responses:,} responses in {time.perf_counter() - start:.1f} s")
         os.environ[DATABASE_URL_ENV_VAR] = url
         # Warm the imports (pandas, plotly, scipy) once, as a running server has them.

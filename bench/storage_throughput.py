@@ -32,10 +32,10 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from bench._databases import postgres_unreachable_reason, scratch_postgres_database
 from storage import Store, responses_table
 from storage._answers import answer_layout, validate_answers
 from survey import Questionnaire, load_questionnaire
+from tests.databases import postgres_unreachable_reason, scratch_postgres_database
 
 ROOT = Path(__file__).resolve().parent.parent
 QUESTIONNAIRE = ROOT / "questionnaires" / "sicherheitsbefragung.yaml"
@@ -123,7 +123,7 @@ def store_rate(
                 assert result.stored, result
 
         elapsed = run_writers(writers, work)
-        committer = store._committer
+        committer = store.database.committer
         if committer is not None and committer.commits:
             batch_sizes.append(committer.units / committer.commits)
         with store.engine.connect() as connection:

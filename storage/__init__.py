@@ -17,37 +17,32 @@ from storage._accounts import (
     back_off_seconds,
     oidc_manager_allowed,
     password_problems,
-    sign_in_throttle_table,
-    users_table,
 )
 from storage._answers import MODES
-from storage._datasets import DATASET_TABLES, Dataset, DatasetKind, Datasets, DatasetSummary
+from storage._codes import CodeBatch, CodeBatchSummary, CodeStatus
+from storage._datasets import Dataset, DatasetKind, Datasets, DatasetSummary
+from storage._drafts import Draft
 from storage._engine import (
     DATABASE_URL_ENV_VAR,
     SQLITE_PAGE_SIZE,
     database_url,
     make_engine,
-    metadata,
 )
+from storage._questionnaires import QuestionnaireRecord, QuestionnaireState
+from storage._responses import SubmitResult, SubmitStatus
 from storage._schema import (
     CURRENT_VERSION,
+    DATASET_TABLES,
     MIGRATIONS,
     STORAGE_TABLES,
+    metadata,
     responses_table,
     schema_version_table,
+    sign_in_throttle_table,
     submission_tokens_table,
+    users_table,
 )
-from storage._store import (
-    CodeBatch,
-    CodeBatchSummary,
-    CodeStatus,
-    Draft,
-    QuestionnaireRecord,
-    QuestionnaireState,
-    Store,
-    SubmitResult,
-    SubmitStatus,
-)
+from storage._store import Store
 
 __all__ = [
     "ADMIN_NAME",

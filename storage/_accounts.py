@@ -1,7 +1,7 @@
 """Local manager accounts: argon2 password hashes and throttled sign-in.
 
-Used when OIDC (``st.login``) is not configured. Two tables live on the shared
-:data:`storage._engine.metadata`:
+Used when OIDC (``st.login``) is not configured. Two tables (declared in
+:mod:`storage._schema`):
 
 * ``users``: name (unique, lower case), argon2id hash, role, the day the account was created;
 * ``sign_in_throttle``: failed attempts per attempted user name and the moment before which
@@ -29,13 +29,7 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import (
-    Column,
-    Date,
-    DateTime,
     Engine,
-    Integer,
-    String,
-    Table,
     delete,
     insert,
     select,
@@ -45,12 +39,18 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 
 from core import InvalidInput, Location, Problem, t
-from storage._engine import make_engine, metadata
+from storage._engine import make_engine
+from storage._schema import (
+    ACCOUNT_TABLES,
+    MAX_NAME_LENGTH,
+    metadata,
+    sign_in_throttle_table,
+    users_table,
+)
 
 MIN_PASSWORD_LENGTH = 12
 #: Long enough for any pass phrase, short enough that hashing cannot be used to burn CPU.
 MAX_PASSWORD_LENGTH = 256
-MAX_NAME_LENGTH = 64
 NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._@-]*$")
 ADMIN_NAME = "admin"
 
@@ -59,27 +59,6 @@ BASE_DELAY_SECONDS = 1.0
 MAX_DELAY_SECONDS = 15 * 60.0
 #: Throttle rows of names that have been quiet this long are removed.
 THROTTLE_RETENTION = timedelta(days=1)
-
-users_table = Table(
-    "users",
-    metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("name", String(MAX_NAME_LENGTH), nullable=False, unique=True),
-    Column("password_hash", String(255), nullable=False),
-    Column("role", String(16), nullable=False),
-    Column("created_on", Date, nullable=False),
-)
-
-sign_in_throttle_table = Table(
-    "sign_in_throttle",
-    metadata,
-    Column("name", String(MAX_NAME_LENGTH), primary_key=True),
-    Column("failures", Integer, nullable=False),
-    #: UTC, without time zone (SQLite keeps none); refused before this moment.
-    Column("not_before", DateTime(timezone=False), nullable=False),
-)
-
-ACCOUNT_TABLES = (users_table, sign_in_throttle_table)
 
 
 class UserRole(StrEnum):

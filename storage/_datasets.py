@@ -16,32 +16,16 @@ from datetime import date
 from enum import StrEnum
 
 import pandas as pd
-from sqlalchemy import Column, Date, Engine, Integer, LargeBinary, String, Table, delete, select
+from sqlalchemy import Engine, delete, select
 
 from core import ImportResult
-from storage._engine import metadata
+from storage._schema import datasets_table
 
 
 class DatasetKind(StrEnum):
     INCIDENTS = "incidents"
     POPULATION = "population"
 
-
-datasets_table = Table(
-    "datasets",
-    metadata,
-    Column("id", String(32), primary_key=True),
-    Column("kind", String(20), nullable=False, index=True),
-    Column("source", String(255), nullable=False),
-    Column("layout", String(10), nullable=False),
-    Column("years", String(255), nullable=False),
-    Column("row_count", Integer, nullable=False),
-    Column("saved_on", Date, nullable=False),
-    #: gzip-compressed JSON of the imported tables (table, margins, derived population).
-    Column("payload", LargeBinary, nullable=False),
-)
-
-DATASET_TABLES: tuple[Table, ...] = (datasets_table,)
 
 _PARTS = ("table", "margins", "derived_population")
 

@@ -1,26 +1,58 @@
-"""Database engines: the embedded SQLite default and PostgreSQL, by one SQLAlchemy URL.
+"""The engine and the one write path every repository shares.
 
-Every table of the product is declared on :data:`metadata` (in the module that owns it) so
-that :func:`create_schema` creates and migrates all of them.
+:func:`make_engine` opens the embedded SQLite default or PostgreSQL by one SQLAlchemy URL.
+:class:`Database` owns that engine for a :class:`~storage.Store`: it migrates the schema once,
+holds the installation's hash keys, and is the only place that opens transactions (:meth:`~
+Database.write`, :meth:`~Database.read`) and runs units of work (:meth:`~Database.run`).
+
+On SQLite, :meth:`Database.run` goes through a *group committer*: each caller hands its unit
+of work to one committer thread, which runs the waiting units in one transaction (a rejected
+unit has written nothing, so it does not affect the others; the inserts of the accepted ones
+are written together at the end), commits durably (``synchronous=FULL``) and only then returns
+every caller its result. Durability per unit is unchanged (a caller is answered only after the
+commit that contains its writes reached the disk); fsync and lock hand-over are shared by the
+batch. If a shared transaction fails, each of its units is retried alone. PostgreSQL runs each
+unit in its own transaction (it groups the WAL flushes of concurrent commits itself).
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import queue
+import secrets
 import sqlite3
+import threading
 import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import Engine, MetaData, create_engine, event
+from sqlalchemy import Connection, Engine, bindparam, create_engine, event, select
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from core import InvalidInput, StorageError
+from storage._schema import (
+    drafts_table,
+    installation_secrets_table,
+    migrate,
+    responses_table,
+    submission_tokens_table,
+)
+
+T = TypeVar("T")
 
 DATABASE_URL_ENV_VAR = "SICHERHEITSANALYSE_DATABASE_URL"
 DEFAULT_SQLITE_PATH = Path("data") / "sicherheitsanalyse.db"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 WAL_SWITCH_ATTEMPTS = 50
 SQLITE_PAGE_SIZE = 16_384
-
-metadata = MetaData()
+#: Most units one group commit takes; bounds the latency of the last caller.
+GROUP_COMMIT_MAX_BATCH = 256
+WRITE_ATTEMPTS = 5
 
 
 def database_url() -> str:
@@ -90,3 +122,239 @@ def _switch_to_wal(cursor: Any) -> None:
             if attempt == WAL_SWITCH_ATTEMPTS - 1:
                 raise
             time.sleep(0.02 * (attempt + 1))
+
+
+def _explicit_sqlite_transactions(engine: Engine) -> None:
+    """Let SQLAlchemy, not the sqlite3 module, emit BEGIN, so savepoints work and writes can
+    take the lock up front (``BEGIN IMMEDIATE``); reads stay deferred and never block."""
+
+    @event.listens_for(engine, "connect")
+    def _autocommit_driver(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection: Connection) -> None:
+        mode = connection.get_execution_options().get("sqlite_begin", "")
+        connection.exec_driver_sql(f"BEGIN {mode}".strip())
+
+
+# --- the one write path ---------------------------------------------------------------------
+
+_DRAFT_DELETE = drafts_table.delete().where(drafts_table.c.draft_key == bindparam("k"))
+
+
+class UnitRejected(Exception):
+    """A unit of work refused its input before writing anything: the transaction it shares
+    with other units goes on (subclasses say why)."""
+
+
+@dataclass
+class PendingWrites:
+    """Inserts of accepted submissions, written together at the end of the transaction."""
+
+    token_hashes: set[str] = field(default_factory=set)
+    responses: list[dict[str, Any]] = field(default_factory=list)
+    draft_keys: list[dict[str, str]] = field(default_factory=list)
+    #: (state, access) per questionnaire, read once per transaction.
+    questionnaire_settings: dict[str, tuple[Any, ...]] = field(default_factory=dict)
+
+    def flush(self, connection: Connection) -> None:
+        if self.token_hashes:
+            connection.execute(
+                submission_tokens_table.insert(),
+                [{"token_hash": token_hash} for token_hash in self.token_hashes],
+            )
+        if self.responses:
+            connection.execute(responses_table.insert(), self.responses)
+        if self.draft_keys:
+            connection.execute(_DRAFT_DELETE, self.draft_keys)
+
+
+Unit = Callable[[Connection, PendingWrites], T]
+
+
+@dataclass(frozen=True)
+class InstallationKeys:
+    """The installation's random hash keys: codes and drafts are hashed with different keys,
+    so their tables cannot be joined without the plaintext code."""
+
+    code: bytes
+    draft: bytes
+    token: bytes
+
+
+class Database:
+    """One engine, migrated on opening, with the installation's keys and the write path.
+
+    Parameters
+    ----------
+    url
+        SQLAlchemy URL; default :func:`database_url`.
+    group_commit
+        Share commits between concurrent units (default: on for SQLite, off for PostgreSQL).
+    """
+
+    def __init__(self, url: str | None = None, *, group_commit: bool | None = None) -> None:
+        self.engine: Engine = make_engine(url)
+        self.sqlite = self.engine.dialect.name == "sqlite"
+        if self.sqlite:
+            _explicit_sqlite_transactions(self.engine)
+        with self.write() as connection:
+            migrate(connection)
+            # Still under the migration's lock, so concurrent starts agree on the keys.
+            self.keys = InstallationKeys(
+                code=_installation_secret(connection, "code_hash_key"),
+                draft=_installation_secret(connection, "draft_hash_key"),
+                token=_installation_secret(connection, "token_hash_key"),
+            )
+        use_group = self.sqlite if group_commit is None else group_commit
+        self.committer = GroupCommitter(self.run_alone, self.write) if use_group else None
+
+    def close(self) -> None:
+        """Stop the committer thread and release the connections."""
+        if self.committer is not None:
+            self.committer.stop()
+        self.engine.dispose()
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """A write transaction; on SQLite it takes the write lock at once (BEGIN IMMEDIATE),
+        so a transaction never fails half-way because another writer got there first."""
+        with self.engine.connect() as connection:
+            if self.sqlite:
+                connection.execution_options(sqlite_begin="IMMEDIATE")
+            with connection.begin():
+                yield connection
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        with self.engine.connect() as connection, connection.begin():
+            yield connection
+
+    def run(self, unit: Unit[T]) -> T:
+        """``unit`` in a durable transaction: shared with concurrent units (group commit) or
+        alone."""
+        if self.committer is not None:
+            return self.committer.run(unit)
+        return self.run_alone(unit)
+
+    def run_alone(self, unit: Unit[T]) -> T:
+        """``unit`` in a transaction of its own, retried after a lock timeout or a lost race."""
+        for attempt in range(WRITE_ATTEMPTS):
+            try:
+                with self.write() as connection:
+                    pending = PendingWrites()
+                    value = unit(connection, pending)
+                    pending.flush(connection)
+                    return value
+            except (IntegrityError, OperationalError):
+                # A concurrent submission with the same token won (the retry sees its token),
+                # or a deadlock / lock timeout: try again after a short pause.
+                time.sleep(0.01 * (attempt + 1))
+        raise StorageError("the response could not be stored")
+
+
+def _installation_secret(connection: Connection, name: str) -> bytes:
+    """A random 32-byte key of this installation, created on first use."""
+    table = installation_secrets_table
+    value = connection.execute(
+        select(table.c.value).where(table.c.name == name)
+    ).scalar_one_or_none()
+    if value is None:
+        value = secrets.token_bytes(32)
+        connection.execute(table.insert().values(name=name, value=value))
+    return bytes(value)
+
+
+class GroupCommitter:
+    """Runs units of work from many threads in shared, durable transactions (one thread).
+
+    A batch is every unit waiting when the previous commit finished (at most
+    :data:`GROUP_COMMIT_MAX_BATCH`). Units that are rejected wrote nothing, so the others
+    commit together; if the batch itself fails, each unit is retried in a transaction of
+    its own, so one bad unit cannot take the others down.
+    """
+
+    def __init__(
+        self,
+        run_alone: Callable[[Unit[Any]], Any],
+        write: Callable[[], contextlib.AbstractContextManager[Connection]],
+    ) -> None:
+        self._run_alone = run_alone
+        self._write = write
+        self._queue: queue.SimpleQueue[tuple[Unit[Any], Future[Any]] | None]
+        self._queue = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        #: Shared transactions committed and units they carried (the mean batch size).
+        self.commits = 0
+        self.units = 0
+
+    def run(self, unit: Unit[T]) -> T:
+        future: Future[T] = Future()
+        self._ensure_thread()
+        self._queue.put((unit, future))
+        return future.result()
+
+    def stop(self) -> None:
+        with self._lock:
+            if self._thread is not None:
+                self._queue.put(None)
+                self._thread.join()
+                self._thread = None
+
+    def _ensure_thread(self) -> None:
+        if self._thread is not None:
+            return
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._loop, name="survey-group-commit", daemon=True
+                )
+                self._thread.start()
+
+    def _loop(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            batch = [first]
+            stop = False
+            while len(batch) < GROUP_COMMIT_MAX_BATCH:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is None:
+                    stop = True
+                    break
+                batch.append(item)
+            self._commit(batch)
+            if stop:
+                return
+
+    def _commit(self, batch: list[tuple[Unit[Any], Future[Any]]]) -> None:
+        outcomes: list[tuple[Future[Any], Any, BaseException | None]] = []
+        try:
+            with self._write() as connection:
+                pending = PendingWrites()
+                for unit, future in batch:
+                    try:
+                        outcomes.append((future, unit(connection, pending), None))
+                    except (UnitRejected, InvalidInput) as rejected:
+                        outcomes.append((future, None, rejected))
+                pending.flush(connection)
+            self.commits += 1
+            self.units += len(batch)
+        except Exception:  # nothing of the batch was written: isolate the units
+            for unit, future in batch:
+                try:
+                    future.set_result(self._run_alone(unit))
+                except BaseException as failure:
+                    future.set_exception(failure)
+            return
+        for future, value, error in outcomes:
+            if error is not None:
+                future.set_exception(error)
+            else:
+                future.set_result(value)

@@ -6,6 +6,10 @@ cannot be joined without the plaintext code); a code knows only whether it was u
 which response; submission tokens are hashes without a time. No table stores an IP address,
 a user agent or a timestamp.
 
+Every table of the product is declared here, on :data:`metadata`, next to the migrations that
+create it: the survey's tables, the manager accounts with their sign-in throttle and the saved
+datasets.
+
 The schema version lives in ``schema_version``; :data:`MIGRATIONS` is the ordered list of
 steps from an empty database to the current schema. A new step is appended, never edited.
 """
@@ -20,9 +24,11 @@ from sqlalchemy import (
     Column,
     Connection,
     Date,
+    DateTime,
     ForeignKey,
     Integer,
     LargeBinary,
+    MetaData,
     String,
     Table,
     Text,
@@ -30,9 +36,10 @@ from sqlalchemy import (
     text,
 )
 
-from storage._accounts import ACCOUNT_TABLES
-from storage._datasets import DATASET_TABLES
-from storage._engine import metadata
+metadata = MetaData()
+
+#: Longest manager user name; the accounts' validation uses the same bound.
+MAX_NAME_LENGTH = 64
 
 schema_version_table = Table(
     "schema_version",
@@ -132,6 +139,47 @@ STORAGE_TABLES: tuple[Table, ...] = (
     responses_table,
 )
 
+# --- manager accounts: argon2 hashes, and failed sign-ins per attempted name -----------------
+
+users_table = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(MAX_NAME_LENGTH), nullable=False, unique=True),
+    Column("password_hash", String(255), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("created_on", Date, nullable=False),
+)
+
+sign_in_throttle_table = Table(
+    "sign_in_throttle",
+    metadata,
+    Column("name", String(MAX_NAME_LENGTH), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    #: UTC, without time zone (SQLite keeps none); refused before this moment.
+    Column("not_before", DateTime(timezone=False), nullable=False),
+)
+
+ACCOUNT_TABLES: tuple[Table, ...] = (users_table, sign_in_throttle_table)
+
+# --- saved incident and population datasets --------------------------------------------------
+
+datasets_table = Table(
+    "datasets",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("kind", String(20), nullable=False, index=True),
+    Column("source", String(255), nullable=False),
+    Column("layout", String(10), nullable=False),
+    Column("years", String(255), nullable=False),
+    Column("row_count", Integer, nullable=False),
+    Column("saved_on", Date, nullable=False),
+    #: gzip-compressed JSON of the imported tables (table, margins, derived population).
+    Column("payload", LargeBinary, nullable=False),
+)
+
+DATASET_TABLES: tuple[Table, ...] = (datasets_table,)
+
 
 @dataclass(frozen=True)
 class Migration:
@@ -190,8 +238,8 @@ def migrate(connection: Connection) -> int:
         if migration.version > current:
             migration.apply(connection)
             current = migration.version
-    # Tables other modules declare on the shared metadata (user accounts, datasets, …),
-    # created under the same lock so that concurrent starts do not collide.
+    # Every declared table, created under the same lock so that concurrent starts do not
+    # collide (a no-op once the migrations above have run).
     metadata.create_all(connection)
     if found is None:
         connection.execute(schema_version_table.insert().values(id=1, version=current))

@@ -1,15 +1,18 @@
-"""Shared fixtures: a seeded rng, the repository paths, and database URLs for both engines."""
+"""Shared fixtures: a seeded rng, the repository paths, scratch databases on both engines and
+the one store factory the storage-using tests open their stores with."""
 
 from __future__ import annotations
 
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 import pytest
 
-from bench._databases import postgres_unreachable_reason, scratch_postgres_database
+from storage import Store
+from tests.databases import postgres_unreachable_reason, scratch_postgres_database
 
 ROOT = Path(__file__).resolve().parent.parent
 QUESTIONNAIRES = ROOT / "questionnaires"
@@ -56,3 +59,24 @@ def database_url(request: pytest.FixtureRequest) -> str:
     """Both engines: every test using this runs once on SQLite and once on PostgreSQL."""
     fixture = "sqlite_url" if request.param == "sqlite" else "postgres_url"
     return str(request.getfixturevalue(fixture))
+
+
+class StoreFactory(Protocol):
+    def __call__(self, *, group_commit: bool | None = None) -> Store: ...
+
+
+@pytest.fixture
+def store_factory(database_url: str) -> Iterator[StoreFactory]:
+    """Opens stores on the test's scratch database (``database_url``: once on SQLite, once on
+    PostgreSQL); every store it opened is closed after the test, so a test may open several
+    (a restart, concurrent starts) without closing them itself."""
+    opened: list[Store] = []
+
+    def open_store(*, group_commit: bool | None = None) -> Store:
+        store = Store(database_url, group_commit=group_commit)
+        opened.append(store)
+        return store
+
+    yield open_store
+    for store in reversed(opened):
+        store.close()

@@ -18,6 +18,7 @@ from app import (
     demo_data,
     demo_questionnaire,
     reset_demo,
+    seed_demo,
     setup_installation,
     synthetic_responses,
 )
@@ -36,7 +37,7 @@ from storage import (
     schema_version_table,
 )
 from survey import Questionnaire, load_action_fields, load_questionnaire
-from tests.conftest import ACTION_FIELDS, DEFAULT_QUESTIONNAIRE, QUESTIONNAIRES
+from tests.conftest import ACTION_FIELDS, DEFAULT_QUESTIONNAIRE, QUESTIONNAIRES, StoreFactory
 
 
 def canonical(frame: pd.DataFrame, questionnaire: Questionnaire) -> pd.DataFrame:
@@ -61,7 +62,9 @@ def default_questionnaire() -> Questionnaire:
 # --- setup ------------------------------------------------------------------------------------
 
 
-def test_first_setup_prints_a_password_once_and_seeds_the_demo(database_url: str) -> None:
+def test_first_setup_prints_a_password_once_and_seeds_the_demo(
+    database_url: str, store_factory: StoreFactory
+) -> None:
     first = setup_installation(database_url, questionnaires=QUESTIONNAIRES)
     assert first.admin_password is not None
     assert [p.id for p in first.published] == ["sicherheitsbefragung"]
@@ -80,7 +83,7 @@ def test_first_setup_prints_a_password_once_and_seeds_the_demo(database_url: str
     assert second.demo_present
     assert second.schema_version == CURRENT_VERSION
 
-    with Store(database_url) as store:
+    with store_factory() as store:
         records = {r.id: r for r in store.questionnaires()}
         assert records["sicherheitsbefragung"].state is QuestionnaireState.OPEN
         demo = records[DEMO_QUESTIONNAIRE_ID]
@@ -141,12 +144,15 @@ def test_setup_migrates_a_version_1_database(sqlite_url: str) -> None:
 
 
 def test_demo_reset_restores_exactly_and_leaves_other_data_alone(
-    database_url: str, default_questionnaire: Questionnaire, rng: np.random.Generator
+    database_url: str,
+    store_factory: StoreFactory,
+    default_questionnaire: Questionnaire,
+    rng: np.random.Generator,
 ) -> None:
     setup_installation(database_url, questionnaires=QUESTIONNAIRES)
     questionnaire = demo_questionnaire()
     other = synthetic_responses(default_questionnaire, 7, rng)
-    with Store(database_url) as store:
+    with store_factory() as store:
         seeded = store.responses(questionnaire)
         before = canonical(seeded, questionnaire)
         datasets_before = demo_datasets(database_url)
@@ -161,7 +167,7 @@ def test_demo_reset_restores_exactly_and_leaves_other_data_alone(
     assert len(own) == 1
     summary = reset_demo(database_url)
     assert summary.responses == 800
-    with Store(database_url) as store:
+    with store_factory() as store:
         after = canonical(store.responses(questionnaire), questionnaire)
         assert store.code_batches(DEMO_QUESTIONNAIRE_ID) == []
         kept = store.responses(default_questionnaire)
@@ -191,6 +197,28 @@ def test_demo_reset_leaves_non_demo_datasets(sqlite_url: str) -> None:
     with Store(sqlite_url) as store:
         sources = sorted(s.source for s in Datasets(store.engine).list())
     assert sources == sorted([DEMO_SOURCE, DEMO_SOURCE, "own.csv"])
+
+
+def test_the_open_demo_and_the_installation_demo_live_side_by_side(
+    store_factory: StoreFactory,
+) -> None:
+    store = store_factory()
+    installation = seed_demo(store, responses=40)
+    open_demo = seed_demo(store, closed_copy=False, responses=30, incidents=False)
+    assert (installation.questionnaire_id, installation.responses) == (DEMO_QUESTIONNAIRE_ID, 40)
+    assert (open_demo.questionnaire_id, open_demo.responses) == ("sicherheitsbefragung", 30)
+    assert open_demo.incident_years == ()
+    assert open_demo.population_years == installation.population_years
+    states = {r.id: r.state for r in store.questionnaires()}
+    assert states == {
+        DEMO_QUESTIONNAIRE_ID: QuestionnaireState.CLOSED,
+        "sicherheitsbefragung": QuestionnaireState.OPEN,
+    }
+    # The open demo's datasets look uploaded, so removing the installation demo keeps them.
+    assert sorted(s.source for s in Datasets(store.engine).list()) == sorted(
+        [DEMO_SOURCE, DEMO_SOURCE, "bevoelkerung.csv"]
+    )
+    assert len(store.responses(open_demo.questionnaire)) == 30
 
 
 # --- import_responses -------------------------------------------------------------------------

@@ -17,11 +17,12 @@ import pandas as pd
 import pyreadstat
 import pytest
 
-from bench._seed import csv_bytes, demo_incidents_csv, seed_demo
+from app import csv_bytes
 from core import t
 from storage import Accounts
 from tests.browser._driver import StreamlitPage
 from tests.browser.conftest import RunningApp
+from tests.fixtures import fixture_bytes, seed_open_demo
 from views import manager as manager_pages
 
 pytestmark = pytest.mark.browser
@@ -37,7 +38,7 @@ STEP_TIMEOUT_MS = 90_000
 def app_database_url(tmp_path: Path) -> str:
     """The demo municipality without incident counts, and the manager's account."""
     url = f"sqlite:///{tmp_path / 'app.db'}"
-    seed_demo(url, incidents=False)
+    seed_open_demo(url, incidents=False)
     with Accounts(url) as accounts:
         accounts.add_user(NAME, PASSWORD)
     return url
@@ -70,7 +71,7 @@ class Manager(StreamlitPage):
 
 
 def _incidents_with_one_bad_row() -> tuple[bytes, bytes]:
-    good = pd.read_csv(io.BytesIO(demo_incidents_csv()), sep=";", dtype=str)
+    good = pd.read_csv(io.BytesIO(fixture_bytes("pks.csv")), sep=";", dtype=str)
     bad = good.copy()
     bad.loc[4, "count"] = "zwölf"
     return csv_bytes(bad), csv_bytes(good)

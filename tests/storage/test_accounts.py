@@ -17,7 +17,6 @@ from storage import (
     MIN_PASSWORD_LENGTH,
     Accounts,
     SignInStatus,
-    Store,
     UserRole,
     back_off_seconds,
     make_engine,
@@ -26,6 +25,7 @@ from storage import (
     sign_in_throttle_table,
     users_table,
 )
+from tests.conftest import StoreFactory
 
 GOOD = "korrekt-Pferd-Batterie"
 
@@ -329,9 +329,9 @@ def test_the_last_admin_cannot_be_removed(accounts: Accounts) -> None:
     assert [u.name for u in accounts.users()] == ["chefin"]
 
 
-def test_accounts_share_the_store_engine(database_url: str, clock: Clock) -> None:
+def test_accounts_share_the_store_engine(store_factory: StoreFactory, clock: Clock) -> None:
     """The app signs in against the store's engine (explicit transactions on SQLite)."""
-    with Store(database_url) as store:
+    with store_factory() as store:
         accounts = Accounts(store.engine, hasher=FAST_HASHER, clock=clock)
         accounts.add_user("mara", GOOD)
         for _ in range(FREE_ATTEMPTS):

@@ -4,24 +4,25 @@ from __future__ import annotations
 
 import secrets
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from core import InvalidInput
 from storage import Store, SubmitStatus
-from tests.storage.storage_fixtures import SOURCE_TEXT, full_answers, small_questionnaire
+from tests.conftest import StoreFactory
+from tests.fixtures import SOURCE_TEXT, full_answers, small_questionnaire
 
 THREADS = 8
 PER_THREAD = 250
 
 
 @pytest.fixture(params=[True, False], ids=["group-commit", "direct"])
-def store(database_url: str, request: pytest.FixtureRequest) -> Iterator[Store]:
-    with Store(database_url, group_commit=request.param) as opened:
-        opened.publish_questionnaire(small_questionnaire(), SOURCE_TEXT)
-        yield opened
+def store(store_factory: StoreFactory, request: pytest.FixtureRequest) -> Store:
+    opened = store_factory(group_commit=request.param)
+    opened.publish_questionnaire(small_questionnaire(), SOURCE_TEXT)
+    return opened
 
 
 def run_threads(work: Callable[[int], Any]) -> list[Any]:
@@ -110,14 +111,14 @@ def test_a_failing_unit_in_a_group_commit_does_not_take_the_others_down(sqlite_u
     from sqlalchemy import Connection, func, select
 
     from storage import submission_tokens_table
-    from storage._store import _PendingWrites
+    from storage._engine import PendingWrites
 
     with Store(sqlite_url, group_commit=True) as store:
-        committer = store._committer
+        committer = store.database.committer
         assert committer is not None
 
         def unit(index: int) -> Any:
-            def run(connection: Connection, pending: _PendingWrites) -> int:
+            def run(connection: Connection, pending: PendingWrites) -> int:
                 if index == 3:
                     raise RuntimeError("this unit breaks")
                 pending.token_hashes.add(f"token-{index}")
@@ -142,11 +143,11 @@ def test_a_failing_unit_in_a_group_commit_does_not_take_the_others_down(sqlite_u
         assert stored == THREADS - 1
 
 
-def test_stores_starting_at_once_on_an_empty_database_agree(database_url: str) -> None:
-    def start(_index: int) -> str:
-        with Store(database_url) as opened:
+def test_stores_starting_at_once_on_an_empty_database_agree(store_factory: StoreFactory) -> None:
+    def start(_index: int) -> object:
+        with store_factory() as opened:
             opened.publish_questionnaire(small_questionnaire(), SOURCE_TEXT)
-            return opened._code_hash_raw("befragung", "K7QMP3XA9TFD")
+            return opened.database.keys
 
     hashes = run_threads(start)
     assert len(set(hashes)) == 1

@@ -1,20 +1,17 @@
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pandas as pd
 import pytest
 
 from core import ImportResult
-from storage import DATASET_TABLES, DatasetKind, Datasets, make_engine, metadata
+from storage import DatasetKind, Datasets
+from tests.conftest import StoreFactory
 
 
 @pytest.fixture
-def datasets(database_url: str) -> Iterator[Datasets]:
-    engine = make_engine(database_url)
-    metadata.create_all(engine, tables=list(DATASET_TABLES))
-    yield Datasets(engine)
-    engine.dispose()
+def datasets(store_factory: StoreFactory) -> Datasets:
+    # The store's engine: the datasets table as the migrations create it.
+    return Datasets(store_factory().engine)
 
 
 def _incidents(year: int, count: int) -> ImportResult:

@@ -1,10 +1,9 @@
 """Storage round trips, codebook layout, codes, drafts, idempotency and bad input, on SQLite
-and PostgreSQL (fixture ``database_url``)."""
+and PostgreSQL (stores from the fixture ``store_factory``)."""
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
 from typing import Any
 
 import pandas as pd
@@ -24,14 +23,15 @@ from storage import (
     responses_table,
 )
 from survey import RESPONSE_META_COLUMNS, Access, latest_date
-from tests.storage.storage_fixtures import SOURCE_TEXT, full_answers, small_questionnaire
+from tests.conftest import StoreFactory
+from tests.fixtures import SOURCE_TEXT, full_answers, small_questionnaire
 
 
 @pytest.fixture
-def store(database_url: str) -> Iterator[Store]:
-    with Store(database_url) as opened:
-        opened.publish_questionnaire(small_questionnaire(), SOURCE_TEXT)
-        yield opened
+def store(store_factory: StoreFactory) -> Store:
+    opened = store_factory()
+    opened.publish_questionnaire(small_questionnaire(), SOURCE_TEXT)
+    return opened
 
 
 def token() -> str:
@@ -408,13 +408,13 @@ def test_bad_drafts_are_rejected_and_nothing_is_written(
 # --- schema -------------------------------------------------------------------------------
 
 
-def test_schema_is_versioned_and_reopening_keeps_data(database_url: str) -> None:
-    with Store(database_url) as first:
+def test_schema_is_versioned_and_reopening_keeps_data(store_factory: StoreFactory) -> None:
+    with store_factory() as first:
         first.publish_questionnaire(small_questionnaire(), SOURCE_TEXT)
         code_status = first.check_code
         [code] = first.create_codes("befragung", 1).codes
         assert code_status("befragung", code) is CodeStatus.VALID
-    with Store(database_url) as second:
+    with store_factory() as second:
         with second.engine.connect() as connection:
             versions = connection.execute(text("select version from schema_version")).all()
         assert versions == [(CURRENT_VERSION,)]
@@ -444,7 +444,9 @@ def dump_database(store: Store) -> str:
 # --- reading back -------------------------------------------------------------------------
 
 
-def test_a_later_read_adds_new_responses_like_a_fresh_read(store: Store, database_url: str) -> None:
+def test_a_later_read_adds_new_responses_like_a_fresh_read(
+    store: Store, store_factory: StoreFactory
+) -> None:
     for age in (20, 30):
         submit(store, {**full_answers(), "age": age})
     first = store.responses(small_questionnaire())
@@ -452,14 +454,14 @@ def test_a_later_read_adds_new_responses_like_a_fresh_read(store: Store, databas
     for age in (40, 50, 60):
         submit(store, {**full_answers(), "age": age})
     again = store.responses(small_questionnaire())
-    with Store(database_url) as fresh:
+    with store_factory() as fresh:
         pd.testing.assert_frame_equal(again, fresh.responses(small_questionnaire()))
     assert sorted(again["age"].tolist()) == [20, 30, 40, 50, 60]
 
 
 def test_the_general_reader_gives_the_same_frame(store: Store) -> None:
     from storage._answers import answer_layout
-    from storage._store import _frame_from_rows
+    from storage._response_frames import frame_from_rows
 
     for age in (20, 30, 40):
         submit(store, {**full_answers(), "age": age, "places": [2]}, mode="paper")
@@ -467,7 +469,7 @@ def test_the_general_reader_gives_the_same_frame(store: Store) -> None:
     submit(store, {})  # nothing answered: stored as an empty object
     with store.engine.connect() as connection:
         rows = [tuple(row) for row in connection.execute(select(responses_table))]
-    general = _frame_from_rows(rows, answer_layout(small_questionnaire()))
+    general = frame_from_rows(rows, answer_layout(small_questionnaire()))
     pd.testing.assert_frame_equal(store.responses(small_questionnaire()), general)
 
 
@@ -508,12 +510,11 @@ def test_sqlite_row_order_does_not_follow_submission_order(sqlite_url: str) -> N
 
 
 def test_pending_migrations_run_once_in_order(
-    database_url: str, monkeypatch: pytest.MonkeyPatch
+    store_factory: StoreFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import storage._schema as schema
 
-    with Store(database_url):
-        pass  # an installation at the current version
+    store_factory().close()  # an installation at the current version
     applied: list[int] = []
 
     def step(version: int) -> schema.Migration:
@@ -526,7 +527,7 @@ def test_pending_migrations_run_once_in_order(
     later = (*schema.MIGRATIONS, step(CURRENT_VERSION + 1), step(CURRENT_VERSION + 2))
     monkeypatch.setattr(schema, "MIGRATIONS", later)
     for _ in range(2):  # the second start finds nothing left to do
-        with Store(database_url) as upgraded, upgraded.engine.connect() as connection:
+        with store_factory() as upgraded, upgraded.engine.connect() as connection:
             version = connection.execute(text("select version from schema_version")).scalar_one()
             assert version == CURRENT_VERSION + 2
     assert applied == [CURRENT_VERSION + 1, CURRENT_VERSION + 2]

@@ -7,9 +7,9 @@ import re
 
 import pytest
 
-from bench._seed import demo_incidents_csv
 from core import escape_markdown
 from storage import Datasets, Store
+from tests.fixtures import fixture_bytes
 from tests.views.test_manager_pages import _upload, empty_url, page, texts  # noqa: F401
 from views._session import MANAGER_KEY, Manager
 
@@ -39,7 +39,7 @@ def test_a_crafted_file_name_is_shown_as_text_when_rejected_and_when_saved(
     assert "tracker" in at.error[0].value
     assert not LIVE_LINK.search(at.error[0].value)
 
-    at = _upload(page("data"), CRAFTED, demo_incidents_csv())
+    at = _upload(page("data"), CRAFTED, fixture_bytes("pks.csv"))
     [save] = [b for b in at.button if b.key == "manager.data.save"]
     save.click().run()
     assert not at.exception, at.exception

@@ -12,10 +12,11 @@ import pyreadstat
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from bench._seed import csv_bytes, demo_incidents_csv, seed_demo
+from app import csv_bytes
 from core import t
 from sources import read_incidents
 from storage import DATABASE_URL_ENV_VAR, DatasetKind, Datasets, Store
+from tests.fixtures import fixture_bytes, seed_open_demo
 from views._session import MANAGER_KEY, Manager
 from views.priorities import CHOICE_KEY, Choice, widget_key
 
@@ -27,7 +28,7 @@ TIMEOUT = 180
 @pytest.fixture(scope="module")
 def demo_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     url = f"sqlite:///{tmp_path_factory.mktemp('manager') / 'app.db'}"
-    seed_demo(url)
+    seed_open_demo(url)
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv(DATABASE_URL_ENV_VAR, url)
         yield url
@@ -125,7 +126,7 @@ def _upload(at: AppTest, name: str, data: bytes) -> AppTest:
 
 
 def test_data_page_shows_every_bad_row_and_saves_nothing(empty_url: str) -> None:
-    good = pd.read_csv(io.BytesIO(demo_incidents_csv()), sep=";", dtype=str)
+    good = pd.read_csv(io.BytesIO(fixture_bytes("pks.csv")), sep=";", dtype=str)
     bad = good.copy()
     bad.loc[3, "count"] = "viele"
     bad.loc[10, "year"] = "20x4"
@@ -139,7 +140,7 @@ def test_data_page_shows_every_bad_row_and_saves_nothing(empty_url: str) -> None
 
 
 def test_data_page_skips_bad_rows_on_request_and_saves(empty_url: str) -> None:
-    good = pd.read_csv(io.BytesIO(demo_incidents_csv()), sep=";", dtype=str)
+    good = pd.read_csv(io.BytesIO(fixture_bytes("pks.csv")), sep=";", dtype=str)
     bad = good.copy()
     bad.loc[3, "count"] = "-1"
     at = page("data")
@@ -241,7 +242,7 @@ def test_priorities_in_english(demo_url: str) -> None:
 
 
 def test_priorities_without_incidents_ranks_by_the_survey_alone(empty_url: str) -> None:
-    seed_demo(empty_url, responses=60, incidents=False)
+    seed_open_demo(empty_url, responses=60, incidents=False)
     at = page("priorities")
     assert t("manager.priorities.no_incidents", "de") in texts(at)
     assert at.dataframe[0].value[t("manager.col.rank", "de")].notna().all()
@@ -290,12 +291,12 @@ def test_report_and_spss_contents(demo_url: str, tmp_path: Path) -> None:
 
 
 def test_incident_import_used_by_the_seed_reads_back(demo_url: str) -> None:
-    result = read_incidents(io.BytesIO(demo_incidents_csv()), filename="pks.csv")
+    result = read_incidents(io.BytesIO(fixture_bytes("pks.csv")), filename="pks.csv")
     assert set(result.table["year"]) == {2023, 2024, 2025}
 
 
 def test_free_text_with_markup_is_shown_escaped(empty_url: str) -> None:
-    questionnaire = seed_demo(empty_url, responses=60, datasets=False)
+    questionnaire = seed_open_demo(empty_url, responses=60, datasets=False)
     [*_others, last_text] = [v.id for v in questionnaire.variables() if v.kind == "text"]
     with Store(empty_url) as store:
         for number in range(5):
@@ -319,7 +320,7 @@ def test_the_seeded_demo_and_real_uploads_never_mix(empty_url: str) -> None:
 
     with Store(empty_url) as store:
         seed_installation_demo(store)
-    real = seed_demo(empty_url, responses=50)  # uploads "pks.csv" and "bevoelkerung.csv"
+    real = seed_open_demo(empty_url, responses=50)  # uploads "pks.csv" and "bevoelkerung.csv"
     extra = read_incidents(
         io.BytesIO(b"area;year;key;count\n14999000;2025;------;5\n"), filename="extra.csv"
     )
@@ -423,8 +424,8 @@ def test_recommendations_survive_leaving_the_exports_page(demo_url: str) -> None
 
 
 def test_priorities_explains_what_is_missing_instead_of_failing(empty_url: str) -> None:
-    seed_demo(empty_url, responses=60, datasets=False)
-    counts = read_incidents(io.BytesIO(demo_incidents_csv()), filename="pks.csv")
+    seed_open_demo(empty_url, responses=60, datasets=False)
+    counts = read_incidents(io.BytesIO(fixture_bytes("pks.csv")), filename="pks.csv")
     with Store(empty_url) as store:
         Datasets(store.engine).save(DatasetKind.INCIDENTS, counts, source="pks.csv")
     at = page("priorities")
@@ -433,7 +434,7 @@ def test_priorities_explains_what_is_missing_instead_of_failing(empty_url: str) 
 
 
 def test_priorities_asks_for_the_municipality_when_the_data_hold_several(empty_url: str) -> None:
-    seed_demo(empty_url, responses=200, with_area=False)
+    seed_open_demo(empty_url, responses=200, with_area=False)
     at = page("priorities")
     errors = [e.value for e in at.error]
     assert errors

@@ -3,7 +3,7 @@ it is reachable, and a fresh database that is dropped afterwards.
 
 PostgreSQL is at ``SICHERHEITSANALYSE_TEST_POSTGRES`` (default: 127.0.0.1:5432, user
 postgres, trust auth, database ``test``). ``tests/conftest.py`` and ``bench/`` both use this
-module (the benchmarks never import from ``tests/``).
+module: the benchmarks may import test helpers, the tests never import from ``bench/``.
 """
 
 from __future__ import annotations
