@@ -57,6 +57,7 @@ from survey._model import (
     multi_variable_id,
 )
 from survey.expressions import ReferenceInfo, compile_expression
+from survey.kinds import kind_of
 
 _M = TypeVar("_M", bound=BaseModel)
 
@@ -1005,19 +1006,7 @@ class _Checker:
 
 def _reference_info(item: Item, scale: Scale | None) -> ReferenceInfo | None:
     """What an expression may do with ``item``'s answer; ``None`` when it has none."""
-    if isinstance(item, SingleChoiceItem | BatteryItem):
-        return ReferenceInfo("code", tuple(o.code for o in scale.options)) if scale else None
-    if isinstance(item, MultiChoiceItem):
-        return ReferenceInfo("codes", tuple(o.code for o in scale.options)) if scale else None
-    if isinstance(item, NumberItem):
-        return ReferenceInfo("number")
-    if isinstance(item, TextItem):
-        return ReferenceInfo("string")
-    if isinstance(item, YesNoItem):
-        return ReferenceInfo("bool")
-    if isinstance(item, DateItem):
-        return ReferenceInfo("date")
-    return None
+    return kind_of(item).reference_info(item, scale)
 
 
 # --- public API ------------------------------------------------------------------------------

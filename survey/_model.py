@@ -294,68 +294,11 @@ class Questionnaire(Strict):
             out.extend(self._variables_of(item))
         return out
 
-    def _variables_of(self, item: Item) -> Iterator[Variable]:
-        if isinstance(item, InfoItem):
-            return
-        if isinstance(item, SingleChoiceItem):
-            scale = self.scale_of(item)
-            yield Variable(
-                id=item.id,
-                item_id=item.id,
-                kind="single",
-                label=item.label,
-                options=scale.options,
-                scale=scale,
-                tags=item.tags,
-                design=item.design,
-                integer=all(isinstance(o.code, int) for o in scale.options),
-            )
-        elif isinstance(item, MultiChoiceItem):
-            for option in self.scale_of(item).options:
-                yield Variable(
-                    id=multi_variable_id(item.id, option.code),
-                    item_id=item.id,
-                    kind="multi_option",
-                    label={
-                        lang: f"{text} – {option.label.get(lang, '')}"
-                        for lang, text in item.label.items()
-                    },
-                    options=[option],
-                    tags=[*item.tags, *option.tags],
-                )
-        elif isinstance(item, BatteryItem):
-            scale = self.scale_of(item)
-            for statement in item.statements:
-                yield Variable(
-                    id=statement.id,
-                    item_id=item.id,
-                    kind="statement",
-                    label=statement.label,
-                    options=scale.options,
-                    scale=scale,
-                    tags=[*item.tags, *statement.tags],
-                    integer=all(isinstance(o.code, int) for o in scale.options),
-                )
-        elif isinstance(item, NumberItem):
-            yield Variable(
-                id=item.id,
-                item_id=item.id,
-                kind="number",
-                label=item.label,
-                tags=item.tags,
-                design=item.design,
-                integer=item.integer,
-            )
-        elif isinstance(item, TextItem | YesNoItem | DateItem):
-            yield Variable(
-                id=item.id,
-                item_id=item.id,
-                kind=item.kind,
-                label=item.label,
-                tags=item.tags,
-                design=item.design,
-                integer=isinstance(item, YesNoItem),
-            )
+    def _variables_of(self, item: Item) -> list[Variable]:
+        # Imported here: the kinds build on this module's models.
+        from survey.kinds import kind_of
+
+        return kind_of(item).variables(item, self)
 
     def variables_tagged(self, field: str, role: Role) -> list[Variable]:
         return [

@@ -252,7 +252,7 @@ def test_validation_messages_next_to_the_item(store: Store, mini: Questionnaire)
     survey.answer("years", 105).click("Antworten absenden")
     assert "Bitte höchstens 100 Jahre." in survey.problems()
     survey.answer("years", 200).click("Antworten absenden")
-    assert "Bitte geben Sie eine Zahl bis 110 ein." in survey.problems()
+    assert "Bitte geben Sie eine Zahl bis 110 ein (nicht 200)." in survey.problems()
     assert survey.responses().empty
 
 
@@ -490,7 +490,7 @@ def test_default_questionnaire_validation_skip_logic_language_and_back(store: St
     survey.answer("years_lived", 12).click("Weiter")
     assert "nicht beantwortet – trotzdem weiter?" in survey.problems()
     survey.answer("years_lived", 130).click("Weiter")
-    assert "Bitte geben Sie eine Zahl bis 100 ein." in survey.problems()
+    assert "Bitte geben Sie eine Zahl bis 100 ein (nicht 130)." in survey.problems()
     survey.answer("years_lived", 12).click("Weiter")
     assert survey.at.header[0].value == "Ihr Sicherheitsgefühl"
     survey.answer("safe_night", q.scale_of(q.item("safe_night")).substantive_codes()[0])
