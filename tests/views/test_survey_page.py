@@ -15,6 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 from storage import DATABASE_URL_ENV_VAR, Store
 from survey import (
+    KINDS,
     Access,
     BatteryItem,
     DateItem,
@@ -29,7 +30,7 @@ from survey import (
 )
 from tests.conftest import DEFAULT_QUESTIONNAIRE, ROOT
 from views import survey_page
-from views._widgets import widget_key
+from views._widgets import WIDGETS, widget_key
 
 MINI = Path(__file__).resolve().parent / "fixtures" / "mini_survey.yaml"
 #: The machine is shared and slow; a first run imports pandas, SQLAlchemy and the loader.
@@ -517,3 +518,7 @@ def test_default_questionnaire_validation_skip_logic_language_and_back(store: St
     assert survey.has("vict_theft_reported")
     survey.answer("vict_theft", False)
     assert not survey.has("vict_theft_reported")
+
+
+def test_every_question_kind_has_a_widget() -> None:
+    assert set(WIDGETS) == set(KINDS)
