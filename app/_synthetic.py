@@ -50,6 +50,7 @@ from survey import (
     Scale,
     Variable,
     compile_expression,
+    kind_of,
     multi_variable_id,
     normalise_pks_key,
     reference_infos,
@@ -445,6 +446,9 @@ def _answer(
             values = model.design[variable.design].copy()
         return _blank(values, ~answered)
 
+    drawn = kind_of(item).synthetic(item, variable, n, rng)
+    if drawn is not None:  # a kind with its own generator
+        return _blank(drawn, ~answered)
     role, fields = _role(variable)
     perceived = _perception(model, fields)
     offset = VARIABLE_LEVELS.get(variable.id, 0.0)

@@ -23,12 +23,12 @@ from survey import (
     InfoItem,
     Item,
     MultiChoiceItem,
-    NumberItem,
     Questionnaire,
     SingleChoiceItem,
     TextItem,
     YesNoItem,
     date_range,
+    kind_of,
 )
 
 ProblemsFor = Callable[[str], list[Problem]]
@@ -78,7 +78,7 @@ def render_item(
     place = _Place(
         form, answers, lang, problems_for, q.text(item.label, lang), q.text(item.help, lang) or None
     )
-    WIDGETS[item.kind](item, place)
+    WIDGETS[kind_of(item).widget](item, place)
 
 
 # --- one function per question kind ---------------------------------------------------------
@@ -132,16 +132,18 @@ def _single(item: SingleChoiceItem, place: _Place, key: str) -> Any:
     )
 
 
-def _number(item: NumberItem, place: _Place, key: str) -> Any:
-    unit = place.questionnaire.text(item.unit, place.lang)
+def _number(item: Any, place: _Place, key: str) -> Any:
+    # Also the input of kinds asked like a number (a year): they may lack unit and integer.
+    unit = place.questionnaire.text(getattr(item, "unit", {}), place.lang)
+    integer = getattr(item, "integer", True)
     value = st.number_input(
         f"{place.label} ({unit})" if unit else place.label,
         value=None,
-        step=1 if item.integer else 0.1,
-        format="%d" if item.integer else "%.1f",
+        step=1 if integer else 0.1,
+        format="%d" if integer else "%.1f",
         key=key,
     )
-    return int(value) if value is not None and item.integer else value
+    return int(value) if value is not None and integer else value
 
 
 def _text(item: TextItem, place: _Place, key: str) -> Any:
@@ -243,7 +245,8 @@ def _show_problems(problems: list[Problem], lang: str) -> None:
             st.warning(problem.message(lang), icon=":material/help:")
 
 
-#: The widget function of every question kind, keyed by ``kind``: a new kind adds one here.
+#: The widget functions by input name (:attr:`survey.QuestionKind.widget`): a question kind
+#: asked with an input of its own adds one here.
 WIDGETS: Mapping[str, Callable[[Any, _Place], None]] = {
     "single": _one_answer(_single),
     "multi": _multi,

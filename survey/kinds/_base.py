@@ -16,7 +16,9 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, ClassVar, Generic, TypeVar
 
+import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 from core import Location, Problem, current_language, format_number, t
 from survey._model import Code, Option, Questionnaire, Scale, Variable
@@ -71,6 +73,14 @@ class QuestionKind(ABC, Generic[ItemT]):
     name: ClassVar[str]
     #: The :attr:`Variable.kind` values this kind's variables carry.
     variable_kinds: ClassVar[tuple[str, ...]]
+    #: The input the survey page draws (``views/_widgets.WIDGETS``); a kind that is asked
+    #: like another names that kind's input and needs no page code of its own.
+    widget: ClassVar[str] = ""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if not cls.widget and "name" in cls.__dict__:
+            cls.widget = cls.name
 
     @abstractmethod
     def variables(self, item: ItemT, questionnaire: Questionnaire) -> list[Variable]:
@@ -123,6 +133,15 @@ class QuestionKind(ABC, Generic[ItemT]):
     ) -> dict[Any, str]:
         """The SPSS value labels of the variable: stored value -> label."""
         return {option.code: questionnaire.text(option.label, lang) for option in variable.options}
+
+    def synthetic(
+        self, item: ItemT, variable: Variable, n: int, rng: np.random.Generator
+    ) -> NDArray[Any] | None:
+        """``n`` plausible answers to ``variable`` for synthetic data: floats with NaN as
+        missing, or objects with ``None``. ``None``: the synthetic respondent model of
+        ``app._synthetic`` draws this kind itself (the choice, number, text, yes/no and date
+        answers follow latent attitudes there)."""
+        return None
 
     def dtype(self, variable: Variable) -> str:
         """The pandas dtype of the variable in storage and exports."""
