@@ -21,7 +21,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from core import Location, Problem, current_language, format_number, t
-from survey._model import Code, Option, Questionnaire, Scale, Variable
+from survey._model import Code, Option, Questionnaire, Scale, Variable, VariableKind
 from survey.expressions import ReferenceInfo
 
 ItemT = TypeVar("ItemT")
@@ -152,7 +152,80 @@ class QuestionKind(ABC, Generic[ItemT]):
         return "nominal"
 
 
+class ChoiceKind(QuestionKind[ItemT]):
+    """What single choice and battery statements share: an answer is one option code."""
+
+    def reference_info(self, item: ItemT, scale: Scale | None) -> ReferenceInfo | None:
+        return ReferenceInfo("code", tuple(o.code for o in scale.options)) if scale else None
+
+    def specs(self, item: ItemT, questionnaire: Questionnaire) -> list[AnswerSpec]:
+        codes = choice_codes(questionnaire, item)
+        return [
+            AnswerSpec(key, self.name, codes=codes, variables=(key,))
+            for key in self.answer_ids(item)
+        ]
+
+    def check(self, spec: AnswerSpec, value: Any, lang: str | None = None) -> Checked:
+        if not is_code(value) or value not in spec.codes:
+            return problem(spec, "answer.unknown_option", value)
+        return Accepted(value)
+
+    def read_cell(self, spec: AnswerSpec, value: Any) -> Any:
+        return as_code(value, spec.codes)
+
+    def dtype(self, variable: Variable) -> str:
+        return "Int64" if variable.integer else "string"
+
+    def measure(self, variable: Variable) -> str:
+        """Ordinal for a scored rating scale, nominal otherwise."""
+        if variable.kind == "statement" or (variable.tags and variable.integer):
+            return "ordinal"
+        return "nominal"
+
+
+class ZeroOneKind(QuestionKind[ItemT]):
+    """What yes/no and multi choice share: variables stored as 1 (yes, ticked) or 0."""
+
+    def value_labels(
+        self, questionnaire: Questionnaire, variable: Variable, lang: str
+    ) -> dict[Any, str]:
+        return yes_no_labels(lang)
+
+    def dtype(self, variable: Variable) -> str:
+        return "Int64"
+
+
 # --- helpers shared by several kinds -------------------------------------------------------
+
+
+def coded_variable(
+    variable_id: str, item: Any, kind: VariableKind, label: Any, scale: Scale, tags: Any
+) -> Variable:
+    """A variable holding one option code of ``scale`` (single choice, battery statement)."""
+    return Variable(
+        id=variable_id,
+        item_id=item.id,
+        kind=kind,
+        label=label,
+        options=scale.options,
+        scale=scale,
+        tags=tags,
+        design=getattr(item, "design", None) if variable_id == item.id else None,
+        integer=all(isinstance(o.code, int) for o in scale.options),
+    )
+
+
+def own_variable(item: Any, kind: VariableKind, *, integer: bool) -> Variable:
+    """The one variable of an item with a single answer, named like the item."""
+    return Variable(
+        id=item.id,
+        item_id=item.id,
+        kind=kind,
+        label=item.label,
+        tags=item.tags,
+        design=item.design,
+        integer=integer,
+    )
 
 
 def problem(spec: AnswerSpec, key: str, value: Any = None, **params: Any) -> Problem:
@@ -173,13 +246,6 @@ def choice_codes(questionnaire: Questionnaire, item: Any) -> tuple[Code, ...]:
     return tuple(o.code for o in questionnaire.scale_of(item).options)
 
 
-def check_code(spec: AnswerSpec, value: Any) -> Checked:
-    """A single option code (single choice, battery statement)."""
-    if not is_code(value) or value not in spec.codes:
-        return problem(spec, "answer.unknown_option", value)
-    return Accepted(value)
-
-
 def option_labels(
     questionnaire: Questionnaire, options: list[Option], lang: str
 ) -> tuple[str, str]:
@@ -190,13 +256,6 @@ def option_labels(
         labels([o for o in options if not o.non_substantive]),
         labels([o for o in options if o.non_substantive]),
     )
-
-
-def scale_measure(variable: Variable) -> str:
-    """Ordinal for a scored rating scale, nominal otherwise."""
-    if variable.kind == "statement" or (variable.tags and variable.integer):
-        return "ordinal"
-    return "nominal"
 
 
 def cell_value(value: Any) -> Any:

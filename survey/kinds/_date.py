@@ -18,6 +18,7 @@ from survey.kinds._base import (
     as_date_text,
     iso_date,
     language,
+    own_variable,
     problem,
 )
 
@@ -27,17 +28,7 @@ class DateKind(QuestionKind[DateItem]):
     variable_kinds = ("date",)
 
     def variables(self, item: DateItem, questionnaire: Questionnaire) -> list[Variable]:
-        return [
-            Variable(
-                id=item.id,
-                item_id=item.id,
-                kind="date",
-                label=item.label,
-                tags=item.tags,
-                design=item.design,
-                integer=False,
-            )
-        ]
+        return [own_variable(item, "date", integer=False)]
 
     def reference_info(self, item: DateItem, scale: Scale | None) -> ReferenceInfo | None:
         return ReferenceInfo("date")

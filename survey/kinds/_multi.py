@@ -14,17 +14,16 @@ from survey.kinds._base import (
     Accepted,
     AnswerSpec,
     Checked,
-    QuestionKind,
+    ZeroOneKind,
     as_zero_one,
     cell_value,
     choice_codes,
     is_code,
     problem,
-    yes_no_labels,
 )
 
 
-class MultiKind(QuestionKind[MultiChoiceItem]):
+class MultiKind(ZeroOneKind[MultiChoiceItem]):
     name = "multi"
     variable_kinds = ("multi_option",)
 
@@ -96,11 +95,3 @@ class MultiKind(QuestionKind[MultiChoiceItem]):
         selected = t("questionnaire.codebook.selected", lang)
         not_selected = t("questionnaire.codebook.not_selected", lang)
         return f"0={not_selected}{LABEL_SEPARATOR}1={selected}", ""
-
-    def value_labels(
-        self, questionnaire: Questionnaire, variable: Variable, lang: str
-    ) -> dict[Any, str]:
-        return yes_no_labels(lang)
-
-    def dtype(self, variable: Variable) -> str:
-        return "Int64"

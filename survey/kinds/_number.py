@@ -16,6 +16,7 @@ from survey.kinds._base import (
     as_number,
     language,
     number_text,
+    own_variable,
     problem,
 )
 
@@ -25,17 +26,7 @@ class NumberKind(QuestionKind[NumberItem]):
     variable_kinds = ("number",)
 
     def variables(self, item: NumberItem, questionnaire: Questionnaire) -> list[Variable]:
-        return [
-            Variable(
-                id=item.id,
-                item_id=item.id,
-                kind="number",
-                label=item.label,
-                tags=item.tags,
-                design=item.design,
-                integer=item.integer,
-            )
-        ]
+        return [own_variable(item, "number", integer=item.integer)]
 
     def reference_info(self, item: NumberItem, scale: Scale | None) -> ReferenceInfo | None:
         return ReferenceInfo("number")

@@ -6,7 +6,7 @@ from typing import Any
 
 from survey._model import Questionnaire, Scale, TextItem, Variable
 from survey.expressions import ReferenceInfo
-from survey.kinds._base import Accepted, AnswerSpec, Checked, QuestionKind, problem
+from survey.kinds._base import Accepted, AnswerSpec, Checked, QuestionKind, own_variable, problem
 
 
 class TextKind(QuestionKind[TextItem]):
@@ -14,17 +14,7 @@ class TextKind(QuestionKind[TextItem]):
     variable_kinds = ("text",)
 
     def variables(self, item: TextItem, questionnaire: Questionnaire) -> list[Variable]:
-        return [
-            Variable(
-                id=item.id,
-                item_id=item.id,
-                kind="text",
-                label=item.label,
-                tags=item.tags,
-                design=item.design,
-                integer=False,
-            )
-        ]
+        return [own_variable(item, "text", integer=False)]
 
     def reference_info(self, item: TextItem, scale: Scale | None) -> ReferenceInfo | None:
         return ReferenceInfo("string")

@@ -12,29 +12,19 @@ from survey.kinds._base import (
     Accepted,
     AnswerSpec,
     Checked,
-    QuestionKind,
+    ZeroOneKind,
     as_zero_one,
+    own_variable,
     problem,
-    yes_no_labels,
 )
 
 
-class YesNoKind(QuestionKind[YesNoItem]):
+class YesNoKind(ZeroOneKind[YesNoItem]):
     name = "yesno"
     variable_kinds = ("yesno",)
 
     def variables(self, item: YesNoItem, questionnaire: Questionnaire) -> list[Variable]:
-        return [
-            Variable(
-                id=item.id,
-                item_id=item.id,
-                kind="yesno",
-                label=item.label,
-                tags=item.tags,
-                design=item.design,
-                integer=True,
-            )
-        ]
+        return [own_variable(item, "yesno", integer=True)]
 
     def reference_info(self, item: YesNoItem, scale: Scale | None) -> ReferenceInfo | None:
         return ReferenceInfo("bool")
@@ -57,11 +47,3 @@ class YesNoKind(QuestionKind[YesNoItem]):
     ) -> tuple[str, str]:
         yes, no = t("questionnaire.codebook.yes", lang), t("questionnaire.codebook.no", lang)
         return f"1={yes}{LABEL_SEPARATOR}0={no}", ""
-
-    def value_labels(
-        self, questionnaire: Questionnaire, variable: Variable, lang: str
-    ) -> dict[Any, str]:
-        return yes_no_labels(lang)
-
-    def dtype(self, variable: Variable) -> str:
-        return "Int64"
