@@ -10,7 +10,7 @@ Stored-value conventions (the "codebook layout", shared by storage, exports and 
 * single choice and battery statements: the option ``code`` (int or str);
 * multi choice: one 0/1 variable per option, named ``<item>__<code>``;
 * yes/no: 1 (yes) or 0 (no); in expressions a yes/no item is a boolean;
-* number: int or float; text: str; date: ISO ``YYYY-MM-DD`` str;
+* number: int or float; year: int; text: str; date: ISO ``YYYY-MM-DD`` str;
 * an unanswered or hidden item is missing (``None`` / ``NA``).
 """
 
@@ -180,6 +180,15 @@ class DateItem(_ItemBase):
     kind: Literal["date"]
 
 
+class YearItem(_ItemBase):
+    """A calendar year, e.g. "Seit welchem Jahr wohnen Sie in …?"; stored as an int."""
+
+    kind: Literal["year"]
+    #: Default: 1900 and the current year (read when the answer is checked).
+    min: int | None = None
+    max: int | None = None
+
+
 class InfoItem(Strict):
     """Text only: consent, data protection, explanations. Stores nothing."""
 
@@ -198,6 +207,7 @@ Item = Annotated[
     | TextItem
     | YesNoItem
     | DateItem
+    | YearItem
     | InfoItem,
     Field(discriminator="kind"),
 ]
@@ -230,7 +240,9 @@ class Meta(Strict):
     reference_area: str | None = None
 
 
-VariableKind = Literal["single", "multi_option", "statement", "number", "text", "yesno", "date"]
+VariableKind = Literal[
+    "single", "multi_option", "statement", "number", "text", "yesno", "date", "year"
+]
 
 
 class Variable(Strict):

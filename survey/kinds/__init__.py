@@ -3,8 +3,9 @@
 Everything that differs between kinds lives in its module (a :class:`QuestionKind`): the
 variables, the expression type, the one answer check used by the form, the store and the
 paper import, reading a codebook cell back, codebook rows, storage dtype and SPSS measure.
-Adding a kind: a pydantic item class in :mod:`survey._model`, a module here, an entry in
-:data:`KINDS` (and a widget in ``views/_widgets.py``).
+Adding a kind: a pydantic item class in :mod:`survey._model` (and its variable kind), a
+module here and an entry in :data:`KINDS`; a widget in ``views/_widgets.py`` only when it is
+not asked with an existing input (:attr:`QuestionKind.widget`).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from survey.kinds._multi import MultiKind
 from survey.kinds._number import NumberKind
 from survey.kinds._single import SingleKind
 from survey.kinds._text import TextKind
+from survey.kinds._year import YearKind
 from survey.kinds._yesno import YesNoKind
 
 #: Every question kind by its ``kind:`` name, in the order the format documents them.
@@ -42,6 +44,7 @@ KINDS: dict[str, QuestionKind[Any]] = {
         TextKind(),
         YesNoKind(),
         DateKind(),
+        YearKind(),
         InfoKind(),
     )
 }

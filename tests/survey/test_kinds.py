@@ -6,10 +6,24 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+import numpy as np
+import pandas as pd
 import pytest
 
+from app import synthetic_responses
 from core import Problem
-from survey import KINDS, AnswerSpec, Questionnaire, kind_named, kind_of, kind_of_variable
+from storage import Store
+from survey import (
+    KINDS,
+    AnswerSpec,
+    Form,
+    Questionnaire,
+    check_questionnaire_text,
+    kind_named,
+    kind_of,
+    kind_of_variable,
+    load_questionnaire_text,
+)
 from survey.kinds import Accepted, Checked
 from tests.storage.storage_fixtures import small_questionnaire
 
@@ -132,3 +146,75 @@ def test_info_stores_nothing(questionnaire: Questionnaire) -> None:
     item = questionnaire.item("consent")
     assert kind_of(item).variables(item, questionnaire) == []
     assert kind_of(item).specs(item, questionnaire) == []
+
+
+YEAR_SOURCE = """
+meta: {id: jahr, version: "1", title: {de: Jahr}}
+sections:
+  - id: s
+    title: {de: S}
+    items:
+      - {id: since, kind: year, label: {de: Seit welchem Jahr wohnen Sie hier?}}
+      - id: since_2000
+        kind: year
+        label: {de: Und seit wann in dieser Wohnung?}
+        min: 2000
+        max: 2030
+        show_if: "since >= 2000"
+"""
+
+
+def test_year_is_a_whole_number_between_1900_and_this_year_by_default() -> None:
+    questionnaire = load_questionnaire_text(YEAR_SOURCE)
+    form = Form(questionnaire)
+    item = questionnaire.item("since")
+    assert [v.kind for v in questionnaire.variables()] == ["year", "year"]
+    assert form.item_problems(item, {"since": 1990}, "de") == []
+    this_year = date.today().year
+    keys = {
+        value: [p.key for p in form.item_problems(item, {"since": value}, "de")]
+        for value in (1899, this_year + 1, 1990.5, "1990")
+    }
+    assert keys == {
+        1899: ["answer.too_small"],
+        this_year + 1: ["answer.too_large"],
+        1990.5: ["answer.not_an_integer"],
+        "1990": ["answer.not_a_number"],
+    }
+    own = questionnaire.item("since_2000")
+    assert [p.key for p in form.item_problems(own, {"since_2000": 1999}, "de")] == [
+        "answer.too_small"
+    ]
+    kind = kind_of(item)
+    [variable, _] = questionnaire.variables()
+    assert (kind.widget, kind.dtype(variable), kind.measure(variable)) == (
+        "number",
+        "Int64",
+        "scale",
+    )
+    assert kind.read_cell(spec(questionnaire, "since"), "1990") == 1990
+
+
+def test_year_checks_its_range_and_draws_synthetic_years() -> None:
+    problems = check_questionnaire_text(YEAR_SOURCE.replace("max: 2030", "max: 1990")).problems
+    assert [p.key for p in problems] == ["questionnaire.min_above_max"]
+    questionnaire = load_questionnaire_text(YEAR_SOURCE)
+    frame = synthetic_responses(questionnaire, 500, np.random.default_rng(1))
+    assert frame["since"].dtype == "Int64"
+    assert frame["since"].dropna().between(1900, date.today().year).all()
+    # show_if "since >= 2000": earlier movers are not asked about the flat.
+    assert frame.loc[(frame["since"] < 2000).fillna(True), "since_2000"].isna().all()
+    assert frame["since_2000"].dropna().between(2000, 2030).all()
+
+
+def test_a_year_round_trips_through_the_store_and_the_paper_import(sqlite_url: str) -> None:
+    questionnaire = load_questionnaire_text(YEAR_SOURCE)
+    with Store(sqlite_url) as store:
+        store.publish_questionnaire(questionnaire, YEAR_SOURCE)
+        store.submit(questionnaire, {"since": 1990.0}, language="de", submission_token="t" * 16)
+        store.import_responses(
+            questionnaire, pd.DataFrame({"since": ["2004"], "since_2000": ["2010"]}), source="p"
+        )
+        frame = store.responses(questionnaire)
+    assert frame["since"].dtype == "Int64"
+    assert sorted(frame["since"].tolist()) == [1990, 2004]
