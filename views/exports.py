@@ -18,6 +18,7 @@ from reporting import (
     responses_sav,
     responses_xlsx,
 )
+from views._cache import Choice, cached_analysis, cached_inputs, remembered_choice
 from views._session import (
     choose_questionnaire,
     data_version,
@@ -25,7 +26,6 @@ from views._session import (
     page_frame,
     workspace,
 )
-from views.priorities import Choice, cached_analysis, cached_inputs, remembered_choice
 
 #: The table formats offered for download, with their media types.
 RESPONSE_FORMATS: dict[str, str] = {

@@ -14,8 +14,8 @@ from core import InvalidInput, format_integer, format_percent, number_separators
 from reporting import frame_csv
 from storage import QuestionnaireState
 from survey import Access
+from views._cache import cached_inputs
 from views._session import choose_questionnaire, demo_banner, page_frame, workspace
-from views.priorities import cached_inputs
 
 BATCH_KEY = "manager.overview.last_batch"
 

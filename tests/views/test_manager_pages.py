@@ -16,8 +16,9 @@ from bench._seed import csv_bytes, demo_incidents_csv, seed_demo
 from core import t
 from sources import read_incidents
 from storage import DATABASE_URL_ENV_VAR, DatasetKind, Datasets, Store
+from views._cache import CHOICE_KEY, Choice
 from views._session import MANAGER_KEY, Manager
-from views.priorities import CHOICE_KEY, Choice, widget_key
+from views.priorities import widget_key
 
 QID = "sicherheitsbefragung"
 
@@ -391,8 +392,8 @@ def test_exports_use_the_weights_chosen_on_the_priorities_page(demo_url: str) ->
     assert not at.exception, at.exception
     from app import top_fields
     from reporting import field_label
+    from views._cache import cached_analysis
     from views._session import workspace
-    from views.priorities import cached_analysis
 
     _base, survey_only = cached_analysis(QID, Choice(perceived=1.0, registered=0.0))
     assert not isinstance(survey_only, list)
