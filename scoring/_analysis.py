@@ -249,7 +249,11 @@ def analyse(
                 )
             )
         if totals is None or not len(totals):
-            problems.append(_problem("scoring.population_missing", "population"))
+            problems.append(
+                _problem(
+                    "scoring.population_missing", "population", areas=_sorted_join(incident_areas)
+                )
+            )
         if not problems:
             assert totals is not None
             indicators = incident_indicators(

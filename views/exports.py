@@ -24,6 +24,7 @@ from views._session import (
     data_version,
     demo_banner,
     page_frame,
+    problem_message,
     workspace,
 )
 
@@ -127,7 +128,7 @@ def render() -> None:
     st.subheader(t("manager.exports.ranking", lang))
     if isinstance(analysis, list):
         for problem in analysis:
-            st.error(problem.message(lang))
+            st.error(problem_message(problem, lang))
         return
     if is_demo(analysis.area, inputs.questionnaire):
         demo_banner(lang)

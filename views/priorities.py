@@ -23,7 +23,7 @@ from app import (
     ranking_view,
     trend_data,
 )
-from core import Problem, escape_free_text, format_integer, t
+from core import escape_free_text, format_integer, t
 from reporting import (
     district_heatmap,
     field_label,
@@ -46,14 +46,10 @@ from views._session import (
     data_version,
     demo_banner,
     page_frame,
+    problem_message,
     workspace,
 )
 
-#: Scoring problems whose message names a command-line option, and what the page says instead.
-PAGE_MESSAGES = {
-    "scoring.population_missing": "manager.priorities.population_missing",
-    "scoring.area_required": "manager.priorities.area_required",
-}
 WIDGETS = ("municipality", "reference", "year", "weight_perceived", "weight_registered")
 CHARTS = ("rank", "quadrant", "heatmap", "funnel", "trend", "free_text")
 #: Free-text answers shown per question (all of them are in the responses export).
@@ -148,7 +144,7 @@ def render() -> None:
         problems = base if isinstance(base, list) else analysis
         assert isinstance(problems, list)
         for problem in problems:
-            st.error(_message(problem, lang))
+            st.error(problem_message(problem, lang))
         return
     if is_demo(analysis.area, inputs.questionnaire):
         demo_banner(lang)
@@ -235,13 +231,6 @@ def _trend(questionnaire_id: str, version: str, area: str) -> pd.DataFrame | Non
 @st.cache_resource(show_spinner=False, max_entries=8)
 def _free_text(questionnaire_id: str, version: str, lang: str) -> list[tuple[str, list[str]]]:
     return free_text_answers(cached_inputs(questionnaire_id), lang)
-
-
-def _message(problem: Problem, lang: str) -> str:
-    """The problem's message, in the page's words where the scoring one speaks of CLI options."""
-    if problem.key in PAGE_MESSAGES:
-        return t(PAGE_MESSAGES[problem.key], lang, **problem.params)
-    return problem.message(lang)
 
 
 def _year_options(years: list[int]) -> list[int | None]:

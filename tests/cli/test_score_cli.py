@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from app import SyntheticArea, synthetic_incidents, synthetic_population, synthetic_responses
 from cli import app
+from core import t
 from reporting import responses_csv
 from survey import load_action_fields, load_questionnaire
 from tests.conftest import DEFAULT_QUESTIONNAIRE
@@ -241,3 +242,23 @@ def test_unwritable_output_is_a_clean_error(files: dict[str, Path], tmp_path: Pa
     assert result.exit_code == 1, output  # type: ignore[attr-defined]
     assert "cannot be written" in output
     assert "Traceback" not in output
+
+
+@pytest.mark.parametrize("lang", ["de", "en"])
+def test_a_problem_is_the_message_then_the_command_line_hint(
+    files: dict[str, Path], tmp_path: Path, lang: str
+) -> None:
+    # Incidents without any population: scoring names the concept, the CLI the option.
+    out = tmp_path / "ranking.csv"
+    result = _score(
+        files, out, "--incidents", str(files["incidents"]), "--area", MUNICIPALITY, "--lang", lang
+    )
+    output = result.output  # type: ignore[attr-defined]
+    assert result.exit_code == 1, output  # type: ignore[attr-defined]
+    message = t("scoring.population_missing", lang, areas="")
+    hint = t("cli.hint.scoring.population_missing", lang)
+    line = next(line for line in output.splitlines() if hint in line)
+    assert message.split("(")[0] in line
+    assert line.index(message.split("(")[0]) < line.index(hint)
+    assert "--population" in hint
+    assert not out.exists()

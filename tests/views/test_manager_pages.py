@@ -429,7 +429,12 @@ def test_priorities_explains_what_is_missing_instead_of_failing(empty_url: str) 
     with Store(empty_url) as store:
         Datasets(store.engine).save(DatasetKind.INCIDENTS, counts, source="pks.csv")
     at = page("priorities")
-    assert t("manager.priorities.population_missing", "de") in [e.value for e in at.error]
+    errors = [e.value for e in at.error]
+    assert len(errors) == 1, errors
+    # The domain message first ("no population for ..."), then the page's own hint.
+    assert errors[0].startswith(t("scoring.population_missing", "de", areas="")[:20])
+    assert errors[0].endswith(t("manager.hint.scoring.population_missing", "de"))
+    assert "--" not in errors[0]
     assert not at.dataframe
 
 
@@ -438,7 +443,9 @@ def test_priorities_asks_for_the_municipality_when_the_data_hold_several(empty_u
     at = page("priorities")
     errors = [e.value for e in at.error]
     assert errors
-    assert errors[0].startswith(t("manager.priorities.area_required", "de", areas="")[:30])
+    assert errors[0].startswith(t("scoring.area_required", "de", areas="")[:30])
+    assert errors[0].endswith(t("manager.hint.scoring.area_required", "de"))
+    assert "--area" not in errors[0]
     at.selectbox(key=widget_key(QID, "municipality")).set_value("99999000").run()
     at.selectbox(key=widget_key(QID, "reference")).set_value("99").run()
     assert not at.exception, at.exception
