@@ -5,7 +5,7 @@ It reads the questionnaire, its responses and the saved datasets from storage, r
 :func:`scoring.analyse`, and shapes the results into display tables. It computes no statistics
 itself (those are :mod:`scoring`'s) and imports no Streamlit.
 
-Privacy: every survey figure based on fewer than :data:`survey.MIN_CELL_SIZE` respondents is
+Privacy: every survey figure based on fewer than :data:`core.MIN_CELL_SIZE` respondents is
 shown as missing ("< 5"), and free-text answers come out HTML-escaped.
 """
 
@@ -19,7 +19,15 @@ import pandas as pd
 
 from app._demo import DEMO
 from app._installation import DEMO_QUESTIONNAIRE_ID, DEMO_SOURCE
-from core import MIN_CELL_SIZE, escape_free_text, format_integer, format_number, format_percent, t
+from core import (
+    escape_free_text,
+    format_integer,
+    format_number,
+    format_percent,
+    is_small,
+    suppress_small_cells,
+    t,
+)
 from reporting import ReportInput, field_label, render_report
 from scoring import (
     DEFAULT_WEIGHTS,
@@ -44,6 +52,8 @@ from survey import (
 
 #: Simulation draws of the rank intervals on the page (the CLI default; enough for ranks).
 PAGE_DRAWS = 2000
+#: The survey figures of :attr:`scoring.Analysis.survey_indicators` that rest on respondents.
+SURVEY_INDICATOR_FIGURES: tuple[str, ...] = ("share", "ci_low", "ci_high", "n_eff")
 #: The simulation seed of the page, so a reload shows the same rank intervals.
 PAGE_SEED = 20260907
 
@@ -259,7 +269,8 @@ def ranking_view(
             ],
             t("manager.col.sir", lang): [format_number(v, 2, lang) for v in rows["sir"]],
             t("manager.col.respondents", lang): [
-                _respondents(n, lang) for n in rows["n_respondents"]
+                _respondents(n, suppressed, lang)
+                for n, suppressed in zip(rows["n_respondents"], rows["suppressed"], strict=True)
             ],
             t("manager.col.reason", lang): rows["reason" if lang == "de" else "reason_en"],
         }
@@ -278,22 +289,30 @@ def _interval(low: object, high: object) -> str:
 
 
 def _share(value: object, suppressed: object, lang: str) -> str:
-    if bool(suppressed) if not pd.isna(suppressed) else False:  # type: ignore[call-overload]
+    if _flag(suppressed):
         return t("report.suppressed_cell", lang)
     if pd.isna(value):  # type: ignore[call-overload]
         return ""
     return format_percent(float(value), 0, lang)  # type: ignore[arg-type]
 
 
-def _respondents(value: object, lang: str) -> str:
+def _flag(value: object) -> bool:
+    """A nullable boolean cell as a plain bool (missing: not flagged)."""
+    return False if pd.isna(value) else bool(value)  # type: ignore[call-overload]
+
+
+def _respondents(value: object, suppressed: object, lang: str) -> str:
+    """The number of respondents, "< 5" exactly where the row's share reads "< 5".
+
+    ``suppressed`` is :func:`scoring.suppress_ranking`'s flag (1 to 4 respondents, or a cell
+    scoring withheld). A field without any survey row reads 0: nothing to protect, and the
+    ranking export shows 0 there too.
+    """
     if pd.isna(value):  # type: ignore[call-overload]
         return ""
-    number = int(float(value))  # type: ignore[arg-type]
-    return (
-        t("report.suppressed_cell", lang)
-        if number < MIN_CELL_SIZE
-        else format_integer(number, lang)
-    )
+    if _flag(suppressed):
+        return t("report.suppressed_cell", lang)
+    return format_integer(int(float(value)), lang)  # type: ignore[arg-type]
 
 
 def _shift(before: object, after: object) -> str:
@@ -309,15 +328,13 @@ def _shift(before: object, after: object) -> str:
 
 def suppressed_survey_indicators(analysis: Analysis) -> pd.DataFrame:
     """The survey indicators with every cell of < 5 respondents flagged as suppressed."""
-    table = analysis.survey_indicators.copy()
-    if "n_respondents" in table.columns:
-        small = table["n_respondents"].astype("Float64").fillna(0) < MIN_CELL_SIZE
-        flags = (
-            table["suppressed"].astype("boolean").fillna(True)
-            if "suppressed" in table.columns
-            else pd.Series(False, index=table.index, dtype="boolean")
-        )
-        table["suppressed"] = (flags | small).astype(bool)
+    # Cells scoring already flagged (its ``min_cell`` rule, which also flags 0 respondents)
+    # stay flagged, so the heatmap keeps showing them as "< 5" rather than as blank.
+    table = suppress_small_cells(
+        analysis.survey_indicators, SURVEY_INDICATOR_FIGURES, "n_respondents"
+    )
+    if "suppressed" in table.columns:
+        table["suppressed"] = table["suppressed"].astype(bool)
     return table
 
 
@@ -389,7 +406,7 @@ def trend_data(
 def free_text_answers(inputs: AnalysisInputs, lang: str) -> list[tuple[str, list[str]]]:
     """Per free-text question, its non-empty answers, HTML-escaped.
 
-    A question with fewer than :data:`survey.MIN_CELL_SIZE` answers is left out, so a single
+    A question with fewer than :data:`core.MIN_CELL_SIZE` answers is left out, so a single
     answer cannot be traced back through its rarity.
     """
     out: list[tuple[str, list[str]]] = []
@@ -399,7 +416,8 @@ def free_text_answers(inputs: AnalysisInputs, lang: str) -> list[tuple[str, list
         answers = [
             escape_free_text(a) for a in inputs.responses[variable.id].dropna() if str(a).strip()
         ]
-        if len(answers) >= MIN_CELL_SIZE:
+        # A question nobody answered has nothing to list; one of 1 to 4 answers is withheld.
+        if answers and not is_small(pd.Series([len(answers)])).iloc[0]:
             out.append((inputs.questionnaire.text(variable.label, lang), answers))
     return out
 
@@ -441,7 +459,7 @@ def sample_vs_population(inputs: AnalysisInputs, lang: str) -> pd.DataFrame | No
     """The sample against the population by district × sex × age group.
 
     Needs population margins (sex × age group rows per district area). A display table:
-    counts and percentages as text, sample cells below :data:`survey.MIN_CELL_SIZE` shown as
+    counts and percentages as text, sample cells below :data:`core.MIN_CELL_SIZE` shown as
     "< 5"; shares are within the whole sample / population of the cells shown. ``None``
     without margins or design variables.
     """
@@ -491,8 +509,10 @@ def sample_vs_population(inputs: AnalysisInputs, lang: str) -> pd.DataFrame | No
     table["sample"] = table["sample"].fillna(0).astype(int)
     table["sample_share"] = table["sample"] / max(int(table["sample"].sum()), 1)
     table["population_share"] = table["population"] / table["population"].sum()
-    # Shown as text so that a suppressed cell reads "< 5", never as a number or a blank.
-    small = table["sample"] < MIN_CELL_SIZE
+    # Shown as text so that a suppressed cell reads "< 5", never as a number or a blank. Here
+    # an empty cell reads "< 5" too: every number this table shows is at least 5, so a reader
+    # cannot subtract small cells out of the shown ones and the totals.
+    small = is_small(table["sample"]) | (table["sample"] == 0)
     hidden = t("report.suppressed_cell", lang)
     table["sample"] = [
         hidden if s else format_integer(n, lang)
