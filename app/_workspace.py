@@ -12,13 +12,19 @@ shown as missing ("< 5"), and free-text answers come out HTML-escaped.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from app._demo import DEMO
-from app._installation import DEMO_QUESTIONNAIRE_ID, DEMO_SOURCE
+from app._inputs import (
+    AnalysisChoice,
+    AnalysisInputs,
+    inputs_from_store,
+    run_analysis,
+    stored_questionnaire,
+)
+from app._installation import DEMO_QUESTIONNAIRE_ID
 from core import (
     escape_free_text,
     format_integer,
@@ -32,7 +38,6 @@ from reporting import ReportInput, field_label, render_report
 from scoring import (
     DEFAULT_WEIGHTS,
     Analysis,
-    analyse,
     field_counts,
     funnel_limits,
     incident_indicators,
@@ -40,14 +45,13 @@ from scoring import (
     rerank,
     suppress_ranking,
 )
-from storage import Dataset, DatasetKind, Datasets, QuestionnaireRecord, Store
+from storage import Datasets, QuestionnaireRecord, Store
 from survey import (
     ActionFieldCatalogue,
     Design,
     Questionnaire,
     Variable,
     load_action_fields,
-    load_questionnaire_text,
 )
 
 #: Simulation draws of the rank intervals on the page (the CLI default; enough for ranks).
@@ -56,17 +60,6 @@ PAGE_DRAWS = 2000
 SURVEY_INDICATOR_FIGURES: tuple[str, ...] = ("share", "ci_low", "ci_high", "n_eff")
 #: The simulation seed of the page, so a reload shows the same rank intervals.
 PAGE_SEED = 20260907
-
-
-@dataclass(frozen=True)
-class AnalysisInputs:
-    """Everything :func:`scoring.analyse` needs from storage for one questionnaire."""
-
-    questionnaire: Questionnaire
-    responses: pd.DataFrame
-    incidents: pd.DataFrame | None
-    population: pd.DataFrame | None
-    margins: pd.DataFrame | None
 
 
 class Workspace:
@@ -92,8 +85,7 @@ class Workspace:
 
     def questionnaire(self, questionnaire_id: str) -> Questionnaire:
         """The current revision of a published questionnaire."""
-        source = self.store.questionnaire_source(questionnaire_id)
-        return load_questionnaire_text(source, f"{questionnaire_id}.yaml", catalogue=self.catalogue)
+        return stored_questionnaire(self.store, questionnaire_id, self.catalogue)
 
     def data_version(self, questionnaire_id: str) -> str:
         """Changes whenever the analysis of ``questionnaire_id`` would: a cache key.
@@ -109,28 +101,9 @@ class Workspace:
         return f"{revision}|{total}|{days}|{datasets}"
 
     def inputs(self, questionnaire_id: str) -> AnalysisInputs:
-        """The questionnaire, its responses and the combined saved datasets.
-
-        The seeded demo questionnaire sees only the demo's datasets, and every other
-        questionnaire only the uploaded ones: synthetic counts never enter a real analysis
-        (nor its default reference area), and ``demo reset`` never changes a real one.
-        """
-        questionnaire = self.questionnaire(questionnaire_id)
-        responses = self.store.responses(questionnaire)
-        demo = questionnaire.id == DEMO_QUESTIONNAIRE_ID
-        incidents = self._combined(DatasetKind.INCIDENTS, demo=demo)
-        people = self._combined(DatasetKind.POPULATION, demo=demo)
-        return AnalysisInputs(
-            questionnaire=questionnaire,
-            responses=responses,
-            incidents=incidents.table if incidents is not None else None,
-            population=_population(incidents, people),
-            margins=people.margins if people is not None else None,
-        )
-
-    def _combined(self, kind: DatasetKind, *, demo: bool) -> Dataset | None:
-        """:meth:`Datasets.combined` over the demo's datasets only, or over all others."""
-        return self.datasets.combined(kind, where=lambda s: (s.source == DEMO_SOURCE) == demo)
+        """The questionnaire, its responses and the combined saved datasets
+        (:func:`app.inputs_from_store`: the demo questionnaire sees only the demo's data)."""
+        return inputs_from_store(self.store, self.datasets, questionnaire_id, self.catalogue)
 
     # -- analysis ---------------------------------------------------------------------------
 
@@ -149,28 +122,14 @@ class Workspace:
         :class:`survey.InvalidInput` as :func:`scoring.analyse` does.
         """
         meta = inputs.questionnaire.meta
-        return analyse(
-            inputs.questionnaire,
-            inputs.responses,
-            catalogue=self.catalogue,
-            incidents=inputs.incidents,
-            population=inputs.population,
-            population_margins_table=inputs.margins,
+        choice = AnalysisChoice(
             area=area or meta.area,
             reference=reference or meta.reference_area,
             year=year,
             draws=draws,
-            rng=np.random.default_rng(PAGE_SEED),
+            seed=PAGE_SEED,
         )
-
-
-def _population(incidents: Dataset | None, people: Dataset | None) -> pd.DataFrame | None:
-    """Population totals: the uploaded table, else those derived from a BKA table."""
-    if people is not None:
-        return people.table
-    if incidents is not None and incidents.derived_population is not None:
-        return incidents.derived_population
-    return None
+        return run_analysis(inputs, choice)
 
 
 # -- choices on the priorities page ------------------------------------------------------------

@@ -87,6 +87,7 @@ def _inputs(responses: pd.DataFrame) -> AnalysisInputs:
         incidents=None,
         population=population[population["sex"].isna()],
         margins=population[population["sex"].notna()],
+        catalogue=small_catalogue(),
     )
 
 
