@@ -50,7 +50,6 @@ from survey import (
     ActionFieldCatalogue,
     Design,
     Questionnaire,
-    Variable,
     load_action_fields,
 )
 
@@ -160,7 +159,7 @@ def area_names(analysis: Analysis, inputs: AnalysisInputs, lang: str) -> dict[st
             names.update(
                 zip(named["area"].astype(str), named["area_name"].astype(str), strict=True)
             )
-    district = _design(inputs.questionnaire, Design.DISTRICT)
+    district = inputs.questionnaire.design_variable(Design.DISTRICT)
     labels: dict[str, str] = {}
     if district is not None:
         labels = {str(o.code): inputs.questionnaire.text(o.label, lang) for o in district.options}
@@ -407,13 +406,6 @@ def stratum_rates(rates: pd.DataFrame) -> pd.DataFrame:
     return totals
 
 
-def _design(questionnaire: Questionnaire, design: Design) -> Variable | None:
-    return next(
-        (v for v in questionnaire.variables() if v.design == design and v.kind == "single"),
-        None,
-    )
-
-
 def sample_vs_population(inputs: AnalysisInputs, lang: str) -> pd.DataFrame | None:
     """The sample against the population by district × sex × age group.
 
@@ -424,7 +416,7 @@ def sample_vs_population(inputs: AnalysisInputs, lang: str) -> pd.DataFrame | No
     """
     q = inputs.questionnaire
     margins = inputs.margins
-    variables = {d: _design(q, d) for d in (Design.DISTRICT, Design.SEX, Design.AGE_GROUP)}
+    variables = {d: q.design_variable(d) for d in (Design.DISTRICT, Design.SEX, Design.AGE_GROUP)}
     sex, age = variables[Design.SEX], variables[Design.AGE_GROUP]
     district = variables[Design.DISTRICT]
     if margins is None or not len(margins) or sex is None or age is None:
@@ -520,7 +512,7 @@ def sample_tables(inputs: AnalysisInputs, lang: str) -> dict[str, pd.DataFrame]:
         Design.AGE_GROUP: t("manager.col.age_group", lang),
     }
     for design, title in names_of.items():
-        variable = _design(q, design)
+        variable = q.design_variable(design)
         if variable is None or variable.id not in inputs.responses.columns:
             continue
         counts = inputs.responses[variable.id].dropna().astype(str).value_counts()

@@ -130,13 +130,6 @@ def _split_population(
     return totals, margins_table if margins_table is not None else frame[detail]
 
 
-def _design_variable(questionnaire: Questionnaire, design: Design) -> Variable | None:
-    """The questionnaire's single-choice variable of ``design`` (sex, age group), if any."""
-    return next(
-        (v for v in questionnaire.variables() if v.design == design and v.kind == "single"), None
-    )
-
-
 def _problem(key: str, field_name: str | None = None, **params: object) -> Problem:
     """A problem with an argument of :func:`analyse` (``field_name``), message ``key``."""
     return Problem(Location(field=field_name), key, params)
@@ -352,8 +345,8 @@ def weight_responses(
             year=year,
             margins_table=margins_table,
             totals_table=totals,
-            sex=_design_variable(questionnaire, Design.SEX),
-            age_group=_design_variable(questionnaire, Design.AGE_GROUP),
+            sex=questionnaire.design_variable(Design.SEX),
+            age_group=questionnaire.design_variable(Design.AGE_GROUP),
             district=districts.variable,
             district_areas=districts.matched,
         )
