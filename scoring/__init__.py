@@ -11,6 +11,7 @@ from scoring._incidents import breakdown_counts, field_counts
 from scoring._intervals import beta_draws, gamma_rate_draws, wilson_interval
 from scoring._priority import (
     DEFAULT_WEIGHTS,
+    PERCEIVED_THRESHOLD,
     Quadrant,
     combine,
     normalise_weights,
@@ -19,8 +20,8 @@ from scoring._priority import (
     rank_fields,
     rank_summary,
     registered_score,
-    typical_share,
     weight_sensitivity,
+    with_neutral,
 )
 from scoring._rates import funnel_limits, incident_indicators, trend
 from scoring._schema import (
@@ -47,6 +48,7 @@ __all__ = [
     "DEFAULT_WEIGHTS",
     "INCIDENT_RATE_COLUMNS",
     "MIN_CELL",
+    "PERCEIVED_THRESHOLD",
     "PUBLISHED_RANKING_COLUMNS",
     "RANKING_COLUMNS",
     "RANKING_PLACE_COLUMNS",
@@ -83,7 +85,7 @@ __all__ = [
     "survey_indicators",
     "trend",
     "trim_and_rake",
-    "typical_share",
     "weight_sensitivity",
     "wilson_interval",
+    "with_neutral",
 ]
