@@ -569,7 +569,7 @@ def dark_figure(
         elif cases <= 0:
             status = "no_cases"
         else:
-            c_low, c_high = (float(v) for v in garwood_interval(np.array([cases]), alpha))
+            c_low, c_high = (float(v[0]) for v in garwood_interval(np.array([cases]), alpha))
             estimated = p * population
             ratio = estimated / cases
             ratio_low = p_low * population / c_high
