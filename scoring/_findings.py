@@ -284,8 +284,12 @@ def _indicators(questionnaire: Questionnaire, responses: pd.DataFrame) -> list[_
             ]
             if tagged:
                 out.append(_any_indicator(responses, tagged, topic, field_id))
+    # From the whole questionnaire: an untagged statement ("für die Sicherheit insgesamt")
+    # belongs to the satisfaction battery even when no tagged statement was answered.
     satisfaction_items = {
-        v.item_id for v in variables if any(t.role == Role.SATISFACTION for t in v.tags)
+        v.item_id
+        for v in questionnaire.variables()
+        if any(t.role == Role.SATISFACTION for t in v.tags)
     }
     for variable in variables:
         if variable.scale is None:
