@@ -37,6 +37,14 @@ from app._installation import (
     seed_demo,
     setup_installation,
 )
+from app._report import (
+    REPORT_FORMATS,
+    ReportFormat,
+    render_report_file,
+    report_document,
+    report_file,
+    report_file_name,
+)
 from app._synthetic import (
     SyntheticArea,
     synthetic_incidents,
@@ -69,9 +77,11 @@ __all__ = [
     "DEMO_BASE_QUESTIONNAIRE",
     "DEMO_QUESTIONNAIRE_ID",
     "DEMO_SOURCE",
+    "REPORT_FORMATS",
     "WHOLE_TOWN",
     "AnalysisInputs",
     "DemoSummary",
+    "ReportFormat",
     "FindingsResult",
     "SetupReport",
     "SyntheticArea",
@@ -99,6 +109,10 @@ __all__ = [
     "places_table",
     "ranking_view",
     "remove_demo_data",
+    "render_report_file",
+    "report_document",
+    "report_file",
+    "report_file_name",
     "report_filename",
     "report_html",
     "reset_demo",

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import csv
 import os
-import tempfile
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from cli._options import DatabaseOption, LangOption, QuestionnaireIdOption, fail
+from cli._options import DatabaseOption, LangOption, QuestionnaireIdOption, fail, open_output
 from core import (
     InvalidInput,
     Location,
@@ -74,26 +73,6 @@ def _ensure_published(store: Store, questionnaire_id: str, directory: Path) -> N
     store.publish_questionnaire(questionnaire, path.read_text(encoding="utf-8"))
 
 
-def _open_output(out: Path) -> tuple[int, Path]:
-    """A temporary file beside ``out`` (so the final rename is atomic), or InvalidInput."""
-    where = Location(file=str(out), field="--out")
-    if out.exists():
-        raise InvalidInput([Problem(where, "storage.cli.exists", {"path": out})])
-    try:
-        handle, name = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
-    except OSError as error:
-        raise InvalidInput(
-            [
-                Problem(
-                    where,
-                    "storage.cli.unwritable",
-                    {"path": out, "reason": error.strerror or error},
-                )
-            ]
-        ) from None
-    return handle, Path(name)
-
-
 @codes_app.command("create", help=t("cli.codes.create.help"))
 def create(
     questionnaire: QuestionnaireIdOption,
@@ -109,7 +88,7 @@ def create(
     try:
         with Store(database_url) as store:
             _ensure_published(store, questionnaire, questionnaires_dir)
-            handle, temporary = _open_output(out)
+            handle, temporary = open_output(out)
             try:  # a bad count or a failed write leaves neither codes file nor temporary file
                 batch = store.create_codes(questionnaire, count, stratum=stratum)
                 with os.fdopen(handle, "w", encoding="utf-8-sig", newline="") as stream:
