@@ -44,6 +44,9 @@ class FindingsResult:
     area: str | None
     year: int | None
     police_problems: tuple[Problem, ...]
+    #: The municipality as people name it (``meta.municipality``, else the incident or
+    #: population table's ``area_name``, else the key).
+    area_name: str | None = None
 
 
 def findings_of(workspace: Workspace, inputs: AnalysisInputs) -> FindingsResult:
@@ -74,7 +77,18 @@ def findings_of(workspace: Workspace, inputs: AnalysisInputs) -> FindingsResult:
         margins_table=inputs.margins,
     )
     findings = survey_findings(q, inputs.responses, weights=weights, police=police)
-    return FindingsResult(findings, area, year, problems)
+    return FindingsResult(findings, area, year, problems, _area_name(inputs, area))
+
+
+def _area_name(inputs: AnalysisInputs, area: str | None) -> str | None:
+    if inputs.questionnaire.meta.municipality:
+        return inputs.questionnaire.meta.municipality
+    for table in (inputs.incidents, inputs.population):
+        if area is not None and table is not None and "area_name" in table.columns:
+            named = table[(table["area"].astype(str) == area) & table["area_name"].notna()]
+            if len(named):
+                return str(named["area_name"].iloc[0])
+    return area
 
 
 def _police_counts(indicators: pd.DataFrame, area: str) -> pd.DataFrame | None:
@@ -163,9 +177,11 @@ def status_text(status: object, lang: str) -> str:
 
 
 def _interval(low: object, high: object, lang: str) -> str:
+    """``51–58 %``: one unit for both limits keeps the cell short (a phone shows it)."""
     if pd.isna(low) or pd.isna(high):  # type: ignore[call-overload]
         return ""
-    return f"{format_percent(low, 0, lang)} – {format_percent(high, 0, lang)}"
+    upper = format_percent(high, 0, lang)
+    return f"{format_number(100 * float(low), 0, lang)}–{upper}"  # type: ignore[arg-type]
 
 
 def _count(value: object, lang: str) -> str:
@@ -322,17 +338,18 @@ def dark_figure_table(
             field_label(catalogue, str(r["field"]), lang) for r in records
         ],
     }
-    for prefix in _DARK_SHARES:
-        columns[t(f"findings.dark.col.{prefix}", lang)] = [
-            _dark_share(r, prefix, lang) for r in records
-        ]
+    # The answer first (victims per registered case), then what it is made of.
+    columns[t("findings.dark.col.ratio", lang)] = [_ratio(r, lang) for r in records]
     columns[t("findings.dark.col.cases", lang)] = [
         format_integer(r["cases"], lang)
         if pd.notna(r["cases"])
         else t("findings.dark.no_cases_known", lang)
         for r in records
     ]
-    columns[t("findings.dark.col.ratio", lang)] = [_ratio(r, lang) for r in records]
+    for prefix in _DARK_SHARES:
+        columns[t(f"findings.dark.col.{prefix}", lang)] = [
+            _dark_share(r, prefix, lang) for r in records
+        ]
     return pd.DataFrame(columns)
 
 
@@ -344,13 +361,38 @@ def _dark_share(row: Mapping[Hashable, Any], prefix: str, lang: str) -> str:
     return f"{format_percent(value, 0, lang)} ({interval})"
 
 
+def dark_figure_chart_rows(
+    result: FindingsResult, catalogue: ActionFieldCatalogue, lang: str
+) -> pd.DataFrame:
+    """``label, ratio, ci_low, ci_high`` of the fields with a dark-figure ratio (may be empty:
+    the table then says per field why)."""
+    frame = result.findings.dark_figure
+    rows = frame[frame["status"] == "ok"]
+    return pd.DataFrame(
+        {
+            "label": [field_label(catalogue, str(f), lang) for f in rows["field"]],
+            "ratio": rows["ratio"].to_numpy(dtype=float),
+            "ci_low": rows["ratio_ci_low"].to_numpy(dtype=float),
+            "ci_high": rows["ratio_ci_high"].to_numpy(dtype=float),
+        }
+    )
+
+
+def dark_figure_columns(lang: str) -> dict[str, str]:
+    """Header → tooltip of :func:`dark_figure_table`."""
+    return {
+        t(f"findings.dark.col.{key}", lang): t(f"findings.dark.help.{key}", lang)
+        for key in ("ratio", "cases", "victims", "reporting", "unreported")
+    }
+
+
 def _ratio(row: Mapping[Hashable, Any], lang: str) -> str:
     if row["status"] != "ok":
         return t(f"findings.dark.status.{row['status']}", lang)
     high = float(row["ratio_ci_high"])
     top = "∞" if not np.isfinite(high) else format_number(high, 1, lang)
     low = format_number(row["ratio_ci_low"], 1, lang)
-    return f"{format_number(row['ratio'], 1, lang)} ({low} – {top})"
+    return f"{format_number(row['ratio'], 1, lang)} ({low}–{top})"
 
 
 def caveats(result: FindingsResult, lang: str) -> list[str]:

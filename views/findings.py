@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
@@ -20,6 +21,8 @@ from app import (
     breakdown_table,
     caveats,
     chart_rows,
+    dark_figure_chart_rows,
+    dark_figure_columns,
     dark_figure_table,
     district_choices,
     empty_reason,
@@ -72,7 +75,7 @@ BAR = "#2b6ca3"
 BAR_IMPRECISE = "#a9c6e0"
 FONT = {"family": "Source Sans Pro, Arial, sans-serif", "size": 13}
 #: Characters per line of a bar label before it wraps (long item texts on a phone).
-LABEL_WIDTH = 34
+LABEL_WIDTH = 22
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
@@ -230,6 +233,18 @@ def _bar_chart(rows: pd.DataFrame, lang: str) -> go.Figure:
             hovertemplate="%{x:.0%}<extra></extra>",
         )
     )
+    return _layout(fig, labels, lang, t("findings.chart.axis", lang), [0, 1], ".0%")
+
+
+def _layout(
+    fig: go.Figure,
+    labels: list[str],
+    lang: str,
+    axis: str,
+    x_range: list[float],
+    tick_format: str,
+) -> go.Figure:
+    """The shared look of the page's bar charts: height from the label lines, fixed axes."""
     lines = sum(label.count("<br>") + 1 for label in labels)
     fig.update_layout(
         separators=number_separators(lang),
@@ -239,14 +254,41 @@ def _bar_chart(rows: pd.DataFrame, lang: str) -> go.Figure:
         template="plotly_white",
         showlegend=False,
         xaxis={
-            "range": [0, 1],
-            "tickformat": ".0%",
-            "title": {"text": t("findings.chart.axis", lang), "font": {"size": 12}},
+            "range": x_range,
+            "tickformat": tick_format,
+            "title": {"text": axis, "font": {"size": 12}},
             "fixedrange": True,
         },
         yaxis={"automargin": True, "fixedrange": True},
     )
     return fig
+
+
+def _ratio_chart(rows: pd.DataFrame, lang: str) -> go.Figure:
+    """Victims per registered case with their intervals, from 0 (an infinite upper limit is
+    drawn to the chart's edge)."""
+    ordered = rows.sort_values("ratio")
+    finite = ordered["ci_high"].replace(np.inf, np.nan)
+    top = float(np.nanmax([finite.max(), ordered["ratio"].max()])) * 1.1
+    labels = [_wrap(str(label)) for label in ordered["label"]]
+    fig = go.Figure(
+        go.Bar(
+            x=ordered["ratio"],
+            y=labels,
+            orientation="h",
+            marker_color=BAR,
+            error_x={
+                "type": "data",
+                "symmetric": False,
+                "array": finite.fillna(top) - ordered["ratio"],
+                "arrayminus": ordered["ratio"] - ordered["ci_low"],
+                "color": "#333333",
+                "thickness": 1.2,
+            },
+            hovertemplate="%{x:.1f}<extra></extra>",
+        )
+    )
+    return _layout(fig, labels, lang, t("findings.dark.chart_axis", lang), [0, top], "")
 
 
 def _dark_figure(result: FindingsResult, lang: str, district: str) -> None:
@@ -270,9 +312,22 @@ def _dark_figure(result: FindingsResult, lang: str, district: str) -> None:
                 reason=t("findings.dark.no_police_uploaded", lang),
             )
         )
-    elif result.area is not None and result.year is not None:
-        st.caption(t("findings.dark.police_year", lang, area=result.area, year=result.year))
-    st.dataframe(table, hide_index=True, key="findings.dark.table")
+    elif result.area_name is not None and result.year is not None:
+        st.caption(t("findings.dark.police_year", lang, area=result.area_name, year=result.year))
+    ratios = dark_figure_chart_rows(result, catalogue, lang)
+    if len(ratios):
+        st.plotly_chart(_ratio_chart(ratios, lang), key="findings.dark.chart")
+    else:
+        st.info(t("findings.dark.no_ratio", lang))
+    st.dataframe(
+        table,
+        hide_index=True,
+        column_config={
+            name: st.column_config.TextColumn(name, help=tip)
+            for name, tip in dark_figure_columns(lang).items()
+        },
+        key="findings.dark.table",
+    )
     st.markdown(
         t("findings.dark.caveats", lang)
         + "\n"
@@ -301,11 +356,16 @@ def _groups(result: FindingsResult, questionnaire: Questionnaire, lang: str) -> 
     st.caption(t("findings.groups.caption", lang))
     shown = False
     for design in (Design.SEX, Design.AGE_GROUP):
-        for topic in GROUPED:
-            table = breakdown_table(result, topic, design, questionnaire, catalogue, lang)
-            if table is None:
-                continue
-            shown = True
+        tables = [
+            (topic, breakdown_table(result, topic, design, questionnaire, catalogue, lang))
+            for topic in GROUPED
+        ]
+        present = [(topic, table) for topic, table in tables if table is not None]
+        if not present:
+            continue
+        shown = True
+        st.subheader(t(f"findings.groups.by_{design}", lang))
+        for topic, table in present:
             st.markdown(f"**{t(f'findings.topic.{topic}.title', lang)}**")
             st.dataframe(table, hide_index=True, key=f"findings.groups.{design}.{topic}")
     if not shown:

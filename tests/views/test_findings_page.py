@@ -95,7 +95,7 @@ def test_demo_shows_every_section_with_charts_and_tables(demo_url: str) -> None:
     assert at.metric[2].value == t("findings.metric.weighted", "de")
     # One chart per topic with a published share, and none of them empty.
     figures = charts(at)
-    assert len(figures) == 9
+    assert len(figures) == 10  # nine topics and the dark-figure ratios
     for figure in figures:
         assert figure["data"][0]["x"], figure  # type: ignore[index]
     assert_no_missing_shown(at)
