@@ -215,41 +215,78 @@ def _wrap(text: str) -> str:
 def _bar_chart(rows: pd.DataFrame, lang: str) -> go.Figure:
     """Horizontal bars of the shares with their 95 % intervals, largest on top, 0–100 %."""
     ordered = rows.iloc[::-1]
-    labels = [_wrap(str(label)) for label in ordered["label"]]
-    fig = go.Figure(
-        go.Bar(
-            x=ordered["share"],
-            y=labels,
-            orientation="h",
-            marker_color=[BAR_IMPRECISE if i else BAR for i in ordered["imprecise"]],
-            error_x={
-                "type": "data",
-                "symmetric": False,
-                "array": ordered["ci_high"] - ordered["share"],
-                "arrayminus": ordered["share"] - ordered["ci_low"],
-                "color": "#333333",
-                "thickness": 1.2,
-            },
-            hovertemplate="%{x:.0%}<extra></extra>",
-        )
+    return _bars(
+        ordered["share"],
+        ordered["ci_low"],
+        ordered["ci_high"],
+        ordered["label"],
+        [BAR_IMPRECISE if i else BAR for i in ordered["imprecise"]],
+        lang=lang,
+        axis=t("findings.chart.axis", lang),
+        x_range=[0.0, 1.0],
+        tick_format=".0%",
+        hover="%{x:.0%}<extra></extra>",
     )
-    return _layout(fig, labels, lang, t("findings.chart.axis", lang), [0, 1], ".0%")
 
 
-def _layout(
-    fig: go.Figure,
-    labels: list[str],
+def _ratio_chart(rows: pd.DataFrame, lang: str) -> go.Figure:
+    """Victims per registered case with their intervals, from 0 (an infinite upper limit is
+    drawn to the chart's edge)."""
+    ordered = rows.sort_values("ratio")
+    finite = ordered["ci_high"].replace(np.inf, np.nan)
+    top = float(np.nanmax([finite.max(), ordered["ratio"].max()])) * 1.1
+    return _bars(
+        ordered["ratio"],
+        ordered["ci_low"],
+        finite.fillna(top),
+        ordered["label"],
+        BAR,
+        lang=lang,
+        axis=t("findings.dark.chart_axis", lang),
+        x_range=[0.0, top],
+        tick_format="",
+        hover="%{x:.1f}<extra></extra>",
+    )
+
+
+def _bars(
+    value: pd.Series,
+    low: pd.Series,
+    high: pd.Series,
+    labels: pd.Series,
+    colours: str | list[str],
+    *,
     lang: str,
     axis: str,
     x_range: list[float],
     tick_format: str,
+    hover: str,
 ) -> go.Figure:
-    """The shared look of the page's bar charts: height from the label lines, fixed axes."""
-    lines = sum(label.count("<br>") + 1 for label in labels)
+    """The page's one chart form: horizontal bars with interval whiskers, fixed axes, the
+    height grown with the (wrapped) label lines so nothing is cut off."""
+    wrapped = [_wrap(str(label)) for label in labels]
+    fig = go.Figure(
+        go.Bar(
+            x=value,
+            y=wrapped,
+            orientation="h",
+            marker_color=colours,
+            error_x={
+                "type": "data",
+                "symmetric": False,
+                "array": high - value,
+                "arrayminus": value - low,
+                "color": "#333333",
+                "thickness": 1.2,
+            },
+            hovertemplate=hover,
+        )
+    )
+    lines = sum(label.count("<br>") + 1 for label in wrapped)
     fig.update_layout(
         separators=number_separators(lang),
         font=FONT,
-        height=max(160, 70 + 24 * lines + 10 * len(labels)),
+        height=max(160, 70 + 24 * lines + 10 * len(wrapped)),
         margin={"l": 10, "r": 20, "t": 10, "b": 50},
         template="plotly_white",
         showlegend=False,
@@ -262,33 +299,6 @@ def _layout(
         yaxis={"automargin": True, "fixedrange": True},
     )
     return fig
-
-
-def _ratio_chart(rows: pd.DataFrame, lang: str) -> go.Figure:
-    """Victims per registered case with their intervals, from 0 (an infinite upper limit is
-    drawn to the chart's edge)."""
-    ordered = rows.sort_values("ratio")
-    finite = ordered["ci_high"].replace(np.inf, np.nan)
-    top = float(np.nanmax([finite.max(), ordered["ratio"].max()])) * 1.1
-    labels = [_wrap(str(label)) for label in ordered["label"]]
-    fig = go.Figure(
-        go.Bar(
-            x=ordered["ratio"],
-            y=labels,
-            orientation="h",
-            marker_color=BAR,
-            error_x={
-                "type": "data",
-                "symmetric": False,
-                "array": finite.fillna(top) - ordered["ratio"],
-                "arrayminus": ordered["ratio"] - ordered["ci_low"],
-                "color": "#333333",
-                "thickness": 1.2,
-            },
-            hovertemplate="%{x:.1f}<extra></extra>",
-        )
-    )
-    return _layout(fig, labels, lang, t("findings.dark.chart_axis", lang), [0, top], "")
 
 
 def _dark_figure(result: FindingsResult, lang: str, district: str) -> None:

@@ -9,6 +9,8 @@ the page says it cannot be analysed. Screenshots (desktop and 390×844) are writ
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -109,43 +111,49 @@ class Manager(StreamlitPage):
         return str(self.page.locator("body").inner_text())
 
 
+@contextmanager
+def findings_page(browser: Any, url: str, width: int, height: int) -> Iterator[Manager]:
+    """A fresh browser context of ``width`` × ``height``, signed in, on Befragungsergebnisse."""
+    context = browser.new_context(
+        viewport={"width": width, "height": height}, is_mobile=width < 600
+    )
+    try:
+        manager = Manager(context.new_page())
+        manager.sign_in(url)
+        manager.open_findings()
+        yield manager
+    finally:
+        context.close()
+
+
+def assert_no_missing_shown(manager: Manager) -> None:
+    body = manager.body()
+    for word in (" None", " nan", "NaN"):
+        assert word not in body
+    assert manager.page.get_by_test_id("stException").count() == 0
+
+
 @pytest.mark.parametrize("app_database_url", [None], indirect=True)
 def test_manager_opens_findings_and_filters_a_district(
     running_app: RunningApp, browser: Any, tmp_path: Path
 ) -> None:
     shots = _screenshots(tmp_path)
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
-    manager = Manager(page)
-    try:
-        manager.sign_in(running_app.url)
-        manager.open_findings()
+    with findings_page(browser, running_app.url, 1400, 1000) as manager:
         manager.see(t("findings.topic.unsafe_night.title", LANG))
-        assert page.get_by_test_id("stPlotlyChart").count() >= 8
-        assert page.get_by_test_id("stException").count() == 0
+        assert manager.page.get_by_test_id("stPlotlyChart").count() >= 8
         assert "Befragung nicht auswertbar" not in manager.body()
+        assert_no_missing_shown(manager)
         manager.shoot(shots / "findings_desktop.png", 1400)
 
         manager.choose_district("Bahnhofsviertel")
         manager.see(t("findings.dark.town_only", LANG))
-        assert page.get_by_test_id("stException").count() == 0
-        assert page.get_by_test_id("stPlotlyChart").count() >= 8
-        for word in (" None", " nan", "NaN"):
-            assert word not in manager.body()
+        assert manager.page.get_by_test_id("stPlotlyChart").count() >= 8
+        assert_no_missing_shown(manager)
         manager.shoot(shots / "findings_district_desktop.png", 1400)
-    finally:
-        context.close()
-    phone = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
-    page = phone.new_page()
-    manager = Manager(page)
-    try:
-        manager.sign_in(running_app.url)
-        manager.open_findings()
+    with findings_page(browser, running_app.url, 390, 844) as manager:
         manager.close_sidebar()
-        page.screenshot(path=str(shots / "findings_phone.png"))
+        manager.page.screenshot(path=str(shots / "findings_phone.png"))
         manager.shoot(shots / "findings_phone_full.png", 390)
-    finally:
-        phone.close()
 
 
 @pytest.mark.parametrize("app_database_url", [6], indirect=True)
@@ -153,18 +161,8 @@ def test_a_tiny_survey_shows_the_banner_and_no_empty_chart(
     running_app: RunningApp, browser: Any, tmp_path: Path
 ) -> None:
     shots = _screenshots(tmp_path)
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
-    manager = Manager(page)
-    try:
-        manager.sign_in(running_app.url)
-        manager.open_findings()
+    with findings_page(browser, running_app.url, 1400, 1000) as manager:
         manager.see("Befragung nicht auswertbar – n = 6")
-        body = manager.body()
-        assert t("findings.empty.suppressed", LANG) in body
-        for word in (" None", " nan", "NaN"):
-            assert word not in body
-        assert page.get_by_test_id("stException").count() == 0
+        assert t("findings.empty.suppressed", LANG) in manager.body()
+        assert_no_missing_shown(manager)
         manager.shoot(shots / "findings_tiny_desktop.png", 1400)
-    finally:
-        context.close()

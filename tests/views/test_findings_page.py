@@ -3,7 +3,6 @@ demo municipality (800 responses, incidents, population) and a survey of 6 respo
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,18 +11,10 @@ from streamlit.testing.v1 import AppTest
 from bench._seed import seed_demo
 from core import t
 from storage import DATABASE_URL_ENV_VAR
-from views._session import MANAGER_KEY, Manager
+from tests.views.test_manager_pages import demo_url
+from tests.views.test_manager_pages import page as manager_page
 
-TIMEOUT = 180
-
-
-@pytest.fixture(scope="module")
-def demo_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    url = f"sqlite:///{tmp_path_factory.mktemp('findings') / 'app.db'}"
-    seed_demo(url)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv(DATABASE_URL_ENV_VAR, url)
-        yield url
+__all__ = ["demo_url"]  # the demo database fixture, shared with the other manager pages
 
 
 @pytest.fixture
@@ -35,13 +26,8 @@ def tiny_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
 
 
 def page(lang: str = "de") -> AppTest:
-    at = AppTest.from_string("from views import findings\nfindings.render()\n")
-    at.default_timeout = TIMEOUT
-    at.session_state[MANAGER_KEY] = Manager("anna", "local")
-    at.session_state["manager.lang"] = lang
-    at.run()
-    assert not at.exception, at.exception
-    return at
+    """A signed-in manager's session on Befragungsergebnisse."""
+    return manager_page("findings", lang)
 
 
 def texts(at: AppTest) -> str:
