@@ -259,6 +259,28 @@ def chart_rows(
     )
 
 
+def missing_bars(
+    result: FindingsResult,
+    topic: Topic,
+    questionnaire: Questionnaire,
+    catalogue: ActionFieldCatalogue,
+    lang: str,
+    *,
+    district: str = WHOLE_TOWN,
+) -> str | None:
+    """The rows of ``topic`` a chart leaves out, with why ("Gewalt (< 5)"); ``None`` when
+    every row has a bar."""
+    rows = _rows(result.findings, topic, district)
+    records = rows[rows["share"].isna()].to_dict("records")
+    if not records:
+        return None
+    parts = [
+        f"{row_label(r, questionnaire, catalogue, lang)} ({status_text(r['status'], lang)})"
+        for r in records
+    ]
+    return t("findings.chart.missing", lang, rows="; ".join(parts))
+
+
 def empty_reason(
     result: FindingsResult, topic: Topic, lang: str, *, district: str = WHOLE_TOWN
 ) -> str:

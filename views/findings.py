@@ -29,6 +29,7 @@ from app import (
     findings_of,
     free_text_groups,
     is_demo,
+    missing_bars,
     places_table,
     share_table,
     table_columns,
@@ -177,6 +178,9 @@ def _topic(
         st.plotly_chart(_bar_chart(rows, lang), key=f"findings.chart.{topic}")
         if rows["imprecise"].any():
             st.caption(t("findings.chart.imprecise_hint", lang))
+        missing = missing_bars(result, topic, questionnaire, catalogue, lang, district=district)
+        if missing is not None:
+            st.caption(missing)
     else:
         st.info(empty_reason(result, topic, lang, district=district))
     table = share_table(result, topic, questionnaire, catalogue, lang, district=district)
