@@ -106,6 +106,14 @@ class Document:
     page_label: str = "Seite"
     keywords: tuple[str, ...] = field(default_factory=tuple)
 
+    def __post_init__(self) -> None:
+        # Accessible documents (PDF/UA) never skip a heading level: 1, then 2, then 3.
+        previous = 0
+        for section in self.sections:
+            if section.level > previous + 1:
+                raise ValueError(f"section {section.title!r} skips a heading level")
+            previous = section.level
+
     def headings(self) -> Iterator[tuple[int, str]]:
         """Every heading as ``(level, title)`` in reading order."""
         for section in self.sections:

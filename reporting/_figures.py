@@ -61,9 +61,9 @@ def _text_width(text: str, size: float = FONT_SIZE) -> float:
 
 
 def _wrap(text: str, width: float, size: float = FONT_SIZE) -> list[str]:
-    """``text`` in lines that fit ``width`` points (at most two; the second ends in "…")."""
-    words, lines, line = text.split(), [], ""
-    for word in words:
+    """``text`` in lines that fit ``width`` points: every word kept, so no label is clipped."""
+    lines, line = [], ""
+    for word in text.split():
         candidate = f"{line} {word}".strip()
         if line and _text_width(candidate, size) > width:
             lines.append(line)
@@ -71,11 +71,6 @@ def _wrap(text: str, width: float, size: float = FONT_SIZE) -> list[str]:
         else:
             line = candidate
     lines.append(line)
-    if len(lines) > 2:
-        lines = [lines[0], " ".join(lines[1:])]
-        while _text_width(lines[1] + "…", size) > width and len(lines[1]) > 1:
-            lines[1] = lines[1][:-1]
-        lines[1] = lines[1].rstrip() + "…"
     return lines
 
 
@@ -223,9 +218,11 @@ def quadrant_figure(
     x_label: str,
     y_label: str,
     lang: str,
+    corners: tuple[str, str, str, str] = ("", "", "", ""),
 ) -> Figure:
     """Felt problem (share, x) against registered frequency (SIR, log y), points marked by
-    rank; the lines split at the typical share and at SIR 1 (the 2×2 classes)."""
+    rank; the lines split at the typical share and at SIR 1 (the 2×2 classes). ``corners``
+    names the four classes: top left, top right, bottom left, bottom right."""
     _require(points)
     height = 300.0
     left, right, top, bottom = 46.0, WIDTH - 12, 10.0, height - 38
@@ -254,6 +251,18 @@ def quadrant_figure(
         body.append(_label(left - 4, py(value) + 3, text, "end", 8))
     body.append(_line(px(x_split), top, px(x_split), bottom, INK, 1.0))
     body.append(_line(left, py(1.0), right, py(1.0), INK, 1.0))
+    # The class names sit in the plot's corners, in grey, under the points.
+    for text, x, y, anchor in (
+        (corners[0], left + 4, top + 10, "start"),
+        (corners[1], right - 4, top + 10, "end"),
+        (corners[2], left + 4, bottom - 5, "start"),
+        (corners[3], right - 4, bottom - 5, "end"),
+    ):
+        if text:
+            body.append(
+                f'<text x="{x:.1f}" y="{y:.1f}" text-anchor="{anchor}" font-size="8" '
+                f'fill="#767676">{escape(text)}</text>'
+            )
     for point in points:
         cx, cy = px(min(point.x, x_hi)), py(min(max(point.y, 2.0**lo_exp), 2.0**hi_exp))
         body.append(f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="7" fill="{BAR}"/>')

@@ -72,7 +72,12 @@ def appendix(context: Context) -> list[Section]:
     sections = [
         Section(c.t("document.ch.appendix"), 1, (Paragraph(c.t("document.appendix_intro")),))
     ]
-    sections.append(Section(c.t("document.ch.questionnaire"), 2, tuple(_questionnaire(c))))
+    sections.append(
+        Section(
+            c.t("document.ch.questionnaire"), 2, (Paragraph(c.t("document.questionnaire_intro")),)
+        )
+    )
+    sections += _questionnaire(c)
     book = codebook(c.q, c.lang)
     rows = tuple(
         (str(r["variable"]), str(r["question"]), str(r["codes"]) or "–") for _, r in book.iterrows()
@@ -120,9 +125,9 @@ _GLOSSARY = (
 )
 
 
-def _questionnaire(c: Context) -> list[Block]:
-    """The questionnaire as asked: each question with its answer options."""
-    blocks: list[Block] = []
+def _questionnaire(c: Context) -> list[Section]:
+    """The questionnaire as asked: a subsection per page, each question with its options."""
+    sections: list[Section] = []
     for section in c.q.sections:
         lines: list[str] = []
         for item in section.items:
@@ -144,11 +149,13 @@ def _questionnaire(c: Context) -> list[Block]:
                 options = c.t("document.yes_no")
             elif item.kind == "text":
                 options = c.t("document.free_text_answer")
+            elif item.kind in {"number", "date"}:
+                options = c.t(f"document.{item.kind}_answer")
             lines.append(f"{question} [{options}]" if options else question)
         if lines:
-            blocks.append(Paragraph(c.q.text(section.title, c.lang)))
-            blocks.append(Bullets(tuple(lines), numbered=True))
-    return blocks
+            title = c.q.text(section.title, c.lang)
+            sections.append(Section(title, 3, (Bullets(tuple(lines), numbered=True),)))
+    return sections
 
 
 def _free_texts(c: Context) -> list[Block]:

@@ -39,7 +39,7 @@ from scoring import (
     ranked,
     survey_findings,
 )
-from survey import ActionFieldCatalogue, Design, Questionnaire
+from survey import ActionFieldCatalogue, Design, Questionnaire, Variable
 
 #: Free-text answers listed per question in the appendix; the rest are in the exports.
 MAX_FREE_TEXTS = 40
@@ -82,20 +82,22 @@ class Context:
         return format_percent(value, 0, self.lang)
 
     def with_interval(self, value: object, low: object, high: object, digits: int = 0) -> str:
-        """``54 % (95-%-KI 51–58 %)``: a share with its interval."""
-        return self.t(
+        """``54 % (95-%-KI 51–58 %)``: a share with its interval, never broken before "%"."""
+        text = self.t(
             "document.share_interval",
             value=format_percent(value, digits, self.lang),
             low=format_number(100 * float(low), digits, self.lang),  # type: ignore[arg-type]
             high=format_percent(high, digits, self.lang),
         )
+        return text.replace(" %", "\u00a0%")
 
-    def ratio_interval(self, value: object, low: object, high: object) -> str:
+    def ratio_interval(self, value: object, low: object, high: object, digits: int = 2) -> str:
+        """``1,40 (1,22–1,60)``: a ratio with its interval."""
         return self.t(
             "document.ratio_interval",
-            value=format_number(value, 2, self.lang),
-            low=format_number(low, 2, self.lang),
-            high=format_number(high, 2, self.lang),
+            value=format_number(value, digits, self.lang),
+            low=format_number(low, digits, self.lang),
+            high=format_number(high, digits, self.lang),
         )
 
     def rows(self, topic: Topic, group: str = "all", category: str | None = None) -> pd.DataFrame:
@@ -249,20 +251,16 @@ def stated(rows: pd.DataFrame) -> pd.DataFrame:
     return rows[rows["status"].isin(STATED)]
 
 
-def district_names(context: Context) -> dict[str, str]:
-    variable = next(
-        (v for v in context.q.variables() if v.design == Design.DISTRICT and v.kind == "single"),
-        None,
+def design_variable(questionnaire: Questionnaire, design: Design) -> Variable | None:
+    """The single-choice variable tagged ``design`` (district, sex, age group), if any."""
+    return next(
+        (v for v in questionnaire.variables() if v.design == design and v.kind == "single"), None
     )
-    if variable is None:
-        return {}
-    return {str(o.code): context.q.text(o.label, context.lang) for o in variable.options}
 
 
 def category_names(context: Context, design: Design) -> dict[str, str]:
-    variable = next(
-        (v for v in context.q.variables() if v.design == design and v.kind == "single"), None
-    )
+    """Code → label of the categories of a design variable, in questionnaire order."""
+    variable = design_variable(context.q, design)
     if variable is None:
         return {}
     return {str(o.code): context.q.text(o.label, context.lang) for o in variable.options}
@@ -276,7 +274,7 @@ __all__ = [
     "area_name",
     "category_names",
     "chart_or_nothing",
-    "district_names",
+    "design_variable",
     "findings_of",
     "incident_years",
     "left_out",

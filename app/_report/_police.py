@@ -9,8 +9,9 @@ import pandas as pd
 from app._report._context import (
     SHOWN,
     Context,
+    category_names,
     chart_or_nothing,
-    district_names,
+    design_variable,
     share_bars,
     stated,
 )
@@ -152,7 +153,7 @@ def _trend(c: Context) -> list[Block]:
 
 def districts(context: Context) -> list[Section]:
     c, lang = context, context.lang
-    names = district_names(c)
+    names = category_names(c, Design.DISTRICT)
     if not names:
         return []
     sections = [
@@ -165,21 +166,22 @@ def districts(context: Context) -> list[Section]:
     shares = c.findings.shares
     district_rows = shares[shares["group"] == str(Design.DISTRICT)]
     labels = area_names(c.analysis, c.inputs, lang)
+    areas = {
+        str(d): str(a)
+        for a, d in c.analysis.ranking.groupby("area")["district"].first().items()
+        if isinstance(d, str)
+    }
+    variable = design_variable(c.q, Design.DISTRICT)
+    responses = c.inputs.responses
+    answered = (
+        responses[variable.id].dropna().astype(str).value_counts()
+        if variable is not None and variable.id in responses.columns
+        else pd.Series(dtype="int64")
+    )
     for code, name in names.items():
-        area = next(
-            (
-                a
-                for a, d in c.analysis.ranking.groupby("area")["district"].first().items()
-                if d == code
-            ),
-            None,
-        )
+        area = areas.get(code)
         answers = district_rows[(district_rows["category"] == code)]
-        n_district = (
-            int((c.inputs.responses["district"].astype(str) == code).sum())
-            if "district" in c.inputs.responses.columns
-            else 0
-        )
+        n_district = int(answered.get(code, 0))
         blocks: list[Block] = []
         if n_district < MIN_CELL_SIZE:
             blocks.append(Paragraph(c.t("document.district_small", n=MIN_CELL_SIZE), "caution"))
@@ -297,6 +299,12 @@ def priorities(context: Context) -> list[Section]:
                 x_label=c.t("document.axis.problem"),
                 y_label=c.t("document.axis.sir"),
                 lang=lang,
+                corners=(
+                    t("chart.quadrant.registered_only", lang),
+                    t("chart.quadrant.both_high", lang),
+                    t("chart.quadrant.both_low", lang),
+                    t("chart.quadrant.felt_only", lang),
+                ),
             )
         )
     else:

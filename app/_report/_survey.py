@@ -14,7 +14,7 @@ from app._report._context import (
     Context,
     category_names,
     chart_or_nothing,
-    district_names,
+    design_variable,
     left_out,
     not_analysable,
     share_bars,
@@ -202,7 +202,7 @@ def method(context: Context) -> list[Section]:
     modes = responses["mode"].dropna().astype(str).value_counts() if "mode" in responses else None
     if modes is not None and len(modes):
         text = ", ".join(
-            f"{c.t(f'document.mode.{m}') if m in MODES else m}: {format_integer(k, lang)}"
+            f"{format_integer(k, lang)} {c.t(f'document.mode.{m}') if m in MODES else m}"
             for m, k in modes.items()
         )
         blocks.append(Paragraph(c.t("document.modes", modes=text)))
@@ -305,9 +305,7 @@ def _representativeness(c: Context) -> list[Block]:
     responses = c.inputs.responses
     for design in (Design.DISTRICT, Design.SEX, Design.AGE_GROUP):
         names = category_names(c, design)
-        variable = next(
-            (v for v in c.q.variables() if v.design == design and v.kind == "single"), None
-        )
+        variable = design_variable(c.q, design)
         if variable is None or variable.id not in responses.columns or not names:
             continue
         population = _population_shares(c, design)
@@ -379,7 +377,7 @@ def _by_groups(c: Context, topic: Topic, item: str | None) -> list[Block]:
 
 
 def _district_figure(c: Context, topic: Topic, item: str | None, caption: str) -> list[Block]:
-    names = district_names(c)
+    names = category_names(c, Design.DISTRICT)
     rows = c.findings.shares
     rows = rows[(rows["topic"] == str(topic)) & (rows["group"] == str(Design.DISTRICT))]
     if item is not None:
@@ -534,7 +532,7 @@ def _dark_figure(c: Context) -> list[Block]:
             else "–"
         )
         ratio = (
-            c.ratio_interval(r["ratio"], r["ratio_ci_low"], r["ratio_ci_high"])
+            c.ratio_interval(r["ratio"], r["ratio_ci_low"], r["ratio_ci_high"], digits=1)
             if status == "ok" and pd.notna(r["ratio"])
             else c.t(f"document.dark_status.{status}")
         )

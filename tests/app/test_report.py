@@ -95,7 +95,7 @@ def pdf_headings(data: bytes) -> list[str]:
             if isinstance(item, list):
                 walk(item)
             else:
-                titles.append(re.sub(r"^[\d.]+\s+", "", str(item.title)))  # type: ignore[attr-defined]
+                titles.append(re.sub(r"^[\d.]+\s+", "", str(item.title).strip()))  # type: ignore[attr-defined]
 
     walk(PdfReader(io.BytesIO(data)).outline)
     return titles

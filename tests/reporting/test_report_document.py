@@ -86,6 +86,7 @@ def sample_document(lang: str = "de") -> Document:
             ),
         ),
         Section("Stadtteil Nord", 2, (Paragraph("Wenig Antworten."),)),
+        Section("Eine Unterseite", 3, (Paragraph("Ohne Nummer."),)),
         Section("Anhang", 1, (Bullets(tuple(f"Frage {i}" for i in range(120))),)),
     )
     return Document(
@@ -116,7 +117,7 @@ def outline_titles(reader: PdfReader) -> list[str]:
 
 
 def strip_number(title: str) -> str:
-    return re.sub(r"^[\d.]+\s+", "", title)
+    return re.sub(r"^[\d.]+\s+", "", title.strip())
 
 
 def test_pdf_has_bookmarks_in_order_page_numbers_fonts_and_metadata() -> None:
@@ -215,6 +216,20 @@ def test_html_is_self_contained_escaped_and_has_the_same_headings(lang: str) -> 
     assert "&lt;script&gt;&amp;" in page
     assert f'<html lang="{lang}">' in page
     assert page.count("<svg") == 3
+
+
+def test_a_document_never_skips_a_heading_level() -> None:
+    document = sample_document()
+    with pytest.raises(ValueError, match="skips a heading level"):
+        Document(
+            lang="de",
+            title="t",
+            subtitle="s",
+            publisher="p",
+            facts=(),
+            sections=(Section("Eins", 1), Section("Drei", 3)),
+        )
+    assert [level for level, _ in document.headings()] == [1, 2, 1, 2, 3, 1]
 
 
 def test_charts_are_small_vector_svg_with_escaped_labels() -> None:
