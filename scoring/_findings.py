@@ -346,26 +346,30 @@ class _Cells:
     n_eff: FloatArray
 
 
-def _cells(indicator: _Indicator, weights: FloatArray, part: IntArray, size: int) -> _Cells:
-    """Weighted share per part (``part`` in 0..size-1) by ``np.bincount``."""
+#: The sums behind a cell, in the order of :func:`_sums`' stacked rows.
+_SUMS = ("total", "top", "squares", "n", "answered", "positives")
+
+
+def _sums(indicator: _Indicator, weights: FloatArray, joint: IntArray, size: int) -> FloatArray:
+    """Per joint design cell (district × sex × age group, unknowns included) the weight total,
+    weighted top count, squared weights, respondents, answering respondents and unweighted top
+    count: one ``np.bincount`` pass each, so every grouping is a sum over this small table."""
     valid = np.isfinite(indicator.y)
     y = np.where(valid, indicator.y, 0.0)
     w = np.where(valid, weights, 0.0)
+    columns = (w, w * y, w * w, valid.astype(np.float64), indicator.answered, y)
+    return np.vstack(
+        [np.bincount(joint, weights=c, minlength=size).astype(np.float64) for c in columns]
+    )
 
-    def count(values: ArrayLike) -> FloatArray:
-        return np.asarray(np.bincount(part, weights=values, minlength=size), dtype=np.float64)
 
-    total, top, squares = count(w), count(w * y), count(w * w)
+def _cells(sums: FloatArray) -> _Cells:
+    """Shares and effective sizes from summed cells (rows in :data:`_SUMS` order)."""
+    total, top, squares, n, answered, positives = sums
     with np.errstate(divide="ignore", invalid="ignore"):
         share = np.where(total > 0, top / total, np.nan)
         n_eff = np.where(squares > 0, total**2 / squares, 0.0)
-    return _Cells(
-        share=share,
-        n=count(valid.astype(np.float64)),
-        answered=count(indicator.answered.astype(np.float64)),
-        positives=count(y),
-        n_eff=n_eff,
-    )
+    return _Cells(share=share, n=n, answered=answered, positives=positives, n_eff=n_eff)
 
 
 def _status(
@@ -395,11 +399,13 @@ def _rows(
     categories: Sequence[str | None],
     alpha: float,
     minimum: int,
+    small: BoolArray,
 ) -> list[dict[str, object]]:
+    """The published rows of one grouping; ``small``: :func:`core.is_small` of ``cells.n``
+    then of ``cells.answered``."""
     low, high = wilson_interval(cells.share * cells.n_eff, cells.n_eff, alpha=alpha)
     status = _status(cells, hidden, low, high, minimum)
-    small_n = is_small(pd.Series(cells.n), minimum).to_numpy(dtype=bool)
-    small_answered = is_small(pd.Series(cells.answered), minimum).to_numpy(dtype=bool)
+    small_n, small_answered = np.split(small, 2)
     rows: list[dict[str, object]] = []
     for i, category in enumerate(categories):
         shown = status[i] in (FindingStatus.OK, FindingStatus.IMPRECISE)
@@ -463,26 +469,42 @@ def finding_shares(
     n = len(responses)
     w = np.ones(n) if weights is None else np.asarray(weights, dtype=np.float64)
     partitions = {
-        str(d): _partition(questionnaire, responses, d)
+        str(d): partition
         for d in (Design.DISTRICT, Design.SEX, Design.AGE_GROUP)
+        if (partition := _partition(questionnaire, responses, d)) is not None
     }
+    # One joint cell per combination of categories (the last slot of each: unknown).
+    shape = tuple(len(categories) + 1 for _, categories in partitions.values())
+    joint = np.zeros(n, dtype=np.int64)
+    for part, categories in partitions.values():
+        joint = joint * (len(categories) + 1) + part
+    size = int(np.prod(shape)) if shape else 1
     rows: list[dict[str, object]] = []
     for indicator in _indicators(questionnaire, responses):
-        whole = _cells(indicator, w, np.zeros(n, dtype=np.int64), 1)
-        whole_hidden = is_small(pd.Series(whole.n), minimum).to_numpy(dtype=bool)
-        rows += _rows(indicator, whole, whole_hidden, "all", [None], alpha, minimum)
-        for group, partition in partitions.items():
-            if partition is None:
-                continue
-            part, categories = partition
-            cells = _cells(indicator, w, part, len(categories) + 1)
+        table = _sums(indicator, w, joint, size).reshape(len(_SUMS), *shape)
+        whole = _cells(table.reshape(len(_SUMS), -1).sum(axis=1, keepdims=True))
+        groupings: list[tuple[str, Sequence[str | None], _Cells, BoolArray]] = []
+        groupings.append(("all", [None], whole, whole.n < 0))  # hidden below if small
+        for axis, (group, (_, codes)) in enumerate(partitions.items()):
+            others = tuple(1 + a for a in range(len(shape)) if a != axis)
+            cells = _cells(table.sum(axis=others))
             # The unknown-category respondents are the last part: never shown, but counted so
             # that subtracting the shown parts from the town total reveals no one.
             hidden, total_hidden = complementary_suppression(cells.n, cells.positives, minimum)
             if total_hidden:
                 hidden = np.ones_like(hidden)
             shown = _Cells(*(np.asarray(a)[:-1] for a in vars(cells).values()))
-            rows += _rows(indicator, shown, hidden[:-1], group, categories, alpha, minimum)
+            groupings.append((group, codes, shown, hidden[:-1]))
+        # The privacy rule (core.is_small) once for every count of this indicator.
+        counts = np.concatenate([np.concatenate([c.n, c.answered]) for _, _, c, _ in groupings])
+        small = is_small(pd.Series(counts), minimum).to_numpy(dtype=bool)
+        start = 0
+        for group, labels, cells, hidden in groupings:
+            flags = small[start : start + 2 * len(cells.n)]
+            start += 2 * len(cells.n)
+            if group == "all":
+                hidden = flags[: len(cells.n)]
+            rows += _rows(indicator, cells, hidden, group, labels, alpha, minimum, flags)
     frame = pd.DataFrame(rows, columns=list(SHARE_COLUMNS))
     for column in ("n_respondents", "n_answered"):
         frame[column] = frame[column].astype("Int64")
