@@ -9,9 +9,10 @@ from __future__ import annotations
 import errno
 import os
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import IO, Annotated, Any, Literal
 
 import typer
 
@@ -37,36 +38,40 @@ def fail(problems: Iterable[Problem], lang: str) -> typer.Exit:
     return typer.Exit(1)
 
 
-def open_output(out: Path, *, overwrite: bool = False) -> tuple[int, Path]:
-    """A temporary file beside ``out`` (so the final rename is atomic), or InvalidInput.
+@contextmanager
+def output_file(
+    out: Path,
+    mode: Literal["w", "wb"],
+    *,
+    overwrite: bool = False,
+    encoding: str | None = None,
+    newline: str | None = None,
+) -> Iterator[IO[Any]]:
+    """A stream to write ``out`` through: a temporary file beside it, renamed onto ``out``
+    only when the ``with`` block succeeded, so a failure never leaves a half-written file.
 
-    The caller writes the temporary file and renames it onto ``out`` only when everything
-    succeeded, so a failure never leaves a half-written file. Without ``overwrite`` an
-    existing ``out`` is refused (a code list exists only once).
+    Without ``overwrite`` an existing ``out`` is refused (a code list exists only once).
+    Raises :class:`core.InvalidInput` located at ``--out`` when it cannot be written.
     """
     where = Location(file=str(out), field="--out")
     if out.exists() and not overwrite:
         raise InvalidInput([Problem(where, "storage.cli.exists", {"path": out})])
-    if out.is_dir():
+    reason = os.strerror(errno.EISDIR) if out.is_dir() else None
+    if reason is None:
+        try:
+            handle, name = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
+        except OSError as error:
+            reason = error.strerror or str(error)
+    if reason is not None:
         raise InvalidInput(
-            [
-                Problem(
-                    where,
-                    "storage.cli.unwritable",
-                    {"path": out, "reason": os.strerror(errno.EISDIR)},
-                )
-            ]
+            [Problem(where, "storage.cli.unwritable", {"path": out, "reason": reason})]
         )
+    temporary = Path(name)
     try:
-        handle, name = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
-    except OSError as error:
-        raise InvalidInput(
-            [
-                Problem(
-                    where,
-                    "storage.cli.unwritable",
-                    {"path": out, "reason": error.strerror or error},
-                )
-            ]
-        ) from None
-    return handle, Path(name)
+        with os.fdopen(handle, mode, encoding=encoding, newline=newline) as stream:
+            yield stream
+            stream.flush()
+            os.fsync(stream.fileno())
+        temporary.replace(out)
+    finally:
+        temporary.unlink(missing_ok=True)

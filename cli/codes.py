@@ -9,13 +9,12 @@ renamed into place, and an existing file is never overwritten.
 from __future__ import annotations
 
 import csv
-import os
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from cli._options import DatabaseOption, LangOption, QuestionnaireIdOption, fail, open_output
+from cli._options import DatabaseOption, LangOption, QuestionnaireIdOption, fail, output_file
 from core import (
     InvalidInput,
     Location,
@@ -88,18 +87,12 @@ def create(
     try:
         with Store(database_url) as store:
             _ensure_published(store, questionnaire, questionnaires_dir)
-            handle, temporary = open_output(out)
-            try:  # a bad count or a failed write leaves neither codes file nor temporary file
+            # A bad count or a failed write leaves neither codes file nor temporary file.
+            with output_file(out, "w", encoding="utf-8-sig", newline="") as stream:
                 batch = store.create_codes(questionnaire, count, stratum=stratum)
-                with os.fdopen(handle, "w", encoding="utf-8-sig", newline="") as stream:
-                    writer = csv.writer(stream)
-                    writer.writerow(["code", "batch", "stratum"])
-                    writer.writerows([code, batch.id, batch.stratum or ""] for code in batch.codes)
-                    stream.flush()
-                    os.fsync(stream.fileno())
-                temporary.replace(out)
-            finally:
-                temporary.unlink(missing_ok=True)
+                writer = csv.writer(stream)
+                writer.writerow(["code", "batch", "stratum"])
+                writer.writerows([code, batch.id, batch.stratum or ""] for code in batch.codes)
     except InvalidInput as error:
         raise fail(error.problems, lang) from None
     typer.echo(

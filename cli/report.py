@@ -8,7 +8,6 @@ beside its final name, then renamed into place; an existing report is replaced).
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Annotated
 
@@ -24,7 +23,7 @@ from app import (
     report_document,
     response_rates,
 )
-from cli._options import DatabaseOption, LangOption, QuestionnaireIdOption, fail, open_output
+from cli._options import DatabaseOption, LangOption, QuestionnaireIdOption, fail, output_file
 from core import InvalidInput, Location, Problem, current_language, format_integer, t
 from storage import Store
 
@@ -122,15 +121,8 @@ def report_command(
             rates=rates,
         )
         data = render_report_file(document, chosen)
-        handle, temporary = open_output(out, overwrite=True)
-        try:
-            with os.fdopen(handle, "wb") as stream:
-                stream.write(data)
-                stream.flush()
-                os.fsync(stream.fileno())
-            temporary.replace(out)
-        finally:
-            temporary.unlink(missing_ok=True)
+        with output_file(out, "wb", overwrite=True) as stream:
+            stream.write(data)
     except InvalidInput as error:
         raise fail(error.problems, lang) from None
     except SQLAlchemyError as error:

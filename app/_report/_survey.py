@@ -61,6 +61,16 @@ def _safety_label(context: Context, row: pd.Series) -> str:
     return f"{where} ({when})"
 
 
+def _share_sentence(c: Context, key: str, row: pd.Series, names: dict[str, str]) -> str:
+    """``key`` filled with the row's share and interval, and the field or item it names."""
+    params = {
+        name: c.field(row[column]) if name == "field" else c.label(row[column])
+        for name, column in names.items()
+    }
+    share = c.with_interval(row["share"], row["ci_low"], row["ci_high"])
+    return c.t(key, share=share, **params)
+
+
 def _key_findings(context: Context) -> list[str]:
     """5–8 findings from the numbers; each only where the data carry it."""
     c, lang = context, context.lang
@@ -69,55 +79,18 @@ def _key_findings(context: Context) -> list[str]:
     items.append(c.t("document.kf.sample", n=n, n_eff=format_number(c.findings.n_eff, 0, lang)))
     if c.findings.analysable:
         night = stated(c.rows(Topic.UNSAFE_NIGHT))
-        general = night[night["item"] == "safe_night"]
-        if len(general):
-            row = general.iloc[0]
-            items.append(
-                c.t(
-                    "document.kf.night",
-                    share=c.with_interval(row["share"], row["ci_low"], row["ci_high"]),
-                )
-            )
-        places = night[night["item"] != "safe_night"]
-        if len(places):
-            row = places.iloc[0]
-            items.append(
-                c.t(
-                    "document.kf.place",
-                    place=c.label(row["item"]),
-                    share=c.with_interval(row["share"], row["ci_low"], row["ci_high"]),
-                )
-            )
-        worry = stated(c.rows(Topic.WORRY))
-        if len(worry):
-            row = worry.iloc[0]
-            items.append(
-                c.t(
-                    "document.kf.worry",
-                    field=c.field(row["field"]),
-                    share=c.with_interval(row["share"], row["ci_low"], row["ci_high"]),
-                )
-            )
-        victims = stated(c.rows(Topic.VICTIMISATION))
-        if len(victims):
-            row = victims.iloc[0]
-            items.append(
-                c.t(
-                    "document.kf.victims",
-                    field=c.field(row["field"]),
-                    share=c.with_interval(row["share"], row["ci_low"], row["ci_high"]),
-                )
-            )
-        reported = stated(c.rows(Topic.REPORTED))
-        if len(reported):
-            row = reported.iloc[-1]
-            items.append(
-                c.t(
-                    "document.kf.reported",
-                    field=c.field(row["field"]),
-                    share=c.with_interval(row["share"], row["ci_low"], row["ci_high"]),
-                )
-            )
+        # (message, the stated rows, which row: 0 the highest share, -1 the lowest, and what
+        # the sentence names besides the share)
+        candidates: tuple[tuple[str, pd.DataFrame, int, dict[str, str]], ...] = (
+            ("document.kf.night", night[night["item"] == "safe_night"], 0, {}),
+            ("document.kf.place", night[night["item"] != "safe_night"], 0, {"place": "item"}),
+            ("document.kf.worry", stated(c.rows(Topic.WORRY)), 0, {"field": "field"}),
+            ("document.kf.victims", stated(c.rows(Topic.VICTIMISATION)), 0, {"field": "field"}),
+            ("document.kf.reported", stated(c.rows(Topic.REPORTED)), -1, {"field": "field"}),
+        )
+        for key, rows, position, names in candidates:
+            if len(rows):
+                items.append(_share_sentence(c, key, rows.iloc[position], names))
     else:
         items.append(c.t(f"document.kf.not_analysable.{c.ranking_basis()}", n=n))
     higher = [
@@ -523,7 +496,6 @@ def _dark_figure(c: Context) -> list[Block]:
     if not len(table):
         return []
     rows: list[tuple[str, ...]] = []
-    untold: list[str] = []
     for _, r in table.iterrows():
         status = str(r["status"])
         unreported = (
@@ -536,8 +508,6 @@ def _dark_figure(c: Context) -> list[Block]:
             if status == "ok" and pd.notna(r["ratio"])
             else c.t(f"document.dark_status.{status}")
         )
-        if status != "ok":
-            untold.append(c.field(r["field"]))
         rows.append((c.field(r["field"]), unreported, ratio))
     blocks: list[Block] = [
         Paragraph(c.t("document.dark_intro")),

@@ -24,6 +24,7 @@ from cli import app as cli
 from core import t
 from reporting import Bullets, Document, Figure, KeyFindings, Paragraph, Table
 from storage import Store
+from tests.reporting.test_report_document import outline_titles, strip_number
 
 QUESTIONNAIRE = "sicherheitsbefragung"
 runner = CliRunner()
@@ -88,17 +89,7 @@ def texts(document: Document) -> Iterator[str]:
 
 
 def pdf_headings(data: bytes) -> list[str]:
-    titles: list[str] = []
-
-    def walk(items: list[object]) -> None:
-        for item in items:
-            if isinstance(item, list):
-                walk(item)
-            else:
-                titles.append(re.sub(r"^[\d.]+\s+", "", str(item.title).strip()))  # type: ignore[attr-defined]
-
-    walk(PdfReader(io.BytesIO(data)).outline)
-    return titles
+    return [strip_number(title) for title in outline_titles(PdfReader(io.BytesIO(data)))]
 
 
 def test_the_demo_report_in_three_formats_has_the_same_headings(
