@@ -42,6 +42,7 @@ from app._installation import (
 )
 from app._report import (
     REPORT_FORMATS,
+    REPORT_MIME_TYPES,
     ReportFormat,
     render_report_file,
     report_document,
@@ -81,6 +82,7 @@ __all__ = [
     "DEMO_QUESTIONNAIRE_ID",
     "DEMO_SOURCE",
     "REPORT_FORMATS",
+    "REPORT_MIME_TYPES",
     "WHOLE_TOWN",
     "AnalysisInputs",
     "DemoSummary",

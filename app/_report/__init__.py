@@ -45,6 +45,12 @@ ReportFormat = Literal["pdf", "html", "docx"]
 
 #: The formats of :func:`render_report_file`, in the order the CLI lists them.
 REPORT_FORMATS: tuple[ReportFormat, ...] = ("pdf", "html", "docx")
+#: The media type of each format, for a download button.
+REPORT_MIME_TYPES: dict[ReportFormat, str] = {
+    "pdf": "application/pdf",
+    "html": "text/html",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+}
 #: The chapters in reading order; each gives its sections (a chapter and its subsections).
 CHAPTERS: tuple[Callable[[Context], list[Section]], ...] = (
     _survey.summary,
@@ -142,6 +148,29 @@ def report_file(
     return render_report_file(document, report_format)
 
 
+def report_html(
+    analysis: Analysis,
+    inputs: AnalysisInputs,
+    catalogue: ActionFieldCatalogue,
+    lang: str,
+    *,
+    recommendations: Mapping[str, str] | None = None,
+    municipality: str | None = None,
+) -> str:
+    """The new self-contained HTML report, with the signature of the old
+    :func:`app._workspace.report_html`, so that it can take its place."""
+    html = report_file(
+        analysis,
+        inputs,
+        catalogue,
+        lang,
+        "html",
+        recommendations=recommendations,
+        municipality=municipality,
+    )
+    return html.decode("utf-8")
+
+
 def report_file_name(
     analysis: Analysis,
     inputs: AnalysisInputs,
@@ -185,9 +214,11 @@ def _facts(context: Context, publisher: str, today: dt.date) -> tuple[tuple[str,
 
 __all__ = [
     "REPORT_FORMATS",
+    "REPORT_MIME_TYPES",
     "ReportFormat",
     "render_report_file",
     "report_document",
     "report_file",
     "report_file_name",
+    "report_html",
 ]

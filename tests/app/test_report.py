@@ -19,6 +19,7 @@ from pypdf import PdfReader
 from typer.testing import CliRunner
 
 from app import Workspace, render_report_file, report_document, report_file_name
+from app._report import report_html
 from bench._seed import seed_demo
 from cli import app as cli
 from core import t
@@ -138,9 +139,13 @@ def test_the_report_file_name_and_english(demo_url: str, tmp_path: Path) -> None
         analysis = workspace.analyse(inputs)
         document = report_document(analysis, inputs, workspace.catalogue, "en")
         name = report_file_name(analysis, inputs, "pdf", "en")
+        # The drop-in for the old report_html: same arguments, the new HTML.
+        page = report_html(analysis, inputs, workspace.catalogue, "en", municipality="Testtown")
     assert name == "Security_analysis_Musterstadt__DEMO_2026.pdf"
     assert [title for _, title in document.headings()][:2] == ["Summary", "Short press summary"]
     assert render_report_file(document, "pdf").startswith(b"%PDF")
+    assert page.startswith('<!DOCTYPE html><html lang="en">')
+    assert "<title>Security analysis Testtown 2026</title>" in page
 
 
 def test_six_responses_say_what_cannot_be_said(tiny: Document) -> None:
