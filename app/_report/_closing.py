@@ -52,7 +52,7 @@ def limitations(context: Context) -> list[Section]:
         basis = c.t(f"document.priorities_small.{c.ranking_basis()}")
         items.append(c.t("document.limit.not_analysable", minimum=MIN_EFFECTIVE_N, basis=basis))
     items.append(c.t("document.limit.privacy", n=MIN_CELL_SIZE))
-    if c.analysis.year is not None and len(c.analysis.incident_indicators):
+    if c.has_police():
         items.append(c.t("document.limit.reference", reference=c.reference_name))
         items.append(
             c.t("document.limit.years", police=c.analysis.year, survey=survey_year(c.inputs, None))

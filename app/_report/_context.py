@@ -118,11 +118,22 @@ class Context:
 
     def ranking_basis(self) -> str:
         """What the town's ranking rests on: ``both``, ``police`` (no survey share entered
-        it) or ``survey`` (no police data), as the sentences about it must say."""
+        it), ``survey`` (no police data) or ``none``, as the sentences about it must say."""
         rows = self.municipality_rows()
         survey = bool(rows["perceived_score"].notna().any())
         police = bool(rows["registered_score"].notna().any())
-        return "both" if survey and police else "survey" if survey else "police"
+        if survey and police:
+            return "both"
+        return "survey" if survey else "police" if police else "none"
+
+    def has_police(self) -> bool:
+        """Whether police counts of the analysed year entered the analysis."""
+        return self.analysis.year is not None and bool(len(self.analysis.incident_indicators))
+
+    def top_fields(self, count: int = 3) -> list[str]:
+        """The labels of the ``count`` highest-ranked fields (none without a ranking)."""
+        rows = self.municipality_rows()
+        return [self.field(f) for f in rows[rows["rank"].notna()]["field"].head(count)]
 
     def municipality_rows(self) -> pd.DataFrame:
         ranking = self.analysis.ranking

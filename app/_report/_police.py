@@ -260,8 +260,13 @@ def priorities(context: Context) -> list[Section]:
         for _, r in rows.iterrows()
     )
     blocks: list[Block] = [Paragraph(c.t("document.priorities_intro"))]
+    basis = c.ranking_basis()
+    if basis == "none":
+        # Nothing to rank: one sentence instead of a table of dashes and an empty chart.
+        blocks.append(Paragraph(c.t("document.priorities_small.none"), "caution"))
+        return [Section(c.t("document.ch.priorities"), 1, tuple(blocks))]
     if not c.findings.analysable:
-        blocks.append(Paragraph(c.t(f"document.priorities_small.{c.ranking_basis()}"), "caution"))
+        blocks.append(Paragraph(c.t(f"document.priorities_small.{basis}"), "caution"))
     blocks.append(
         Table(
             c.t("document.priorities_caption"),

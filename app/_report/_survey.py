@@ -98,7 +98,7 @@ def _key_findings(context: Context) -> list[str]:
         for _, r in c.municipality_rows().iterrows()
         if pd.notna(r["sir_ci_low"]) and float(r["sir_ci_low"]) > 1
     ]
-    if c.analysis.year is not None and len(c.analysis.incident_indicators):
+    if c.has_police():
         if higher:
             items.append(
                 c.t(
@@ -112,7 +112,7 @@ def _key_findings(context: Context) -> list[str]:
             items.append(
                 c.t("document.kf.police_none", year=c.analysis.year, reference=c.reference_name)
             )
-    top = [c.field(f) for f in c.municipality_rows()["field"].head(3)]
+    top = c.top_fields()
     if top:
         items.append(c.t("document.kf.top", fields=", ".join(top)))
     return items[:8]
@@ -122,7 +122,7 @@ def _press(context: Context) -> str:
     c = context
     sentences = [
         c.t(
-            "document.press.intro",
+            "document.press.intro" if c.has_police() else "document.press.intro_survey",
             municipality=c.municipality,
             n=format_integer(c.findings.n_responses, c.lang),
         )
@@ -147,7 +147,7 @@ def _press(context: Context) -> str:
             )
     else:
         sentences.append(c.t("document.press.not_analysable"))
-    top = [c.field(f) for f in c.municipality_rows()["field"].head(3)]
+    top = c.top_fields()
     if top:
         sentences.append(c.t("document.press.top", fields=", ".join(top)))
     return " ".join(sentences)
@@ -191,7 +191,8 @@ def method(context: Context) -> list[Section]:
             )
         )
     else:
-        blocks.append(Paragraph(c.t("document.no_responses"), "caution"))
+        police = "police" if c.has_police() else "none"
+        blocks.append(Paragraph(c.t(f"document.no_responses.{police}"), "caution"))
     blocks += _response_rates(c)
     blocks += _representativeness(c)
     if c.findings.weighted:

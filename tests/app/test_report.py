@@ -8,6 +8,7 @@ a sentence what cannot be said, and no "None", "nan" or placeholder appears anyw
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import re
 from collections.abc import Iterator
@@ -222,3 +223,22 @@ def test_the_managers_text_and_typical_measures_but_never_a_placeholder(
     joined = "\n".join(texts(document))
     assert "Ein Graffiti-Mobil <b>ab Mai</b>." in joined
     assert t("report.recommendation_placeholder", "de") not in joined
+
+
+def test_without_responses_and_police_data_the_report_says_so(demo_url: str) -> None:
+    with Store(demo_url) as store:
+        workspace = Workspace(store)
+        full = workspace.inputs(QUESTIONNAIRE)
+        inputs = dataclasses.replace(
+            full, responses=full.responses.head(0), incidents=None, population=None, margins=None
+        )
+        analysis = workspace.analyse(inputs)
+        document = report_document(analysis, inputs, workspace.catalogue, "de")
+    joined = "\n".join(texts(document))
+    assert t("document.no_responses.none", "de") in joined
+    assert t("document.priorities_small.none", "de") in joined
+    assert t("document.no_police", "de") in joined
+    assert "Schwerpunkte" not in joined  # no priorities named without a ranking
+    assert not any(isinstance(b, Figure) for s in document.sections for b in s.blocks)
+    for report_format in ("pdf", "docx", "html"):
+        assert render_report_file(document, report_format)
