@@ -44,13 +44,16 @@ def output_file(
     mode: Literal["w", "wb"],
     *,
     overwrite: bool = False,
+    private: bool = True,
     encoding: str | None = None,
     newline: str | None = None,
 ) -> Iterator[IO[Any]]:
     """A stream to write ``out`` through: a temporary file beside it, renamed onto ``out``
     only when the ``with`` block succeeded, so a failure never leaves a half-written file.
 
-    Without ``overwrite`` an existing ``out`` is refused (a code list exists only once).
+    Without ``overwrite`` an existing ``out`` is refused (a code list exists only once). A
+    ``private`` file stays readable by its owner only (the temporary file's mode: access
+    codes are secrets); otherwise it gets the usual permissions of the user's umask.
     Raises :class:`core.InvalidInput` located at ``--out`` when it cannot be written.
     """
     where = Location(file=str(out), field="--out")
@@ -67,6 +70,10 @@ def output_file(
             [Problem(where, "storage.cli.unwritable", {"path": out, "reason": reason})]
         )
     temporary = Path(name)
+    if not private:
+        umask = os.umask(0)
+        os.umask(umask)
+        temporary.chmod(0o666 & ~umask)
     try:
         with os.fdopen(handle, mode, encoding=encoding, newline=newline) as stream:
             yield stream

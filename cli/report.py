@@ -121,7 +121,7 @@ def report_command(
             rates=rates,
         )
         data = render_report_file(document, chosen)
-        with output_file(out, "wb", overwrite=True) as stream:
+        with output_file(out, "wb", overwrite=True, private=False) as stream:
             stream.write(data)
     except InvalidInput as error:
         raise fail(error.problems, lang) from None
