@@ -94,7 +94,8 @@ def _title_page(docx: DocxDocument, document: Document) -> None:
         banner.add_run(document.banner).bold = True
     docx.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
     docx.add_paragraph(document.contents_title, style="TOC Heading")
-    _field(docx.add_paragraph(), 'TOC \\o "1-2" \\h \\z \\u', document.contents_title)
+    # Word fills the field on opening (updateFields); until then it stays empty.
+    _field(docx.add_paragraph(), 'TOC \\o "1-2" \\h \\z \\u')
     docx.add_paragraph().add_run().add_break(WD_BREAK.PAGE)
 
 
