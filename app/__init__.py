@@ -82,7 +82,6 @@ from app._workspace import (
     reweighted,
     sample_vs_population,
     stratum_rates,
-    top_fields,
     trend_data,
 )
 
@@ -155,6 +154,5 @@ __all__ = [
     "synthetic_population",
     "synthetic_responses",
     "table_columns",
-    "top_fields",
     "trend_data",
 ]

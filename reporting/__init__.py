@@ -46,7 +46,6 @@ from reporting._exports import (
 from reporting._figures import Bar, Point, quadrant_figure, ratio_figure, share_figure
 from reporting._html_document import render_html_document
 from reporting._pdf import render_pdf
-from reporting._report import ReportInput, render_report
 
 __all__ = [
     "XLSX_MAX_TEXT",
@@ -58,7 +57,6 @@ __all__ = [
     "KeyFindings",
     "Paragraph",
     "Point",
-    "ReportInput",
     "Section",
     "Table",
     "codebook_csv",
@@ -80,7 +78,6 @@ __all__ = [
     "render_docx",
     "render_html_document",
     "render_pdf",
-    "render_report",
     "responses_csv",
     "responses_sav",
     "responses_xlsx",
