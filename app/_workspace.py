@@ -226,6 +226,18 @@ def ranking_view(
                 for s, suppressed in zip(rows["share_problem"], rows["suppressed"], strict=True)
             ],
             t("manager.col.sir", lang): [format_number(v, 2, lang) for v in rows["sir"]],
+            t("manager.col.excess", lang): [
+                _signed_interval(v, lo, hi, lang)
+                for v, lo, hi in zip(
+                    rows["excess"], rows["excess_low"], rows["excess_high"], strict=True
+                )
+            ],
+            t("manager.col.change", lang): [
+                _ratio_interval(v, lo, hi, lang)
+                for v, lo, hi in zip(
+                    rows["change_ratio"], rows["change_low"], rows["change_high"], strict=True
+                )
+            ],
             t("manager.col.respondents", lang): [
                 _respondents(n, suppressed, lang)
                 for n, suppressed in zip(rows["n_respondents"], rows["suppressed"], strict=True)
@@ -238,6 +250,27 @@ def ranking_view(
         shift = [_shift(before.get(f), r) for f, r in zip(rows["field"], rows["rank"], strict=True)]
         out.insert(1, t("manager.col.shift", lang), shift)
     return out.reset_index(drop=True)
+
+
+def _signed_interval(value: object, low: object, high: object, lang: str) -> str:
+    """Excess cases as ``+93 (61 bis 127)``; empty where there are none to show."""
+    if any(pd.isna(v) for v in (value, low, high)):  # type: ignore[call-overload]
+        return ""
+    sign = "+" if float(value) >= 0 else "−"  # type: ignore[arg-type]
+    return (
+        f"{sign}{format_integer(abs(float(value)), lang)} "  # type: ignore[arg-type]
+        f"({format_integer(low, lang)} {t('manager.to', lang)} {format_integer(high, lang)})"
+    )
+
+
+def _ratio_interval(value: object, low: object, high: object, lang: str) -> str:
+    """A rate ratio with its interval, ``×3,0 (0,88–10,24)``; empty where there is none."""
+    if any(pd.isna(v) for v in (value, low, high)):  # type: ignore[call-overload]
+        return ""
+    return (
+        f"×{format_number(value, 2, lang)} "
+        f"({format_number(low, 2, lang)}–{format_number(high, 2, lang)})"
+    )
 
 
 def _interval(low: object, high: object) -> str:
