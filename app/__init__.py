@@ -35,6 +35,7 @@ from app._inputs import (
     assemble_inputs,
     inputs_from_files,
     inputs_from_store,
+    merged_population,
     read_responses_file,
     run_analysis,
 )
@@ -127,6 +128,7 @@ __all__ = [
     "incident_years",
     "inputs_from_files",
     "inputs_from_store",
+    "merged_population",
     "is_demo",
     "missing_bars",
     "places_table",
