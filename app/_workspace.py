@@ -360,10 +360,11 @@ def funnel_data(analysis: Analysis, field_id: str) -> tuple[pd.DataFrame, pd.Dat
         return None
     largest = float(points["population"].max())
     grid = np.geomspace(max(float(points["population"].min()) / 2, 100.0), largest * 1.5, 120)
-    phi = (
-        float(rows["phi"].dropna().iloc[0]) if "phi" in rows and rows["phi"].notna().any() else None
-    )
-    limits = funnel_limits(float(reference.iloc[0]), grid, phi=phi)
+    # Areas differ beyond chance where the dispersion test showed it: then the additive
+    # random-effects limits (Spiegelhalter 2005, 3.3), else the exact Poisson ones.
+    spread = analysis.dispersion.get(field_id)
+    tau2 = 1.0 / spread.shape if spread is not None and spread.source == "estimated" else None
+    limits = funnel_limits(float(reference.iloc[0]), grid, tau2=tau2)
     limits = limits.rename(
         columns={
             "lower_95": "low_95",
