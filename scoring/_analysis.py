@@ -24,7 +24,12 @@ from numpy.typing import NDArray
 
 from core import InvalidInput, Location, Problem, localized
 from scoring._areas import area_label
-from scoring._comparison import FALLBACK_GAMMA_SHAPE, Dispersion, three_state
+from scoring._comparison import (
+    FALLBACK_GAMMA_SHAPE,
+    MIN_AREAS_FOR_SHAPE,
+    Dispersion,
+    three_state,
+)
 from scoring._data_checks import missing_field_keys, unknown_keys
 from scoring._incidents import field_counts
 from scoring._intervals import beta_draws
@@ -728,13 +733,17 @@ def data_warnings(
         warnings += unknown_keys(incidents, catalogue)
         if year is not None:
             warnings += missing_field_keys(incidents, catalogue, area=municipality, year=year)
-    few = sorted(f for f, d in dispersion.items() if d.source == "fallback")
+    few = [f for f in catalogue.ids() if f in dispersion and dispersion[f].source == "fallback"]
     if few:
+        every = len(few) == len(dispersion)
+        labels = ", ".join(localized(catalogue.get(f).label, "de", default=f) for f in few)
         warnings.append(
             Problem(
                 Location(field="reference"),
-                "scoring.warning.few_reference_areas",
-                {"fields": ", ".join(few), "minimum": 5},
+                "scoring.warning.few_reference_areas_all"
+                if every
+                else "scoring.warning.few_reference_areas",
+                {"fields": labels, "minimum": MIN_AREAS_FOR_SHAPE},
                 severity="warning",
             )
         )
