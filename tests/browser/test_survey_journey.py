@@ -219,6 +219,8 @@ def test_phone_respondent_saves_resumes_on_another_device_and_submits(
         )
         for label in labels:
             group = scope.get_by_role("radiogroup", name=label, exact=True)
+            # On a loaded machine the page may still be drawing: wait for the restored answer.
+            group.get_by_role("radio", checked=True).first.wait_for(timeout=STEP_TIMEOUT_MS)
             assert group.get_by_role("radio", checked=True).count() == 1, f"{label} came back"
     respondent.click("Weiter")
     for position, page in enumerate(pages[halfway:]):
