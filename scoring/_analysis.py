@@ -251,19 +251,28 @@ def choose_year(data: IncidentData, year: int | None) -> tuple[int | None, list[
     return year, []
 
 
+def reference_areas(reference: str | Sequence[str] | None) -> tuple[str, ...]:
+    """The reference as a tuple of area keys or names: one area, or a chosen set of areas
+    ("14521,14522,14523" or a sequence: e.g. the other municipalities of the Kreis)."""
+    if reference is None:
+        return ()
+    parts = reference.split(",") if isinstance(reference, str) else list(reference)
+    return tuple(p.strip() for p in parts if p.strip())
+
+
 def check_reference_and_population(
-    data: IncidentData, reference: str | None, totals: pd.DataFrame | None
+    data: IncidentData, reference: str | Sequence[str] | None, totals: pd.DataFrame | None
 ) -> list[Problem]:
     """Problems of the incident side: an unknown reference area, no population at all."""
     if data.counts is None:
         return []
     problems: list[Problem] = []
-    if reference is not None and reference not in data.areas:
+    for unknown in [r for r in reference_areas(reference) if r not in data.areas]:
         problems.append(
             _problem(
                 "scoring.reference_unknown",
                 "reference",
-                reference=reference,
+                reference=unknown,
                 areas=_sorted_join(list(data.areas)),
             )
         )
@@ -275,14 +284,20 @@ def check_reference_and_population(
 
 
 def incident_side(
-    data: IncidentData, year: int | None, totals: pd.DataFrame, reference: str | None
+    data: IncidentData,
+    year: int | None,
+    totals: pd.DataFrame,
+    reference: str | Sequence[str] | None,
 ) -> pd.DataFrame:
     """Rates, SIR and their intervals per area × field of ``year``
     (:func:`scoring.incident_indicators`); an empty table without incident data."""
     if data.counts is None:
         return _no_incident_indicators()
     indicators = incident_indicators(
-        data.counts[data.counts["year"] == year], totals, reference=reference
+        data.counts[data.counts["year"] == year],
+        totals,
+        # the funnel's centre: a single named reference, else the pooled areas
+        reference=refs[0] if len(refs := reference_areas(reference)) == 1 else None,
     )
     return indicators.assign(area=indicators["area"].astype(str))
 
@@ -296,11 +311,14 @@ def _no_incident_indicators() -> pd.DataFrame:
 
 
 def choose_area(
-    area: str | None, reference: str | None, incident_areas: set[str], known_areas: set[str]
+    area: str | None,
+    reference: str | Sequence[str] | None,
+    incident_areas: set[str],
+    known_areas: set[str],
 ) -> tuple[str | None, list[Problem]]:
     """The municipality: ``area`` if the data know it, else the one outermost incident area.
 
-    Without ``area``, the candidates are the incident areas other than the reference that are
+    Without ``area``, the candidates are the incident areas other than the reference(s) that are
     no district (``<key><separator><code>``) of another; exactly one must remain.
     """
     if area is not None:
@@ -311,10 +329,11 @@ def choose_area(
         return area, []
     if not incident_areas:
         return None, []
+    chosen = reference_areas(reference)
     candidates = [
         a
         for a in incident_areas
-        if a != reference and not any(_is_district_of(a, b) for b in incident_areas - {reference})
+        if a not in chosen and not any(_is_district_of(a, b) for b in incident_areas - set(chosen))
     ]
     if len(candidates) == 1:
         return candidates[0], []
@@ -783,7 +802,7 @@ def analyse(
     incidents: pd.DataFrame | None = None,
     population: pd.DataFrame | None = None,
     area: str | None = None,
-    reference: str | None = None,
+    reference: str | Sequence[str] | None = None,
     year: int | None = None,
     weights: Mapping[str, float] | None = None,
     margins: Sequence[Margin] | None = None,
@@ -812,8 +831,10 @@ def analyse(
         The official key of the municipality the survey belongs to. Needed when the incident
         data holds several candidate areas.
     reference
-        The reference area (key or name); the municipality is compared with the reference
-        *minus* itself where it lies inside it. By default the outermost areas of the input
+        The reference area (key or name), or a chosen set of areas (a sequence, or keys
+        separated by commas: e.g. the other municipalities of the Kreis, or those of the same
+        size class); the municipality is compared with the reference *minus* itself where it
+        lies inside it. By default the outermost areas of the input
         other than the municipality, pooled. An error when the reference is the municipality
         or the input holds nothing else.
     year
@@ -861,7 +882,7 @@ def analyse(
     choice: ReferenceChoice | None = None
     if data.counts is not None and not problems:
         choice, reference_problems = choose_reference(
-            data.areas, data.names, municipality, reference
+            data.areas, data.names, municipality, reference_areas(reference) or None
         )
         problems += reference_problems
     if problems:
@@ -914,7 +935,11 @@ def analyse(
     # 6. The ranking table with its reasons and warnings; 7. priority, rank, interval, sensitivity.
     ranking = ranking_table(grid, chosen_year, perceived, registered_scores, reference_shares)
     reference_words = Reference(
-        name=(area_label(reference, data.names) if reference is not None else None),
+        name=(
+            area_label(choice.areas[0], data.names)
+            if choice is not None and choice.name is not None
+            else None
+        ),
         rest_of=choice.contains_area if choice is not None else False,
         population=float("nan"),
     )

@@ -70,16 +70,16 @@ def choose_reference(
     areas: set[str],
     names: dict[str, str],
     municipality: str,
-    reference: str | None,
+    reference: tuple[str, ...] | None,
 ) -> tuple[ReferenceChoice | None, list[Problem]]:
     """The reference of the comparison, or the problem that makes a comparison impossible.
 
-    A named reference must not be the municipality itself. By default the outermost areas of
-    the incident data are pooled; if they are only the municipality (and its districts), there
-    is nothing to compare with.
+    A named reference (one area, or a chosen set of areas) must not be the municipality
+    itself. By default the outermost areas of the incident data are pooled; if they are only
+    the municipality (and its districts), there is nothing to compare with.
     """
-    if reference is not None:
-        if reference == municipality:
+    if reference:
+        if municipality in reference:
             return None, [
                 Problem(
                     Location(field="reference"),
@@ -89,9 +89,9 @@ def choose_reference(
             ]
         return (
             ReferenceChoice(
-                (reference,),
-                names.get(reference, reference),
-                contains(reference, municipality, names),
+                tuple(reference),
+                names.get(reference[0], reference[0]) if len(reference) == 1 else None,
+                any(contains(r, municipality, names) for r in reference),
             ),
             [],
         )
