@@ -137,7 +137,12 @@ def test_manager_signs_in_uploads_ranks_reweights_and_downloads(
         page.get_by_test_id("stDataFrame").first.wait_for(timeout=STEP_TIMEOUT_MS)
         assert page.get_by_test_id("stException").count() == 0
 
-        # Downloads: the report and the SPSS file.
+        # The survey findings, then the downloads: the report in every format and SPSS.
+        manager.go("findings.title")
+        page.get_by_role("heading", name=t("findings.section.free_text", LANG)).wait_for(
+            timeout=STEP_TIMEOUT_MS
+        )
+        assert page.get_by_test_id("stException").count() == 0
         manager.go("manager.exports.title")
         # The manager's recommendation for the top field goes into the report, escaped.
         page.get_by_role("textbox").last.wait_for(timeout=STEP_TIMEOUT_MS)
