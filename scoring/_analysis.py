@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from core import InvalidInput, Location, Problem, localized
+from core import InvalidInput, Location, Problem, localized, t
 from scoring._areas import area_label
 from scoring._comparison import (
     FALLBACK_GAMMA_SHAPE,
@@ -64,7 +64,7 @@ from scoring._registered import (
 )
 from scoring._schema import INCIDENT_COLUMNS, RANKING_COLUMNS
 from scoring._survey import MIN_CELL, Measure, district_variable, survey_indicators, tagged_fields
-from scoring._weights import Margin, margin_gaps, population_margins, trim_and_rake
+from scoring._weights import Margin, MarginGap, margin_gaps, population_margins, trim_and_rake
 from survey import ActionFieldCatalogue, Design, Questionnaire, Variable
 
 FloatArray = NDArray[np.float64]
@@ -769,25 +769,83 @@ def data_warnings(
     return warnings + gaps
 
 
+#: Below this many respondents the survey side cannot carry a statement of its own: the
+#: page, the report and the command line say so first (the findings page uses the same
+#: threshold on the effective sample size).
+SMALL_SURVEY = 20
+
+
 def weighting_warnings(
-    responses: pd.DataFrame, weights: NDArray[np.float64] | None, margins: Sequence[Margin]
+    questionnaire: Questionnaire,
+    responses: pd.DataFrame,
+    weights: NDArray[np.float64] | None,
+    margins: Sequence[Margin],
 ) -> list[Problem]:
-    """One located warning per margin category the weighting could not reach
-    (:func:`scoring.margin_gaps`), with the achieved and the target share."""
+    """One located warning per margin (sex, age group, district …) whose categories the
+    weighting could not reach (:func:`scoring.margin_gaps`): how many groups, and the one
+    furthest off with its achieved and target share, named as the questionnaire names it."""
     if weights is None:
+        return []
+    by_margin: dict[tuple[str, ...], list[MarginGap]] = {}
+    for gap in margin_gaps(responses, weights, margins):
+        by_margin.setdefault(gap.columns, []).append(gap)
+    warnings = []
+    for columns, gaps in by_margin.items():
+        worst = max(gaps, key=lambda g: abs(g.achieved - g.target))
+        warnings.append(
+            Problem(
+                Location(field="/".join(columns)),
+                "scoring.warning.margin_not_reached",
+                {
+                    "margin": " × ".join(_variable_label(questionnaire, c) for c in columns),
+                    "count": len(gaps),
+                    "category": _category_label(questionnaire, columns, worst.category),
+                    "achieved": round(100 * worst.achieved),
+                    "target": round(100 * worst.target),
+                },
+                severity="warning",
+            )
+        )
+    return warnings
+
+
+def _variable_label(questionnaire: Questionnaire, variable_id: str) -> str:
+    """A weighting variable by what it is ("Geschlecht"), not by its question text."""
+    variable = next((v for v in questionnaire.variables() if v.id == variable_id), None)
+    if variable is None:
+        return variable_id
+    language = questionnaire.meta.default_language
+    if variable.design is not None:
+        return t(f"scoring.design.{variable.design}", language)
+    return questionnaire.text(variable.label, language)
+
+
+def _category_label(
+    questionnaire: Questionnaire, columns: tuple[str, ...], category: object
+) -> str:
+    """A margin category as the questionnaire's option labels ("weiblich, 65 Jahre und älter")."""
+    codes = category if isinstance(category, tuple) else (category,)
+    labels = []
+    for column, code in zip(columns, codes, strict=False):
+        variable = next((v for v in questionnaire.variables() if v.id == column), None)
+        options = variable.scale.options if variable is not None and variable.scale else []
+        label = next((o.label for o in options if str(o.code) == str(code)), None)
+        language = questionnaire.meta.default_language
+        labels.append(questionnaire.text(label, language) if label else str(code))
+    return ", ".join(labels)
+
+
+def survey_size_warning(survey: pd.DataFrame, responses: pd.DataFrame) -> list[Problem]:
+    """A warning, shown first, when the survey has fewer than :data:`SMALL_SURVEY` responses."""
+    if len(responses) >= SMALL_SURVEY:
         return []
     return [
         Problem(
-            Location(field="/".join(gap.columns)),
-            "scoring.warning.margin_not_reached",
-            {
-                "category": gap.category,
-                "achieved": round(100 * gap.achieved, 1),
-                "target": round(100 * gap.target, 1),
-            },
+            Location(field="responses"),
+            "scoring.warning.small_survey",
+            {"n": len(responses), "minimum": SMALL_SURVEY},
             severity="warning",
         )
-        for gap in margin_gaps(responses, weights, margins)
     ]
 
 
@@ -950,8 +1008,9 @@ def analyse(
         municipality,
         chosen_year,
         dispersion,
-        weighting_warnings(responses, survey_weights, raked_to),
+        weighting_warnings(questionnaire, responses, survey_weights, raked_to),
     ) + population_sources(totals, chosen_year)
+    warnings = survey_size_warning(survey, responses) + warnings
     analysis = Analysis(
         ranking=ranking,
         survey_indicators=survey,
