@@ -21,7 +21,7 @@ from storage._accounts import (
     password_problems,
 )
 from storage._answers import MODES
-from storage._codes import CodeBatch, CodeBatchSummary, CodeStatus
+from storage._codes import WRONG_CODES_PER_MINUTE, CodeBatch, CodeBatchSummary, CodeStatus
 from storage._datasets import Dataset, DatasetKind, Datasets, DatasetSummary
 from storage._drafts import Draft
 from storage._engine import (
@@ -60,6 +60,7 @@ __all__ = [
     "SESSION_MAX_DELAY_SECONDS",
     "SQLITE_PAGE_SIZE",
     "STORAGE_TABLES",
+    "WRONG_CODES_PER_MINUTE",
     "Accounts",
     "CodeBatch",
     "CodeBatchSummary",
