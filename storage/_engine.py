@@ -258,13 +258,16 @@ class Database:
             # Still under the migration's lock, so concurrent starts agree on the keys.
             self.keys: InstallationKeys = load_keys(connection, key_file_path(self.engine.url))
         self.checkpoint()
+        self.checkpointer = Checkpointer(self.checkpoint) if self.sqlite else None
         use_group = self.sqlite if group_commit is None else group_commit
         self.committer = GroupCommitter(self.run_alone, self.write) if use_group else None
 
     def close(self) -> None:
-        """Stop the committer thread and release the connections."""
+        """Stop the committer and checkpointer threads and release the connections."""
         if self.committer is not None:
             self.committer.stop()
+        if self.checkpointer is not None:
+            self.checkpointer.stop()
         self.engine.dispose()
 
     @contextmanager
@@ -272,24 +275,25 @@ class Database:
         """A write transaction; on SQLite it takes the write lock at once (BEGIN IMMEDIATE),
         so a transaction never fails half-way because another writer got there first.
 
-        On SQLite the WAL is checkpointed and truncated after the commit unless more
-        submissions are already waiting (see :meth:`checkpoint`)."""
+        On SQLite the WAL is checkpointed and truncated once the writers have been quiet for
+        a moment (:class:`Checkpointer`)."""
         with self.engine.connect() as connection:
             if self.sqlite:
                 connection.execution_options(sqlite_begin="IMMEDIATE")
             with connection.begin():
                 yield connection
-        if self.sqlite and (self.committer is None or self.committer.idle()):
-            self.checkpoint()
+        checkpointer = getattr(self, "checkpointer", None)  # None while migrating
+        if checkpointer is not None:
+            checkpointer.poke()
 
     def checkpoint(self) -> bool:
         """Copy the WAL into the database file and truncate the WAL to zero bytes (SQLite).
 
         The WAL keeps every commit's pages in commit order: read frame by frame it tells which
         response was stored after which, and which code was marked used in the same commit.
-        Truncating it whenever the writers are idle leaves at most the commits of the current
-        burst in it. Readers that still use an older snapshot make the checkpoint give up at
-        once (busy timeout 0) rather than stall the writers; the next idle moment retries.
+        Truncating it whenever the writers are quiet leaves at most the commits of the current
+        burst in it. A writer or a reader on an older snapshot makes the checkpoint give up at
+        once (busy timeout 0) rather than stall anyone; the :class:`Checkpointer` retries.
         Returns whether the WAL was emptied.
         """
         if not self.sqlite:
@@ -334,6 +338,72 @@ class Database:
         raise StorageError("the response could not be stored")
 
 
+#: The writers must have been quiet this long before the WAL is truncated: one checkpoint
+#: costs two fsyncs, so doing it after every commit cut the submissions per second tenfold.
+CHECKPOINT_QUIET_SECONDS = 0.2
+#: Under steady load, a checkpoint is tried at least this often anyway.
+CHECKPOINT_MAX_DELAY_SECONDS = 2.0
+
+
+class Checkpointer:
+    """Truncates the SQLite WAL in its own thread once the writers have been quiet for
+    :data:`CHECKPOINT_QUIET_SECONDS` (at the latest :data:`CHECKPOINT_MAX_DELAY_SECONDS`
+    after a commit), so the submissions never wait for it."""
+
+    def __init__(self, checkpoint: Callable[[], bool]) -> None:
+        self._checkpoint = checkpoint
+        self._wake = threading.Condition()
+        self._last_commit: float | None = None
+        self._stopping = False
+        self._thread: threading.Thread | None = None
+
+    def poke(self) -> None:
+        """A commit happened: truncate the WAL after the next quiet moment."""
+        with self._wake:
+            if self._stopping:
+                return
+            self._last_commit = time.monotonic()
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._loop, name="survey-wal-checkpoint", daemon=True
+                )
+                self._thread.start()
+            self._wake.notify()
+
+    def stop(self) -> None:
+        with self._wake:
+            self._stopping = True
+            self._wake.notify()
+            thread = self._thread
+        if thread is not None:
+            thread.join()
+
+    def _loop(self) -> None:
+        while True:
+            with self._wake:
+                while self._last_commit is None and not self._stopping:
+                    self._wake.wait()
+                if self._stopping:
+                    return
+                first = self._last_commit
+                assert first is not None
+                # Wait for a quiet moment, but not for ever under steady load.
+                while not self._stopping:
+                    last = self._last_commit or first
+                    now = time.monotonic()
+                    due = min(last + CHECKPOINT_QUIET_SECONDS, first + CHECKPOINT_MAX_DELAY_SECONDS)
+                    if now >= due:
+                        break
+                    self._wake.wait(due - now)
+                if self._stopping:
+                    return
+                self._last_commit = None
+            if not self._checkpoint():
+                with self._wake:  # busy: try again after the next quiet moment
+                    if self._last_commit is None:
+                        self._last_commit = time.monotonic()
+
+
 class GroupCommitter:
     """Runs units of work from many threads in shared, durable transactions (one thread).
 
@@ -357,10 +427,6 @@ class GroupCommitter:
         #: Shared transactions committed and units they carried (the mean batch size).
         self.commits = 0
         self.units = 0
-
-    def idle(self) -> bool:
-        """Whether no unit is waiting (called after a commit: then the WAL may be truncated)."""
-        return self._queue.empty()
 
     def run(self, unit: Unit[T]) -> T:
         future: Future[T] = Future()
