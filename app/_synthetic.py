@@ -25,8 +25,7 @@ sum of its parts.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
@@ -42,14 +41,19 @@ from survey import (
     ActionFieldCatalogue,
     Code,
     Design,
+    Expression,
     Item,
     MultiChoiceItem,
     Questionnaire,
+    ReferenceInfo,
     Role,
     Scale,
     Variable,
+    compile_expression,
+    kind_of,
     multi_variable_id,
     normalise_pks_key,
+    reference_infos,
 )
 
 FloatArray = NDArray[np.float64]
@@ -240,7 +244,7 @@ def synthetic_responses(
         problems.append(
             Problem(Location(field="days"), "synthetic.negative_count", {"value": days})
         )
-    district = _design_variable(questionnaire, Design.DISTRICT)
+    district = questionnaire.design_variable(Design.DISTRICT)
     district_codes = _substantive(district)
     problems += _check_district_mapping(district_weights, district_codes, "district_weights")
     problems += _check_district_mapping(district_effects, district_codes, "district_effects")
@@ -260,14 +264,11 @@ def synthetic_responses(
     )
     columns: dict[str, pd.api.extensions.ExtensionArray] = {}
     values: dict[str, AnyArray] = {}
-    visible_items = _item_visibility(questionnaire)
+    visibility = _Visibility(questionnaire)
     answered_items: dict[str, BoolArray] = {}
     for variable in variables:
         item = questionnaire.item(variable.item_id)
-        shown = visible_items[variable.item_id](values, n)
-        statement_rule = _statement_show_if(item, variable.id)
-        if statement_rule is not None:
-            shown &= _visible(statement_rule, values, n)
+        shown = visibility.shown(variable, values, n)
         rate = _NONRESPONSE[getattr(item, "required", None)]
         if variable.kind == "multi_option":
             # One draw per respondent decides whether the whole multi-choice item is answered.
@@ -319,7 +320,7 @@ class _Respondents:
         old: Latent = np.full(n, 0.5, dtype=F32)
         first_sex: Latent = np.zeros(n, dtype=F32)
         for marker, tilt in ((Design.SEX, 0.0), (Design.AGE_GROUP, 0.5)):
-            variable = _design_variable(questionnaire, marker)
+            variable = questionnaire.design_variable(marker)
             if variable is None or variable.scale is None:
                 continue
             scale = variable.scale
@@ -383,12 +384,6 @@ def _district_effects(
     return general, by_field
 
 
-def _design_variable(questionnaire: Questionnaire, marker: Design) -> Variable | None:
-    return next(
-        (v for v in questionnaire.variables() if v.design == marker and v.kind == "single"), None
-    )
-
-
 def _substantive(variable: Variable | None) -> list[Code]:
     return variable.scale.substantive_codes() if variable and variable.scale else []
 
@@ -445,6 +440,9 @@ def _answer(
             values = model.design[variable.design].copy()
         return _blank(values, ~answered)
 
+    drawn = kind_of(item).synthetic(item, variable, n, rng)
+    if drawn is not None:  # a kind with its own generator
+        return _blank(drawn, ~answered)
     role, fields = _role(variable)
     perceived = _perception(model, fields)
     offset = VARIABLE_LEVELS.get(variable.id, 0.0)
@@ -601,130 +599,65 @@ def _int_type(variable: Variable) -> type[np.signedinteger[Any]]:
     return np.int64
 
 
-# --- show_if, roughly --------------------------------------------------------------------------
+# --- show_if ---------------------------------------------------------------------------------
 
 _Values = Mapping[str, AnyArray]
-_Rule = Callable[[_Values, int], BoolArray]
-
-_COMPARISON = re.compile(
-    r"^\s*([A-Za-z][A-Za-z0-9_.]*)\s*(==|!=|>=|<=|=|>|<)\s*"
-    r"(true|false|-?\d+(?:\.\d+)?|'[^']*'|\"[^\"]*\")\s*$"
-)
-_SELECTED = re.compile(r"^\s*selected\(\s*([A-Za-z][A-Za-z0-9_.]*)\s*,\s*(.+?)\s*\)\s*$")
-_ANSWERED = re.compile(r"^\s*answered\(\s*([A-Za-z][A-Za-z0-9_.]*)\s*\)\s*$")
 
 
-def _item_visibility(questionnaire: Questionnaire) -> dict[str, _Rule]:
-    """Per item id: who sees it (section and item ``show_if``)."""
-    rules: dict[str, _Rule] = {}
-    for section in questionnaire.sections:
-        for item in section.items:
-            conditions = [c for c in (section.show_if, item.show_if) if c]
-            rules[item.id] = _all_of(conditions)
-    return rules
+class _Visibility:
+    """Who sees each variable: the section's, the item's and the statement's ``show_if``,
+    evaluated exactly as the form does (:meth:`survey.Expression.evaluate_columns`) over the
+    columns drawn so far."""
 
+    def __init__(self, questionnaire: Questionnaire) -> None:
+        known = reference_infos(questionnaire)
+        self._rules: dict[str, list[Expression]] = {}
+        self._multi: dict[str, list[tuple[Code, str]]] = {}
+        for section in questionnaire.sections:
+            for item in section.items:
+                sources = [section.show_if, item.show_if]
+                self._rules[item.id] = [_compiled(s, known) for s in sources if s]
+                for statement in getattr(item, "statements", None) or []:
+                    if statement.show_if:
+                        self._rules[statement.id] = [_compiled(statement.show_if, known)]
+                if isinstance(item, MultiChoiceItem):
+                    self._multi[item.id] = [
+                        (o.code, multi_variable_id(item.id, o.code))
+                        for o in questionnaire.scale_of(item).options
+                    ]
 
-def _all_of(conditions: Sequence[str]) -> _Rule:
-    def rule(values: _Values, n: int) -> BoolArray:
+    def shown(self, variable: Variable, values: _Values, n: int) -> BoolArray:
+        rules = self._rules.get(variable.item_id, [])
+        if variable.id != variable.item_id:  # a battery statement's own condition
+            rules = [*rules, *self._rules.get(variable.id, [])]
         shown = np.ones(n, dtype=bool)
-        for condition in conditions:
-            shown &= _visible(condition, values, n)
+        for rule in rules:
+            columns = {name: self._column(name, values, n) for name in rule.references()}
+            shown &= rule.evaluate_columns(columns, n)
         return shown
 
-    return rule
+    def _column(self, name: str, values: _Values, n: int) -> AnyArray:
+        """The answers to ``name`` as the form keeps them; a multi-choice item's 0/1 columns
+        become each respondent's list of ticked codes."""
+        if name not in self._multi:
+            return values.get(name, np.full(n, np.nan))
+        present = [(code, values[v]) for code, v in self._multi[name] if v in values]
+        out: NDArray[np.object_] = np.full(n, None, dtype=object)
+        if not present:
+            return out
+        codes = [code for code, _ in present]
+        ticked = np.stack([column == 1 for _, column in present], axis=1)
+        for row in np.flatnonzero(~np.isnan(present[0][1])):  # answered: every option is 0/1
+            out[row] = [code for code, tick in zip(codes, ticked[row], strict=True) if tick]
+        return out
 
 
-def _statement_show_if(item: Item, variable_id: str) -> str | None:
-    for statement in getattr(item, "statements", None) or []:
-        if statement.id == variable_id:
-            return str(statement.show_if) if statement.show_if else None
-    return None
-
-
-def _visible(expression: str, values: _Values, n: int) -> BoolArray:
-    """Evaluate the simple forms of ``show_if`` over whole columns.
-
-    Comparisons of an item with a literal, ``selected(item, code)``, ``answered(item)``, ``not``
-    and chains of ``and``/``or`` without parentheses. Anything else counts as shown: the data
-    are synthetic, and the real form evaluates every expression exactly.
-    """
-    if "(" in expression.replace("selected(", "").replace("answered(", ""):
-        return np.ones(n, dtype=bool)
-    result = np.zeros(n, dtype=bool)
-    for alternative in re.split(r"\s+or\s+", expression):
-        part = np.ones(n, dtype=bool)
-        for term in re.split(r"\s+and\s+", alternative):
-            atom = _atom(term, values, n)
-            if atom is None:
-                return np.ones(n, dtype=bool)
-            part &= atom
-        result |= part
-    return result
-
-
-def _atom(term: str, values: _Values, n: int) -> BoolArray | None:
-    negate = False
-    stripped = term.strip()
-    if stripped.startswith("not "):
-        negate, stripped = True, stripped[4:]
-    out = _positive_atom(stripped, values, n)
-    if out is None:
-        return None
-    return ~out if negate else out
-
-
-def _positive_atom(term: str, values: _Values, n: int) -> BoolArray | None:
-    if match := _ANSWERED.match(term):
-        column = _column(match.group(1), values)
-        return None if column is None else ~_missing_like(column)
-    if match := _SELECTED.match(term):
-        code = _literal(match.group(2))
-        column = _column(multi_variable_id(match.group(1), code), values)  # type: ignore[arg-type]
-        return None if column is None else np.asarray(column == 1, dtype=bool)
-    if match := _COMPARISON.match(term):
-        column = _column(match.group(1), values)
-        if column is None:
-            return None
-        op, literal = match.group(2), _literal(match.group(3))
-        present = ~_missing_like(column)
-        if isinstance(literal, str):
-            compared = np.asarray(column.astype(object) == literal, dtype=bool)
-            if op in ("==", "="):
-                return np.asarray(present & compared, dtype=bool)
-            return present & ~compared if op == "!=" else None
-        numbers = np.where(present, column, np.nan).astype(np.float64)
-        with np.errstate(invalid="ignore"):
-            outcome = {
-                "==": numbers == literal,
-                "=": numbers == literal,
-                "!=": numbers != literal,
-                ">": numbers > literal,
-                ">=": numbers >= literal,
-                "<": numbers < literal,
-                "<=": numbers <= literal,
-            }[op]
-        return np.asarray(present & outcome, dtype=bool)
-    return None
-
-
-def _column(name: str, values: _Values) -> AnyArray | None:
-    return values.get(name)
-
-
-def _literal(text: str) -> int | float | str:
-    text = text.strip()
-    if text == "true":
-        return 1.0
-    if text == "false":
-        return 0.0
-    if text[:1] in ("'", '"'):
-        return text[1:-1]
-    if re.fullmatch(r"-?\d+", text):
-        return int(text)  # an integer code, as in ``selected(measures, 3)``
-    try:
-        return float(text)
-    except ValueError:
-        return text
+def _compiled(source: str, known: Mapping[str, ReferenceInfo]) -> Expression:
+    expression, problems = compile_expression(source, known)
+    if expression is None:
+        # The loader rejects such questionnaires; reaching this is a programming error.
+        raise ValueError(f"show_if {source!r} does not compile: {problems}")
+    return expression
 
 
 # --- meta columns ------------------------------------------------------------------------------

@@ -45,7 +45,7 @@ def random_answers(questionnaire: Questionnaire, rng: random.Random) -> dict[str
     """A plausible complete form dict (every item answered, a few texts)."""
     answers: dict[str, Any] = {}
     for key, spec in answer_layout(questionnaire).specs.items():
-        if spec.kind == "single":
+        if spec.kind in ("single", "battery"):
             answers[key] = rng.choice(spec.codes)
         elif spec.kind == "multi":
             answers[key] = rng.sample(list(spec.codes), k=min(2, len(spec.codes)))

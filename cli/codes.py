@@ -9,14 +9,12 @@ renamed into place, and an existing file is never overwritten.
 from __future__ import annotations
 
 import csv
-import os
-import tempfile
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from cli._options import DatabaseOption, LangOption, QuestionnaireIdOption, fail
+from cli._options import DatabaseOption, LangOption, QuestionnaireIdOption, fail, output_file
 from core import (
     InvalidInput,
     Location,
@@ -74,26 +72,6 @@ def _ensure_published(store: Store, questionnaire_id: str, directory: Path) -> N
     store.publish_questionnaire(questionnaire, path.read_text(encoding="utf-8"))
 
 
-def _open_output(out: Path) -> tuple[int, Path]:
-    """A temporary file beside ``out`` (so the final rename is atomic), or InvalidInput."""
-    where = Location(file=str(out), field="--out")
-    if out.exists():
-        raise InvalidInput([Problem(where, "storage.cli.exists", {"path": out})])
-    try:
-        handle, name = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
-    except OSError as error:
-        raise InvalidInput(
-            [
-                Problem(
-                    where,
-                    "storage.cli.unwritable",
-                    {"path": out, "reason": error.strerror or error},
-                )
-            ]
-        ) from None
-    return handle, Path(name)
-
-
 @codes_app.command("create", help=t("cli.codes.create.help"))
 def create(
     questionnaire: QuestionnaireIdOption,
@@ -109,18 +87,12 @@ def create(
     try:
         with Store(database_url) as store:
             _ensure_published(store, questionnaire, questionnaires_dir)
-            handle, temporary = _open_output(out)
-            try:  # a bad count or a failed write leaves neither codes file nor temporary file
+            # A bad count or a failed write leaves neither codes file nor temporary file.
+            with output_file(out, "w", encoding="utf-8-sig", newline="") as stream:
                 batch = store.create_codes(questionnaire, count, stratum=stratum)
-                with os.fdopen(handle, "w", encoding="utf-8-sig", newline="") as stream:
-                    writer = csv.writer(stream)
-                    writer.writerow(["code", "batch", "stratum"])
-                    writer.writerows([code, batch.id, batch.stratum or ""] for code in batch.codes)
-                    stream.flush()
-                    os.fsync(stream.fileno())
-                temporary.replace(out)
-            finally:
-                temporary.unlink(missing_ok=True)
+                writer = csv.writer(stream)
+                writer.writerow(["code", "batch", "stratum"])
+                writer.writerows([code, batch.id, batch.stratum or ""] for code in batch.codes)
     except InvalidInput as error:
         raise fail(error.problems, lang) from None
     typer.echo(

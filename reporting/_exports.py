@@ -58,6 +58,7 @@ from survey import (
     Questionnaire,
     Variable,
     codebook,
+    kind_of_variable,
 )
 
 CSV_SEPARATOR = ";"
@@ -333,32 +334,12 @@ def codebook_xlsx(questionnaire: Questionnaire, lang: str | None = None) -> byte
 
 # --- SPSS -----------------------------------------------------------------------------------
 
-_NO, _YES = 0, 1
 #: What SPSS keeps of a variable label and of a value label (bytes of UTF-8).
 SPSS_VARIABLE_LABEL_BYTES = 256
 SPSS_VALUE_LABEL_BYTES = 120
 SPSS_FILE_LABEL_BYTES = 64
 #: Numeric user-missing values SPSS accepts per variable as a discrete list.
 _MAX_DISCRETE_MISSING = 3
-
-
-def _value_labels(variable: Variable, questionnaire: Questionnaire, lang: str) -> dict[Any, str]:
-    if variable.kind in ("multi_option", "yesno"):
-        return {
-            _NO: t("questionnaire.codebook.no", lang),
-            _YES: t("questionnaire.codebook.yes", lang),
-        }
-    return {option.code: questionnaire.text(option.label, lang) for option in variable.options}
-
-
-def _measure(variable: Variable) -> str:
-    if variable.kind == "number":
-        return "scale"
-    if variable.kind == "statement" or (
-        variable.kind == "single" and variable.tags and variable.integer
-    ):
-        return "ordinal"
-    return "nominal"
 
 
 def _sav_column(series: pd.Series) -> pd.Series:
@@ -419,12 +400,13 @@ def write_responses_sav(
             measures[str(name)] = "nominal"
             continue
         column_labels.append(_safe_label(questionnaire.text(variable.label, lang)))
-        labels = _value_labels(variable, questionnaire, lang)
+        kind = kind_of_variable(variable)
+        labels = kind.value_labels(questionnaire, variable, lang)
         if labels:
             value_labels[variable.id] = {
                 code: _safe_label(label, SPSS_VALUE_LABEL_BYTES) for code, label in labels.items()
             }
-        measures[variable.id] = _measure(variable)
+        measures[variable.id] = kind.measure(variable)
         missing = _sav_user_missing(variable)
         if missing:
             user_missing[variable.id] = missing

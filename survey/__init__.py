@@ -23,7 +23,14 @@ from survey._codes import (
     normalise_code,
 )
 from survey._date_range import date_in_range, date_range, latest_date
-from survey._form import FREE_CODE_ATTEMPTS, MAX_CODE_WAIT_SECONDS, Form, code_retry_wait, is_blank
+from survey._form import (
+    FREE_CODE_ATTEMPTS,
+    MAX_CODE_WAIT_SECONDS,
+    Form,
+    code_retry_wait,
+    is_blank,
+    reference_infos,
+)
 from survey._loader import (
     ACTION_FIELDS_ENV_VAR,
     LoadResult,
@@ -86,6 +93,14 @@ from survey.expressions import (
     format_expression,
     parse_expression,
 )
+from survey.kinds import (
+    KINDS,
+    AnswerSpec,
+    QuestionKind,
+    kind_named,
+    kind_of,
+    kind_of_variable,
+)
 
 __all__ = [
     "ACTION_FIELDS_ENV_VAR",
@@ -95,12 +110,14 @@ __all__ = [
     "COMPARISONS",
     "FREE_CODE_ATTEMPTS",
     "KEYWORDS",
+    "KINDS",
     "MAX_CODE_WAIT_SECONDS",
     "MULTI_SEPARATOR",
     "RESPONSE_META_COLUMNS",
     "Access",
     "ActionField",
     "ActionFieldCatalogue",
+    "AnswerSpec",
     "BatteryItem",
     "Binary",
     "Boolean",
@@ -123,6 +140,7 @@ __all__ = [
     "Number",
     "NumberItem",
     "Option",
+    "QuestionKind",
     "Questionnaire",
     "Reference",
     "ReferenceInfo",
@@ -155,6 +173,9 @@ __all__ = [
     "is_blank",
     "iter_problem_lines",
     "keyed_hash",
+    "kind_named",
+    "kind_of",
+    "kind_of_variable",
     "latest_date",
     "load_action_fields",
     "load_questionnaire",
@@ -163,6 +184,7 @@ __all__ = [
     "normalise_code",
     "normalise_pks_key",
     "parse_expression",
+    "reference_infos",
     "render_path",
     "revision_of",
 ]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from core import t
-from survey._model import BatteryItem, Option, Questionnaire, Variable
+from survey._model import BatteryItem, Questionnaire
+from survey.kinds import kind_of_variable
 
 #: Columns of :func:`codebook`, in order.
 CODEBOOK_COLUMNS: tuple[str, ...] = (
@@ -18,28 +18,6 @@ CODEBOOK_COLUMNS: tuple[str, ...] = (
     "tags",
     "design",
 )
-_SEPARATOR = " | "
-
-
-def _value_labels(questionnaire: Questionnaire, options: list[Option], lang: str) -> str:
-    return _SEPARATOR.join(f"{o.code}={questionnaire.text(o.label, lang)}" for o in options)
-
-
-def _codes(questionnaire: Questionnaire, variable: Variable, lang: str) -> tuple[str, str]:
-    """Value labels of the substantive and of the non-substantive codes."""
-    if variable.kind == "multi_option":
-        selected = t("questionnaire.codebook.selected", lang)
-        not_selected = t("questionnaire.codebook.not_selected", lang)
-        return f"0={not_selected}{_SEPARATOR}1={selected}", ""
-    if variable.kind == "yesno":
-        yes, no = t("questionnaire.codebook.yes", lang), t("questionnaire.codebook.no", lang)
-        return f"1={yes}{_SEPARATOR}0={no}", ""
-    substantive = [o for o in variable.options if not o.non_substantive]
-    other = [o for o in variable.options if o.non_substantive]
-    return (
-        _value_labels(questionnaire, substantive, lang),
-        _value_labels(questionnaire, other, lang),
-    )
 
 
 def codebook(questionnaire: Questionnaire, lang: str | None = None) -> pd.DataFrame:
@@ -59,7 +37,9 @@ def codebook(questionnaire: Questionnaire, lang: str | None = None) -> pd.DataFr
         battery = batteries.get(variable.item_id)
         if variable.kind == "statement" and battery is not None:
             question = f"{questionnaire.text(battery.label, chosen)} – {question}"
-        codes, non_substantive = _codes(questionnaire, variable, chosen)
+        codes, non_substantive = kind_of_variable(variable).codebook_codes(
+            questionnaire, variable, chosen
+        )
         rows.append(
             {
                 "variable": variable.id,

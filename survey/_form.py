@@ -14,30 +14,23 @@ in questionnaire order decides visibility; a hidden item's answer is dropped.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
-from core import Location, Problem, format_date, format_number
-from survey._date_range import date_in_range, date_range
-from survey._loader import _reference_info
+from core import Location, Problem
 from survey._model import (
     BatteryItem,
-    DateItem,
     InfoItem,
     Item,
     MultiChoiceItem,
-    NumberItem,
     Questionnaire,
     Section,
     SingleChoiceItem,
     Statement,
-    TextItem,
-    YesNoItem,
 )
 from survey.expressions import Expression, ReferenceInfo, compile_expression
+from survey.kinds import AnswerSpec, kind_named, kind_of
 
 Answers = Mapping[str, Any]
 
@@ -62,20 +55,15 @@ def reference_infos(questionnaire: Questionnaire) -> dict[str, ReferenceInfo]:
     """What an expression may reference: every answerable item and battery statement."""
     known: dict[str, ReferenceInfo] = {}
     for item in questionnaire.items():
-        if isinstance(item, InfoItem):
-            continue
         scale = (
             questionnaire.scale_of(item)
             if isinstance(item, SingleChoiceItem | MultiChoiceItem | BatteryItem)
             else None
         )
-        info = _reference_info(item, scale)
-        if info is None:
-            continue
-        if isinstance(item, BatteryItem):
-            known.update((statement.id, info) for statement in item.statements)
-        else:
-            known[item.id] = info
+        kind = kind_of(item)
+        info = kind.reference_info(item, scale)
+        if info is not None:
+            known.update((key, info) for key in kind.answer_ids(item))
     return known
 
 
@@ -101,6 +89,11 @@ class Form:
     def __init__(self, questionnaire: Questionnaire) -> None:
         self.questionnaire = questionnaire
         self._known = reference_infos(questionnaire)
+        self._specs: dict[str, AnswerSpec] = {
+            spec.key: spec
+            for item in questionnaire.items()
+            for spec in kind_of(item).specs(item, questionnaire)
+        }
         self._show_if: dict[str, Expression] = {}
         self._validate: dict[str, list[Expression]] = {}
         for section in questionnaire.sections:
@@ -247,20 +240,19 @@ class Form:
         q = self.questionnaire
         if isinstance(item, BatteryItem):
             problems: list[Problem] = []
-            codes = {o.code for o in q.scale_of(item).options}
             for statement in self.visible_statements(item, answers):
                 value = answers.get(statement.id)
                 if is_blank(value):
                     problems.extend(
                         self._required_problems(item, statement.id, statement.label, lang)
                     )
-                elif not _among(value, codes):
-                    problems.append(_problem(statement.id, "form.unknown_option"))
+                else:
+                    problems.extend(self._value_problems(statement.id, value, lang))
             return problems
         value = answers.get(item.id)
         if is_blank(value):
             return self._required_problems(item, item.id, item.label, lang)
-        problems = self._value_problems(item, value, lang)
+        problems = self._value_problems(item.id, value, lang)
         if problems:
             return problems
         for rule, expression in zip(item.validate_, self._validate.get(item.id, []), strict=True):
@@ -281,83 +273,11 @@ class Form:
             return [_problem(field, "form.required_soft", severity="warning", label=text)]
         return []
 
-    def _value_problems(self, item: Item, value: Any, lang: str) -> list[Problem]:
-        q = self.questionnaire
-        if isinstance(item, SingleChoiceItem):
-            if not _among(value, {o.code for o in q.scale_of(item).options}):
-                return [_problem(item.id, "form.unknown_option")]
-        elif isinstance(item, MultiChoiceItem):
-            codes = {o.code for o in q.scale_of(item).options}
-            if not isinstance(value, list) or not all(_among(v, codes) for v in value):
-                return [_problem(item.id, "form.unknown_option")]
-        elif isinstance(item, NumberItem):
-            return _number_problems(item, value, lang)
-        elif isinstance(item, TextItem):
-            if not isinstance(value, str):
-                return [_problem(item.id, "form.not_text")]
-            if len(value) > item.max_length:
-                return [_problem(item.id, "form.text_too_long", max=item.max_length)]
-        elif isinstance(item, YesNoItem):
-            if not isinstance(value, bool):
-                return [_problem(item.id, "form.not_yesno")]
-        elif isinstance(item, DateItem):
-            if not _is_iso_date(value):
-                return [_problem(item.id, "form.not_date")]
-            if not date_in_range(date.fromisoformat(value)):
-                earliest, latest = date_range()
-                return [
-                    _problem(
-                        item.id,
-                        "form.date_out_of_range",
-                        min=format_date(earliest, lang),
-                        max=format_date(latest, lang),
-                    )
-                ]
-        return []
-
-
-def _among(value: Any, codes: set[Any]) -> bool:
-    """``value in codes``, where a list or mapping (never a code) is simply not among them."""
-    try:
-        return value in codes
-    except TypeError:  # unhashable
-        return False
-
-
-def _number_problems(item: NumberItem, value: Any, lang: str) -> list[Problem]:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return [_problem(item.id, "form.not_number")]
-    if isinstance(value, float) and not math.isfinite(value):  # NaN and ±inf are no answer
-        return [_problem(item.id, "form.not_number")]
-    # An int is whole as it is (float() of a 400-digit int would overflow).
-    if item.integer and isinstance(value, float) and not value.is_integer():
-        return [_problem(item.id, "form.not_integer")]
-    if item.min is not None and value < item.min:
-        return [_problem(item.id, "form.number_too_small", min=_limit(item.min, lang))]
-    if item.max is not None and value > item.max:
-        return [_problem(item.id, "form.number_too_large", max=_limit(item.max, lang))]
-    return []
-
-
-def _limit(number: float, lang: str) -> str:
-    """A number range limit as the respondent reads it in ``lang``, with all its decimals
-    (``0,5`` in German, ``0.5`` in English)."""
-    value = float(number)
-    if value.is_integer():
-        return format_number(value, 0, lang)
-    text = repr(value)
-    digits = len(text.partition(".")[2]) if "e" not in text else 10
-    return format_number(value, digits, lang)
-
-
-def _is_iso_date(value: Any) -> bool:
-    if not isinstance(value, str):
-        return False
-    try:
-        date.fromisoformat(value)
-    except ValueError:
-        return False
-    return len(value) == 10
+    def _value_problems(self, key: str, value: Any, lang: str) -> list[Problem]:
+        """The kind's answer check, the same the store and the paper import run."""
+        spec = self._specs[key]
+        checked = kind_named(spec.kind).check(spec, value, lang)
+        return [checked] if isinstance(checked, Problem) else []
 
 
 def _problem(field: str, key: str, severity: str = "error", **params: Any) -> Problem:

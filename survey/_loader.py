@@ -25,7 +25,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_args
 
 import yaml
 from pydantic import BaseModel, TypeAdapter, ValidationError
@@ -38,7 +38,6 @@ from survey._model import (
     RESPONSE_META_COLUMNS,
     BatteryItem,
     Code,
-    DateItem,
     InfoItem,
     Item,
     Meta,
@@ -51,12 +50,11 @@ from survey._model import (
     SingleChoiceItem,
     Statement,
     Tag,
-    TextItem,
     Validation,
-    YesNoItem,
     multi_variable_id,
 )
 from survey.expressions import ReferenceInfo, compile_expression
+from survey.kinds import kind_of
 
 _M = TypeVar("_M", bound=BaseModel)
 
@@ -88,15 +86,9 @@ _YAML12_NAN = re.compile(r"^\.(nan|NaN|NAN)$")
 #: libyaml's composer where PyYAML was built with it (about 25 times faster), else pure Python.
 _COMPOSER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _ITEM_ADAPTER: TypeAdapter[Item] = TypeAdapter(Item)
+#: The item model of every ``kind:``, read off the discriminated union :data:`Item`.
 _ITEM_CLASSES: dict[str, type[BaseModel]] = {
-    "single": SingleChoiceItem,
-    "multi": MultiChoiceItem,
-    "battery": BatteryItem,
-    "number": NumberItem,
-    "text": TextItem,
-    "yesno": YesNoItem,
-    "date": DateItem,
-    "info": InfoItem,
+    get_args(cls.model_fields["kind"].annotation)[0]: cls for cls in get_args(get_args(Item)[0])
 }
 #: Keys every answerable item has but an info item (text only) cannot have.
 _ANSWER_ONLY_KEYS = frozenset({"required", "validate", "tags", "design"})
@@ -923,10 +915,9 @@ class _Checker:
                 self.check_name(multi_variable_id(item.id, option.code), where)
         if isinstance(item, NumberItem):
             self.check_text((*path, "unit"), item.unit, required=False)
-            if item.min is not None and item.max is not None and item.min > item.max:
-                self.error(
-                    (*path, "max"), "questionnaire.min_above_max", min=item.min, max=item.max
-                )
+        low, high = getattr(item, "min", None), getattr(item, "max", None)
+        if low is not None and high is not None and low > high:  # any kind with a range
+            self.error((*path, "max"), "questionnaire.min_above_max", min=low, max=high)
         statements = item.statements if isinstance(item, BatteryItem) else []
         for k, statement in enumerate(statements):
             self.check_text((*path, "statements", k, "label"), statement.label)
@@ -1005,19 +996,7 @@ class _Checker:
 
 def _reference_info(item: Item, scale: Scale | None) -> ReferenceInfo | None:
     """What an expression may do with ``item``'s answer; ``None`` when it has none."""
-    if isinstance(item, SingleChoiceItem | BatteryItem):
-        return ReferenceInfo("code", tuple(o.code for o in scale.options)) if scale else None
-    if isinstance(item, MultiChoiceItem):
-        return ReferenceInfo("codes", tuple(o.code for o in scale.options)) if scale else None
-    if isinstance(item, NumberItem):
-        return ReferenceInfo("number")
-    if isinstance(item, TextItem):
-        return ReferenceInfo("string")
-    if isinstance(item, YesNoItem):
-        return ReferenceInfo("bool")
-    if isinstance(item, DateItem):
-        return ReferenceInfo("date")
-    return None
+    return kind_of(item).reference_info(item, scale)
 
 
 # --- public API ------------------------------------------------------------------------------

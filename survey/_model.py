@@ -10,7 +10,7 @@ Stored-value conventions (the "codebook layout", shared by storage, exports and 
 * single choice and battery statements: the option ``code`` (int or str);
 * multi choice: one 0/1 variable per option, named ``<item>__<code>``;
 * yes/no: 1 (yes) or 0 (no); in expressions a yes/no item is a boolean;
-* number: int or float; text: str; date: ISO ``YYYY-MM-DD`` str;
+* number: int or float; year: int; text: str; date: ISO ``YYYY-MM-DD`` str;
 * an unanswered or hidden item is missing (``None`` / ``NA``).
 """
 
@@ -180,6 +180,15 @@ class DateItem(_ItemBase):
     kind: Literal["date"]
 
 
+class YearItem(_ItemBase):
+    """A calendar year, e.g. "Seit welchem Jahr wohnen Sie in …?"; stored as an int."""
+
+    kind: Literal["year"]
+    #: Default: 1900 and the current year (read when the answer is checked).
+    min: int | None = None
+    max: int | None = None
+
+
 class InfoItem(Strict):
     """Text only: consent, data protection, explanations. Stores nothing."""
 
@@ -198,6 +207,7 @@ Item = Annotated[
     | TextItem
     | YesNoItem
     | DateItem
+    | YearItem
     | InfoItem,
     Field(discriminator="kind"),
 ]
@@ -230,7 +240,9 @@ class Meta(Strict):
     reference_area: str | None = None
 
 
-VariableKind = Literal["single", "multi_option", "statement", "number", "text", "yesno", "date"]
+VariableKind = Literal[
+    "single", "multi_option", "statement", "number", "text", "yesno", "date", "year"
+]
 
 
 class Variable(Strict):
@@ -294,68 +306,18 @@ class Questionnaire(Strict):
             out.extend(self._variables_of(item))
         return out
 
-    def _variables_of(self, item: Item) -> Iterator[Variable]:
-        if isinstance(item, InfoItem):
-            return
-        if isinstance(item, SingleChoiceItem):
-            scale = self.scale_of(item)
-            yield Variable(
-                id=item.id,
-                item_id=item.id,
-                kind="single",
-                label=item.label,
-                options=scale.options,
-                scale=scale,
-                tags=item.tags,
-                design=item.design,
-                integer=all(isinstance(o.code, int) for o in scale.options),
-            )
-        elif isinstance(item, MultiChoiceItem):
-            for option in self.scale_of(item).options:
-                yield Variable(
-                    id=multi_variable_id(item.id, option.code),
-                    item_id=item.id,
-                    kind="multi_option",
-                    label={
-                        lang: f"{text} – {option.label.get(lang, '')}"
-                        for lang, text in item.label.items()
-                    },
-                    options=[option],
-                    tags=[*item.tags, *option.tags],
-                )
-        elif isinstance(item, BatteryItem):
-            scale = self.scale_of(item)
-            for statement in item.statements:
-                yield Variable(
-                    id=statement.id,
-                    item_id=item.id,
-                    kind="statement",
-                    label=statement.label,
-                    options=scale.options,
-                    scale=scale,
-                    tags=[*item.tags, *statement.tags],
-                    integer=all(isinstance(o.code, int) for o in scale.options),
-                )
-        elif isinstance(item, NumberItem):
-            yield Variable(
-                id=item.id,
-                item_id=item.id,
-                kind="number",
-                label=item.label,
-                tags=item.tags,
-                design=item.design,
-                integer=item.integer,
-            )
-        elif isinstance(item, TextItem | YesNoItem | DateItem):
-            yield Variable(
-                id=item.id,
-                item_id=item.id,
-                kind=item.kind,
-                label=item.label,
-                tags=item.tags,
-                design=item.design,
-                integer=isinstance(item, YesNoItem),
-            )
+    def _variables_of(self, item: Item) -> list[Variable]:
+        # Imported here: the kinds build on this module's models.
+        from survey.kinds import kind_of
+
+        return kind_of(item).variables(item, self)
+
+    def design_variable(self, design: Design) -> Variable | None:
+        """The single-choice variable marked ``design`` (the respondent's district, sex or
+        age group), if the questionnaire has one."""
+        return next(
+            (v for v in self.variables() if v.design == design and v.kind == "single"), None
+        )
 
     def variables_tagged(self, field: str, role: Role) -> list[Variable]:
         return [

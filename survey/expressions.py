@@ -24,6 +24,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal, cast
 
+import numpy as np
+from numpy.typing import NDArray
+
 ValueType = Literal["number", "string", "bool", "date", "codes", "code"]
 
 
@@ -852,6 +855,105 @@ class _Evaluator:
         return None
 
 
+class _ColumnEvaluator:
+    """:class:`_Evaluator` over whole columns: every node becomes an object array of ``n``
+    values, computed with the scalar helpers element by element, so both evaluators share
+    one definition of the semantics (missing values included)."""
+
+    def __init__(
+        self, columns: Mapping[str, Any], types: Mapping[str, ReferenceInfo], n: int
+    ) -> None:
+        self.columns = columns
+        self.types = types
+        self.n = n
+
+    def constant(self, value: Any) -> NDArray[np.object_]:
+        out = np.empty(self.n, dtype=object)
+        out.fill(value)
+        return out
+
+    def column(self, name: str) -> NDArray[np.object_]:
+        info = self.types.get(name)
+        raw = self.columns.get(name)
+        if info is None or raw is None:
+            return self.constant(None)
+        # fromiter keeps a multi-choice row's list as one element (asarray would nest it).
+        values = np.fromiter(raw, dtype=object, count=self.n)
+        return _elementwise(normalise_answer, values, info.type)
+
+    def value(self, node: Node) -> NDArray[np.object_]:
+        if isinstance(node, Number | String | Boolean | DateLiteral):
+            return self.constant(node.value)
+        if isinstance(node, Reference):
+            return self.column(node.name)
+        if isinstance(node, SelfReference):
+            return self.constant(None)  # ``.`` exists only in ``validate`` rules
+        if isinstance(node, Unary):
+            if node.op == "not":
+                return self.boolean(~self.truth(node.operand))
+            return _elementwise(_arithmetic, "-", 0, self.value(node.operand))
+        if isinstance(node, Binary):
+            if node.op == "and":
+                return self.boolean(self.truth(node.left) & self.truth(node.right))
+            if node.op == "or":
+                return self.boolean(self.truth(node.left) | self.truth(node.right))
+            left, right = self.value(node.left), self.value(node.right)
+            if node.op in COMPARISONS:
+                return _elementwise(_compare, node.op, left, right)
+            return _elementwise(_arithmetic, node.op, left, right)
+        return self.call(node)
+
+    def boolean(self, truth: NDArray[np.bool_]) -> NDArray[np.object_]:
+        return truth.astype(object)
+
+    def truth(self, node: Node) -> NDArray[np.bool_]:
+        values = self.value(node)
+        return np.fromiter((value is True for value in values), dtype=bool, count=self.n)
+
+    def call(self, node: Call) -> NDArray[np.object_]:
+        if node.name == "today":
+            return self.constant(dt.date.today())
+        argument = self.value(node.args[0]) if node.args else self.constant(None)
+        if node.name == "answered":
+            return _elementwise(_answered, argument)
+        if node.name == "length":
+            return _elementwise(_length, argument)
+        if node.name == "count_selected":
+            return _elementwise(_count_selected, argument)
+        if node.name == "selected":
+            return _elementwise(_selected, argument, self.value(node.args[1]))
+        return self.constant(None)
+
+
+def _answered(value: Any) -> bool:
+    return value is not None
+
+
+def _length(value: Any) -> int | None:
+    return len(value) if isinstance(value, str) else None
+
+
+def _count_selected(value: Any) -> int:
+    return len(value) if isinstance(value, frozenset) else 0
+
+
+def _selected(value: Any, code: Any) -> bool:
+    if isinstance(value, frozenset):
+        return code in value
+    return _compare("==", value, code)
+
+
+def _elementwise(function: Callable[..., Any], *arguments: Any) -> NDArray[np.object_]:
+    """``function`` applied row by row; array arguments vary, others are fixed."""
+    arrays = [a for a in arguments if isinstance(a, np.ndarray)]
+    count = len(arrays[0]) if arrays else 0
+    rows = zip(*(a if isinstance(a, np.ndarray) else [a] * count for a in arguments), strict=True)
+    out = np.empty(count, dtype=object)
+    for index, row in enumerate(rows):
+        out[index] = function(*row)
+    return out
+
+
 # --- compiled expressions --------------------------------------------------------------------
 
 
@@ -890,6 +992,17 @@ class Expression:
         """
         own = normalise_answer(self_value, self._self_type.type) if self._self_type else None
         return _Evaluator(answers, self._types, own).truth(self.tree)
+
+    def evaluate_columns(self, columns: Mapping[str, Any], n: int) -> NDArray[np.bool_]:
+        """:meth:`evaluate` for ``n`` rows at once: whether the expression holds per row.
+
+        ``columns`` maps ids to sequences of ``n`` answers (numpy arrays, pandas Series or
+        lists) in the form's shapes, a multi-choice column holding each row's list of codes;
+        ``pandas.NA``, ``None`` and NaN are missing. An id absent from ``columns`` is missing
+        in every row. Row ``i`` of the result equals :meth:`evaluate` of row ``i``. ``.`` is
+        missing (the form checks ``validate`` rules one answer at a time).
+        """
+        return _ColumnEvaluator(columns, self._types, n).truth(self.tree)
 
 
 def compile_expression(

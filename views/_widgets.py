@@ -8,7 +8,8 @@ answers dict, which is the one source of truth.
 
 from __future__ import annotations
 
-from collections.abc import Callable, MutableMapping
+from collections.abc import Callable, Mapping, MutableMapping
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -22,12 +23,12 @@ from survey import (
     InfoItem,
     Item,
     MultiChoiceItem,
-    NumberItem,
     Questionnaire,
     SingleChoiceItem,
     TextItem,
     YesNoItem,
     date_range,
+    kind_of,
 )
 
 ProblemsFor = Callable[[str], list[Problem]]
@@ -49,6 +50,22 @@ def forget_widgets(questionnaire: Questionnaire) -> None:
         del st.session_state[key]
 
 
+@dataclass(frozen=True)
+class _Place:
+    """What every widget function gets: where to draw one item and where its answer goes."""
+
+    form: Form
+    answers: MutableMapping[str, Any]
+    lang: str
+    problems_for: ProblemsFor
+    label: str
+    help_text: str | None
+
+    @property
+    def questionnaire(self) -> Questionnaire:
+        return self.form.questionnaire
+
+
 def render_item(
     form: Form,
     item: Item,
@@ -58,97 +75,121 @@ def render_item(
 ) -> None:
     """Draw ``item``, write its answer(s) into ``answers`` and show its problems below it."""
     q = form.questionnaire
-    label = q.text(item.label, lang)
-    help_text = q.text(item.help, lang) or None
-    if isinstance(item, InfoItem):
-        st.markdown(label)
-        if help_text:
-            st.markdown(help_text)
-        return
-    if isinstance(item, BatteryItem):
-        _battery(form, item, answers, lang, problems_for, label, help_text)
-        return
-    if isinstance(item, MultiChoiceItem):
-        answers[item.id] = _multi(form, item, answers, lang, label, help_text)
-        _show_problems(problems_for(item.id), lang)
-        return
-    key = widget_key(q.id, item.id)
-    _seed(key, _to_widget(item, answers.get(item.id)))
-    value: Any
-    if isinstance(item, SingleChoiceItem):
-        options = q.scale_of(item).options
-        labels = {o.code: q.text(o.label, lang) for o in options}
-        if item.widget == "dropdown":
-            value = st.selectbox(
-                label,
-                [o.code for o in options],
-                index=None,
-                format_func=labels.__getitem__,
-                placeholder=t("form.choose", lang),
-                key=key,
-            )
-        else:
-            value = st.radio(
-                label,
-                [o.code for o in options],
-                index=None,
-                format_func=labels.__getitem__,
-                key=key,
-            )
-    elif isinstance(item, NumberItem):
-        unit = q.text(item.unit, lang)
-        value = st.number_input(
-            f"{label} ({unit})" if unit else label,
-            value=None,
-            step=1 if item.integer else 0.1,
-            format="%d" if item.integer else "%.1f",
-            key=key,
-        )
-        if value is not None and item.integer:
-            value = int(value)
-    elif isinstance(item, TextItem):
-        widget = st.text_area if item.long else st.text_input
-        value = widget(label, max_chars=item.max_length, key=key)
-    elif isinstance(item, YesNoItem):
-        names = {True: t("form.yes", lang), False: t("form.no", lang)}
-        value = st.radio(
-            label,
-            [True, False],
+    place = _Place(
+        form, answers, lang, problems_for, q.text(item.label, lang), q.text(item.help, lang) or None
+    )
+    WIDGETS[kind_of(item).widget](item, place)
+
+
+# --- one function per question kind ---------------------------------------------------------
+# A simple kind draws one widget and returns its value (:func:`_one_answer` does the rest);
+# a kind with several answers (battery, multi) draws and stores them itself.
+
+
+def _info(item: InfoItem, place: _Place) -> None:
+    st.markdown(place.label)
+    if place.help_text:
+        st.markdown(place.help_text)
+
+
+def _one_answer(
+    draw: Callable[[Any, _Place, str], Any], to_widget: Callable[[Any], Any] = lambda v: v
+) -> Callable[[Any, _Place], None]:
+    """A widget function for a kind with one answer: seed the widget from the answers, draw
+    it, store its value, then the help text and the problems."""
+
+    def render(item: Any, place: _Place) -> None:
+        key = widget_key(place.questionnaire.id, item.id)
+        _seed(key, to_widget(place.answers.get(item.id)))
+        place.answers[item.id] = draw(item, place, key)
+        if place.help_text:
+            # Visible text, not a hover tooltip: phones have no hover.
+            st.caption(place.help_text)
+        _show_problems(place.problems_for(item.id), place.lang)
+
+    return render
+
+
+def _single(item: SingleChoiceItem, place: _Place, key: str) -> Any:
+    q, lang = place.questionnaire, place.lang
+    options = q.scale_of(item).options
+    labels = {o.code: q.text(o.label, lang) for o in options}
+    if item.widget == "dropdown":
+        return st.selectbox(
+            place.label,
+            [o.code for o in options],
             index=None,
-            format_func=names.__getitem__,
-            horizontal=True,
+            format_func=labels.__getitem__,
+            placeholder=t("form.choose", lang),
             key=key,
         )
-    elif isinstance(item, DateItem):
-        earliest, latest = date_range()
-        picked = st.date_input(
-            label,
-            value=None,
-            min_value=earliest,
-            max_value=latest,
-            format="DD.MM.YYYY",
-            key=key,
-        )
-        value = picked.isoformat() if isinstance(picked, date) else None
-    else:  # pragma: no cover - the model has no other kinds
-        raise TypeError(type(item).__name__)
-    answers[item.id] = value
-    if help_text:
-        # Visible text, not a hover tooltip: phones have no hover.
-        st.caption(help_text)
-    _show_problems(problems_for(item.id), lang)
+    return st.radio(
+        place.label,
+        [o.code for o in options],
+        index=None,
+        format_func=labels.__getitem__,
+        key=key,
+    )
 
 
-def _battery(
-    form: Form,
-    item: BatteryItem,
-    answers: MutableMapping[str, Any],
-    lang: str,
-    problems_for: ProblemsFor,
-    label: str,
-    help_text: str | None,
-) -> None:
+def _number(item: Any, place: _Place, key: str) -> Any:
+    # Also the input of kinds asked like a number (a year): they may lack unit and integer.
+    unit = place.questionnaire.text(getattr(item, "unit", {}), place.lang)
+    integer = getattr(item, "integer", True)
+    value = st.number_input(
+        f"{place.label} ({unit})" if unit else place.label,
+        value=None,
+        step=1 if integer else 0.1,
+        format="%d" if integer else "%.1f",
+        key=key,
+    )
+    return int(value) if value is not None and integer else value
+
+
+def _text(item: TextItem, place: _Place, key: str) -> Any:
+    widget = st.text_area if item.long else st.text_input
+    return widget(place.label, max_chars=item.max_length, key=key)
+
+
+def _yes_no(item: YesNoItem, place: _Place, key: str) -> Any:
+    names = {True: t("form.yes", place.lang), False: t("form.no", place.lang)}
+    return st.radio(
+        place.label,
+        [True, False],
+        index=None,
+        format_func=names.__getitem__,
+        horizontal=True,
+        key=key,
+    )
+
+
+def _date(item: DateItem, place: _Place, key: str) -> Any:
+    earliest, latest = date_range()
+    picked = st.date_input(
+        place.label,
+        value=None,
+        min_value=earliest,
+        max_value=latest,
+        format="DD.MM.YYYY",
+        key=key,
+    )
+    return picked.isoformat() if isinstance(picked, date) else None
+
+
+def _date_to_widget(value: Any) -> Any:
+    """The stored answer as the date widget holds it (dates are ISO text in the answers)."""
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            return None
+    return value
+
+
+def _battery(item: BatteryItem, place: _Place) -> None:
     """One radio group per statement, stacked: readable on a phone, one label each."""
+    form, answers, lang, problems_for = place.form, place.answers, place.lang, place.problems_for
+    label, help_text = place.label, place.help_text
     q = form.questionnaire
     options = q.scale_of(item).options
     labels = {o.code: q.text(o.label, lang) for o in options}
@@ -173,16 +214,10 @@ def _battery(
             _show_problems(problems_for(statement.id), lang)
 
 
-def _multi(
-    form: Form,
-    item: MultiChoiceItem,
-    answers: MutableMapping[str, Any],
-    lang: str,
-    label: str,
-    help_text: str | None,
-) -> list[Any]:
+def _multi(item: MultiChoiceItem, place: _Place) -> None:
     """A labelled group of check boxes (easier to hit on a phone than a multiselect)."""
-    q = form.questionnaire
+    q, answers, lang = place.questionnaire, place.answers, place.lang
+    label, help_text = place.label, place.help_text
     st.markdown(f"**{label}**")
     if help_text:
         st.caption(help_text)
@@ -193,22 +228,13 @@ def _multi(
         _seed(key, option.code in chosen)
         if st.checkbox(q.text(option.label, lang), key=key):
             picked.append(option.code)
-    return picked
+    answers[item.id] = picked
+    _show_problems(place.problems_for(item.id), lang)
 
 
 def _seed(key: str, value: Any) -> None:
     if key not in st.session_state:
         st.session_state[key] = value
-
-
-def _to_widget(item: Item, value: Any) -> Any:
-    """The stored answer as the widget holds it (dates are ISO text in the answers)."""
-    if isinstance(item, DateItem) and isinstance(value, str):
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            return None
-    return value
 
 
 def _show_problems(problems: list[Problem], lang: str) -> None:
@@ -217,3 +243,17 @@ def _show_problems(problems: list[Problem], lang: str) -> None:
             st.error(problem.message(lang), icon=":material/error:")
         else:
             st.warning(problem.message(lang), icon=":material/help:")
+
+
+#: The widget functions by input name (:attr:`survey.QuestionKind.widget`): a question kind
+#: asked with an input of its own adds one here.
+WIDGETS: Mapping[str, Callable[[Any, _Place], None]] = {
+    "single": _one_answer(_single),
+    "multi": _multi,
+    "battery": _battery,
+    "number": _one_answer(_number),
+    "text": _one_answer(_text),
+    "yesno": _one_answer(_yes_no),
+    "date": _one_answer(_date, _date_to_widget),
+    "info": _info,
+}

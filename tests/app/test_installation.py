@@ -279,9 +279,9 @@ def test_every_bad_row_is_reported_and_nothing_is_written(
         assert len(store.responses(default_questionnaire)) == 0
     where = sorted((p.location.row, p.location.field, p.key) for p in raised.value.problems)
     assert where == [
-        (3, "sex", "storage.answer.not_an_option"),
+        (3, "sex", "answer.unknown_option"),
         (4, multi, "installation.import.not_zero_one"),
-        (5, "consent", "storage.answer.not_yes_no"),
+        (5, "consent", "answer.not_yes_no"),
         (5, "submitted_on", "storage.answer.not_a_date"),
         (6, "language", "storage.bad_choice"),
     ]

@@ -150,7 +150,7 @@ def test_district_weights_and_effects_shape_the_sample(
     assert _top_share(in_05, "prob_drugs", [3, 4]) > _top_share(elsewhere, "prob_drugs", [3, 4])
 
 
-def test_simple_show_if_forms_are_respected(rng: np.random.Generator) -> None:
+def test_show_if_is_evaluated_as_the_form_does(rng: np.random.Generator) -> None:
     options = [{"code": c, "label": {"de": f"o{c}"}} for c in (1, 2, 3)]
     questionnaire = Questionnaire.model_validate(
         {
@@ -180,6 +180,13 @@ def test_simple_show_if_forms_are_respected(rng: np.random.Generator) -> None:
                             "label": {"de": "x"},
                             "show_if": "answered(a) or a == 1",
                         },
+                        {
+                            # Parentheses and functions: the old regex reading showed it to all.
+                            "id": "if_nested",
+                            "kind": "yesno",
+                            "label": {"de": "x"},
+                            "show_if": "(a == 1 or a == 3) and count_selected(m) >= 2",
+                        },
                     ],
                 }
             ],
@@ -193,6 +200,10 @@ def test_simple_show_if_forms_are_respected(rng: np.random.Generator) -> None:
     assert frame.loc[hidden, "if_both"].isna().all()
     assert frame.loc[~hidden, "if_both"].notna().any()
     assert frame.loc[frame["a"].isna(), "if_answered"].isna().all()
+    ticked = frame[["m__1", "m__2", "m__3"]].sum(axis=1)
+    nested = (frame["a"].isin([1, 3]) & (ticked >= 2)).fillna(False)
+    assert frame.loc[~nested, "if_nested"].isna().all()
+    assert frame.loc[nested, "if_nested"].notna().any()
 
 
 def test_codes_are_stored_compactly(questionnaire: Questionnaire, responses: pd.DataFrame) -> None:

@@ -142,7 +142,7 @@ def test_responses_import_of_a_bad_file_names_every_bad_cell(
     assert "papier.csv" in lines[0]
     assert "Zeile 4" in lines[0]
     assert "sex" in lines[0]
-    assert "'9x' ist keine der Antwortmöglichkeiten." in lines[0]
+    assert "Bitte wählen Sie eine der angebotenen Antworten (nicht '9x')." in lines[0]
     assert "Zeile 5" in lines[1]
     assert "consent" in lines[1]
     with Store(database_url) as store:

@@ -20,12 +20,12 @@ ABOUT = 3
 @pytest.mark.parametrize(
     ("answers", "expected"),
     [
-        ({"years": float("nan")}, ("years", "form.not_number")),
-        ({"years": float("inf")}, ("years", "form.not_number")),
-        ({"years": 10**400}, ("years", "form.number_too_large")),
-        ({"years": -(10**400)}, ("years", "form.number_too_small")),
-        ({"years": 3, "measures": [[1]]}, ("measures", "form.unknown_option")),
-        ({"years": 3, "measures": [{"code": 1}]}, ("measures", "form.unknown_option")),
+        ({"years": float("nan")}, ("years", "answer.not_a_number")),
+        ({"years": float("inf")}, ("years", "answer.not_a_number")),
+        ({"years": 10**400}, ("years", "answer.too_large")),
+        ({"years": -(10**400)}, ("years", "answer.too_small")),
+        ({"years": 3, "measures": [[1]]}, ("measures", "answer.unknown_option")),
+        ({"years": 3, "measures": [{"code": 1}]}, ("measures", "answer.unknown_option")),
     ],
     ids=["nan", "inf", "huge", "huge-negative", "nested-list", "mapping"],
 )

@@ -107,18 +107,18 @@ def test_soft_question_is_asked_again_for_a_newly_blank_item(form: Form) -> None
 @pytest.mark.parametrize(
     ("answers", "expected"),
     [
-        ({"years": -1}, ("years", "form.number_too_small")),
-        ({"years": 111}, ("years", "form.number_too_large")),
+        ({"years": -1}, ("years", "answer.too_small")),
+        ({"years": 111}, ("years", "answer.too_large")),
         ({"years": 105}, ("years", "form.rule_failed")),
-        ({"years": 2.5}, ("years", "form.not_integer")),
-        ({"years": "zwei"}, ("years", "form.not_number")),
-        ({"years": True}, ("years", "form.not_number")),
-        ({"years": 3, "district": "99"}, ("district", "form.unknown_option")),
-        ({"years": 3, "measures": [1, 7]}, ("measures", "form.unknown_option")),
-        ({"years": 3, "moved_in": "31.01.2020"}, ("moved_in", "form.not_date")),
-        ({"years": 3, "moved_in": "2020-02-30"}, ("moved_in", "form.not_date")),
-        ({"years": 3, "moved_in": "1899-12-31"}, ("moved_in", "form.date_out_of_range")),
-        ({"years": 3, "moved_in": "2999-01-01"}, ("moved_in", "form.date_out_of_range")),
+        ({"years": 2.5}, ("years", "answer.not_an_integer")),
+        ({"years": "zwei"}, ("years", "answer.not_a_number")),
+        ({"years": True}, ("years", "answer.not_a_number")),
+        ({"years": 3, "district": "99"}, ("district", "answer.unknown_option")),
+        ({"years": 3, "measures": [1, 7]}, ("measures", "answer.unknown_option")),
+        ({"years": 3, "moved_in": "31.01.2020"}, ("moved_in", "answer.bad_date")),
+        ({"years": 3, "moved_in": "2020-02-30"}, ("moved_in", "answer.bad_date")),
+        ({"years": 3, "moved_in": "1899-12-31"}, ("moved_in", "answer.date_out_of_range")),
+        ({"years": 3, "moved_in": "2999-01-01"}, ("moved_in", "answer.date_out_of_range")),
     ],
 )
 def test_bad_values_get_a_message_at_their_field(
@@ -137,8 +137,8 @@ def test_validate_rule_message_is_in_the_chosen_language(form: Form) -> None:
 def test_text_too_long_and_battery_codes(form: Form) -> None:
     answers = {"avoid": True, "avoid_where": "x" * 41, "prob_graffiti": 5, "prob_litter": 9}
     problems, _ = keys(form, SAFETY, {**answers, "safe_night": 1})
-    assert ("avoid_where", "form.text_too_long", "error") in problems
-    assert ("prob_graffiti", "form.unknown_option", "error") in problems
+    assert ("avoid_where", "answer.too_long", "error") in problems
+    assert ("prob_graffiti", "answer.unknown_option", "error") in problems
     assert all(field != "prob_litter" for field, _, _ in problems)
 
 
@@ -188,7 +188,7 @@ def test_a_decimal_limit_is_written_as_the_language_writes_numbers(
     path.write_text(text.replace("        min: 0\n        max: 110\n", limits), encoding="utf-8")
     decimal = Form(load_questionnaire(path))
     small = decimal.check_page(ABOUT, {"years": 0.25}, lang).for_field("years")
-    assert [p.key for p in small] == ["form.number_too_small"]
+    assert [p.key for p in small] == ["answer.too_small"]
     assert expected in small[0].message(lang)
     large = decimal.check_page(ABOUT, {"years": 2000}, lang).for_field("years")
     assert ("1.250,25" if lang == "de" else "1,250.25") in large[0].message(lang)
@@ -201,10 +201,13 @@ def test_the_date_range_is_written_as_the_language_writes_dates(form: Form) -> N
     answers = {"years": 3, "moved_in": "0001-01-01"}
     (german,) = form.check_page(ABOUT, answers, "de").for_field("moved_in")
     assert german.message("de") == (
-        f"Bitte geben Sie ein Datum vom 01.01.1900 bis zum {latest:%d.%m.%Y} ein."
+        f"Bitte geben Sie ein Datum vom 01.01.1900 bis zum {latest:%d.%m.%Y} ein"
+        " (nicht '0001-01-01')."
     )
     (english,) = form.check_page(ABOUT, answers, "en").for_field("moved_in")
-    assert english.message("en") == f"Please enter a date from 1900-01-01 to {latest.isoformat()}."
+    assert english.message("en") == (
+        f"Please enter a date from 1900-01-01 to {latest.isoformat()} (not '0001-01-01')."
+    )
 
 
 def test_the_latest_date_is_a_year_ahead_even_from_a_leap_day() -> None:

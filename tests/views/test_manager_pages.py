@@ -17,8 +17,9 @@ from core import t
 from sources import read_incidents
 from storage import DATABASE_URL_ENV_VAR, DatasetKind, Datasets, Store
 from tests.fixtures import fixture_bytes, seed_open_demo
+from views._cache import CHOICE_KEY, Choice
 from views._session import MANAGER_KEY, Manager
-from views.priorities import CHOICE_KEY, Choice, widget_key
+from views.priorities import widget_key
 
 QID = "sicherheitsbefragung"
 
@@ -261,7 +262,9 @@ def test_exports_offer_every_file(demo_url: str, tmp_path: Path) -> None:
         "manager.exports.codebook_csv",
         "manager.exports.ranking_csv",
         "manager.exports.ranking_xlsx",
-        "manager.exports.report",
+        "manager.exports.report_pdf",
+        "manager.exports.report_html",
+        "manager.exports.report_docx",
     } <= keys
     [field_text, *_rest] = at.text_area
     field_text.input("Mehr <b>Licht</b> am Bahnhof").run()
@@ -269,13 +272,13 @@ def test_exports_offer_every_file(demo_url: str, tmp_path: Path) -> None:
 
 
 def test_report_and_spss_contents(demo_url: str, tmp_path: Path) -> None:
-    from app import Workspace, report_html, top_fields
+    from app import Workspace, report_html
 
     with Store(demo_url) as store:
         workspace = Workspace(store)
         inputs = workspace.inputs("sicherheitsbefragung")
         analysis = workspace.analyse(inputs)
-        first = top_fields(analysis)[0]
+        first = str(analysis.ranking["field"].iloc[0])
         document = report_html(
             analysis, inputs, workspace.catalogue, "de", recommendations={first: "<b>x</b>"}
         )
@@ -390,17 +393,19 @@ def test_exports_use_the_weights_chosen_on_the_priorities_page(demo_url: str) ->
     at.session_state[CHOICE_KEY] = {QID: Choice(perceived=1.0, registered=0.0)}
     at.run()
     assert not at.exception, at.exception
-    from app import top_fields
     from reporting import field_label
+    from views._cache import cached_analysis
     from views._session import workspace
-    from views.priorities import cached_analysis
 
     _base, survey_only = cached_analysis(QID, Choice(perceived=1.0, registered=0.0))
     assert not isinstance(survey_only, list)
     catalogue = workspace().catalogue
+    town = survey_only.ranking[
+        (survey_only.ranking["area"] == survey_only.area) & survey_only.ranking["rank"].notna()
+    ]
     expected = [
         t("manager.exports.recommendation", "de", field=field_label(catalogue, f, "de"))
-        for f in top_fields(survey_only)
+        for f in town["field"]
     ]
     assert [a.label for a in at.text_area] == expected
 
@@ -429,7 +434,12 @@ def test_priorities_explains_what_is_missing_instead_of_failing(empty_url: str) 
     with Store(empty_url) as store:
         Datasets(store.engine).save(DatasetKind.INCIDENTS, counts, source="pks.csv")
     at = page("priorities")
-    assert t("manager.priorities.population_missing", "de") in [e.value for e in at.error]
+    errors = [e.value for e in at.error]
+    assert len(errors) == 1, errors
+    # The domain message first ("no population for ..."), then the page's own hint.
+    assert errors[0].startswith(t("scoring.population_missing", "de", areas="")[:20])
+    assert errors[0].endswith(t("manager.hint.scoring.population_missing", "de"))
+    assert "--" not in errors[0]
     assert not at.dataframe
 
 
@@ -438,7 +448,9 @@ def test_priorities_asks_for_the_municipality_when_the_data_hold_several(empty_u
     at = page("priorities")
     errors = [e.value for e in at.error]
     assert errors
-    assert errors[0].startswith(t("manager.priorities.area_required", "de", areas="")[:30])
+    assert errors[0].startswith(t("scoring.area_required", "de", areas="")[:30])
+    assert errors[0].endswith(t("manager.hint.scoring.area_required", "de"))
+    assert "--area" not in errors[0]
     at.selectbox(key=widget_key(QID, "municipality")).set_value("99999000").run()
     at.selectbox(key=widget_key(QID, "reference")).set_value("99").run()
     assert not at.exception, at.exception

@@ -15,6 +15,7 @@ from streamlit.testing.v1 import AppTest
 
 from storage import DATABASE_URL_ENV_VAR, Store
 from survey import (
+    KINDS,
     Access,
     BatteryItem,
     DateItem,
@@ -29,7 +30,7 @@ from survey import (
 )
 from tests.conftest import DEFAULT_QUESTIONNAIRE, ROOT
 from views import survey_page
-from views._widgets import widget_key
+from views._widgets import WIDGETS, widget_key
 
 MINI = Path(__file__).resolve().parent / "fixtures" / "mini_survey.yaml"
 #: The machine is shared and slow; a first run imports pandas, SQLAlchemy and the loader.
@@ -260,7 +261,7 @@ def test_validation_messages_next_to_the_item(store: Store, mini: Questionnaire)
     survey.answer("years", 105).click("Antworten absenden")
     assert "Bitte höchstens 100 Jahre." in survey.problems()
     survey.answer("years", 200).click("Antworten absenden")
-    assert "Bitte geben Sie eine Zahl bis 110 ein." in survey.problems()
+    assert "Bitte geben Sie eine Zahl bis 110 ein (nicht 200)." in survey.problems()
     assert survey.responses().empty
 
 
@@ -560,7 +561,7 @@ def test_default_questionnaire_validation_skip_logic_language_and_back(store: St
     survey.answer("years_lived", 12).click("Weiter")
     assert "nicht beantwortet – trotzdem weiter?" in survey.problems()
     survey.answer("years_lived", 130).click("Weiter")
-    assert "Bitte geben Sie eine Zahl bis 100 ein." in survey.problems()
+    assert "Bitte geben Sie eine Zahl bis 100 ein (nicht 130)." in survey.problems()
     survey.answer("years_lived", 12).click("Weiter")
     assert survey.at.header[0].value == "Ihr Sicherheitsgefühl"
     survey.answer("safe_night", q.scale_of(q.item("safe_night")).substantive_codes()[0])
@@ -587,3 +588,7 @@ def test_default_questionnaire_validation_skip_logic_language_and_back(store: St
     assert survey.has("vict_theft_reported")
     survey.answer("vict_theft", False)
     assert not survey.has("vict_theft_reported")
+
+
+def test_every_question_kind_has_a_widget() -> None:
+    assert {kind.widget for kind in KINDS.values()} <= set(WIDGETS)
