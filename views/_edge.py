@@ -22,6 +22,7 @@ What a reverse proxy in front must add (TLS, HSTS, sticky sessions) is in docs/o
 
 from __future__ import annotations
 
+import re
 import secrets
 import threading
 import time
@@ -56,11 +57,18 @@ PASS_COOKIE = "sa_download_pass"  # noqa: S105 (a cookie name, not a secret)
 PASS_SECONDS = 2 * 3600.0
 _PASS_STATE_KEY = "edge.download_pass"  # noqa: S105 (a session-state key)
 
+
+#: The script :func:`grant_download_pass` returns; nothing else on a page sets this cookie.
+_COOKIE_SCRIPT = (
+    "<script>document.cookie = '{cookie}={token}; path=/; SameSite=Strict'"
+    " + (location.protocol === 'https:' ? '; Secure' : '');</script>"
+)
+
 _passes: dict[str, float] = {}
 _passes_lock = threading.Lock()
 
 
-def grant_download_pass(state: MutableMapping[str, Any]) -> str:
+def grant_download_pass(state: MutableMapping[Any, Any]) -> str:
     """Give this browser session a download pass and return the script that sets its cookie.
 
     ``state`` is the session's ``st.session_state``: the pass is made once per session and
@@ -77,14 +85,17 @@ def grant_download_pass(state: MutableMapping[str, Any]) -> str:
         for stale in [t for t, until in _passes.items() if until < now]:
             del _passes[stale]
         _passes[token] = now + PASS_SECONDS
-    return (
-        "<script>document.cookie = "
-        f"'{PASS_COOKIE}={token}; path=/; SameSite=Strict'"
-        " + (location.protocol === 'https:' ? '; Secure' : '');</script>"
-    )
+    return _COOKIE_SCRIPT.format(cookie=PASS_COOKIE, token=token)
 
 
-def revoke_download_pass(state: MutableMapping[str, Any]) -> None:
+def is_download_pass_script(html: str) -> bool:
+    """Whether ``html`` is exactly the script of :func:`grant_download_pass` (for tests that
+    check that no other script reaches a page)."""
+    pattern = re.escape(_COOKIE_SCRIPT.format(cookie=PASS_COOKIE, token="TOKEN"))  # noqa: S106
+    return re.fullmatch(pattern.replace("TOKEN", "[A-Za-z0-9_-]{43}"), html) is not None
+
+
+def revoke_download_pass(state: MutableMapping[Any, Any]) -> None:
     """End this session's download pass (sign-out): its downloads answer 404 from now on."""
     token = state.pop(_PASS_STATE_KEY, None)
     with _passes_lock:
