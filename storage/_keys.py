@@ -18,18 +18,24 @@ temporary file, so two processes starting at once agree on one set of keys) with
 Databases from before this module kept the keys in the table ``installation_secrets``: on
 opening, those keys are written to the key file (so every stored hash stays valid) and the
 rows are deleted (``secure_delete`` overwrites them; the caller truncates the WAL).
+
+The database keeps only a *fingerprint* of its keys (SHA-256 over them, which tells nothing
+about them): a database whose key file is missing or is another installation's refuses to
+open, instead of quietly making new keys under which no issued code would work any more (a
+lost file, a CLI run from another folder, a second replica without the shared key file).
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import URL, Connection, inspect, select
+from sqlalchemy import URL, Connection, select
 
 from core import StorageError
 from storage._schema import installation_secrets_table
@@ -41,6 +47,8 @@ DATA_FOLDER = Path("data")
 KEY_NAMES: tuple[str, ...] = ("code", "draft", "token", "throttle")
 #: Where databases before the key file kept the first three keys.
 _LEGACY_ROWS = {"code": "code_hash_key", "draft": "draft_hash_key", "token": "token_hash_key"}
+#: The row of ``installation_secrets`` that holds the keys' fingerprint.
+FINGERPRINT_ROW = "key_fingerprint"
 
 
 @dataclass(frozen=True)
@@ -74,11 +82,21 @@ def load_keys(connection: Connection, path: Path | None) -> InstallationKeys:
     Runs inside the caller's write transaction (the migration's lock), so concurrent starts
     of one database see the same legacy rows.
     """
+    table = installation_secrets_table
+    table.create(connection, checkfirst=True)  # Accounts may open a database first
     legacy = _legacy_keys(connection)
+    fingerprint = connection.execute(
+        select(table.c.value).where(table.c.name == FINGERPRINT_ROW)
+    ).scalar_one_or_none()
     if path is None:
         found: dict[str, bytes] = {}
     else:
         found = _read(path)
+    if path is not None and fingerprint is not None and not found and not legacy:
+        raise StorageError(
+            f"the key file {path} of this database is missing; restore it, or set "
+            "SICHERHEITSANALYSE_KEY_FILE to where it is (new keys would invalidate every code)"
+        )
     for name, value in legacy.items():
         if name in found and found[name] != value:
             raise StorageError(
@@ -92,13 +110,28 @@ def load_keys(connection: Connection, path: Path | None) -> InstallationKeys:
         found = _write(path, wanted, exists=bool(found))
         wanted = {**wanted, **found}
     if legacy:
-        connection.execute(installation_secrets_table.delete())
+        connection.execute(table.delete().where(table.c.name.in_(list(_LEGACY_ROWS.values()))))
+    # Only the keys that were there from the start: a key added by a newer release must not
+    # make an older database's fingerprint look foreign.
+    expected = _fingerprint({name: wanted[name] for name in _LEGACY_ROWS})
+    if fingerprint is None:
+        connection.execute(table.insert().values(name=FINGERPRINT_ROW, value=expected))
+    elif bytes(fingerprint) != expected:
+        raise StorageError(
+            f"the key file {path} belongs to another database; set SICHERHEITSANALYSE_KEY_FILE "
+            "to this database's key file"
+        )
     return InstallationKeys(**{name: wanted[name] for name in KEY_NAMES})
 
 
+def _fingerprint(keys: dict[str, bytes]) -> bytes:
+    digest = hashlib.sha256(b"sicherheitsanalyse installation keys\x00")
+    for name in sorted(keys):
+        digest.update(name.encode() + b"\x00" + keys[name])
+    return digest.digest()
+
+
 def _legacy_keys(connection: Connection) -> dict[str, bytes]:
-    if not inspect(connection).has_table(installation_secrets_table.name):
-        return {}
     table = installation_secrets_table
     rows = connection.execute(select(table.c.name, table.c.value)).all()
     by_row = {str(row.name): bytes(row.value) for row in rows}

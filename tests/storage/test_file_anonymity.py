@@ -11,6 +11,7 @@ ordered 60-100 % of the pairs on a page, and the files were 0644 in a 0755 folde
 from __future__ import annotations
 
 import shutil
+import sqlite3
 import stat
 import struct
 import time
@@ -21,11 +22,11 @@ from typing import Any
 
 import numpy as np
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import text
 
+from core import StorageError
 from storage import SQLITE_PAGE_SIZE, Store
 from storage._engine import CHECKPOINT_QUIET_SECONDS
-from storage._schema import access_codes_table
 from survey import Access, keyed_hash, normalise_code
 from tests.fixtures import SOURCE_TEXT, full_answers, small_questionnaire
 
@@ -70,6 +71,12 @@ def _wal_commits(wal: Path) -> list[list[bytes]]:
             commits.append(current)
             current = []
     return commits
+
+
+def _fold_wal(copy: Path) -> None:
+    """Fold a copied WAL into the copied file, as an attacker with sqlite3 would."""
+    with sqlite3.connect(copy) as connection:
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
 def _pages(db: Path) -> list[bytes]:
@@ -129,8 +136,7 @@ def test_cell_offsets_in_the_main_file_order_no_more_pairs_than_chance(
     offsets of two responses on one page learns which came first, unless the page was
     reshuffled."""
     copy = run["copies"][-1]
-    connection_store = Store(f"sqlite:///{copy}")  # fold the copied WAL in, as an attacker would
-    connection_store.close()
+    _fold_wal(copy)
     agree = pairs = 0
     for page in _pages(copy):
         offsets = {i: page.find(_marker(i)) for i in range(RESPONDENTS)}
@@ -147,14 +153,13 @@ def test_no_key_in_the_files_links_a_plaintext_code_to_its_hash(run: dict[str, A
     """The attacker holds the mail merge (plaintext codes) and copies of the files, and tries
     every 32-byte value the database keeps as a key."""
     copy = run["copies"][-1]
-    store = Store(f"sqlite:///{copy}")  # a new key file for the copy: not the server's keys
-    with store.engine.connect() as connection:
-        stored_hashes = set(connection.execute(select(access_codes_table.c.code_hash)).scalars())
+    _fold_wal(copy)
+    with sqlite3.connect(copy) as connection:
+        stored_hashes = {h for (h,) in connection.execute("select code_hash from access_codes")}
         candidates = [
             bytes(value)
-            for (value,) in connection.execute(text("select value from installation_secrets"))
+            for (value,) in connection.execute("select value from installation_secrets")
         ]
-    store.close()
     raw = b"".join(_pages(copy))
     for start in range(0, len(raw) - 32, 16):  # and every aligned 32 bytes of the file
         candidates.append(raw[start : start + 32])
@@ -187,22 +192,42 @@ def test_keys_of_an_existing_database_move_to_the_key_file(sqlite_url: str) -> N
         store.publish_questionnaire(small_questionnaire(), SOURCE_TEXT)
         [code] = store.create_codes("befragung", 1).codes
         keys = store.database.keys
-    # Put the database back into the old layout: keys in the table, no key file.
+    # Put the database back into the old layout: keys in the table, no fingerprint, no file.
     Path(f"{db}.keys").unlink()
-    with Store(sqlite_url) as store, store.engine.begin() as connection:
-        connection.execute(text("delete from installation_secrets"))
+    with sqlite3.connect(db) as connection:
+        connection.execute("delete from installation_secrets")
         for name, value in (("code", keys.code), ("draft", keys.draft), ("token", keys.token)):
             connection.execute(
-                text("insert into installation_secrets values (:n, :v)"),
-                {"n": f"{name}_hash_key", "v": value},
+                "insert into installation_secrets values (?, ?)", (f"{name}_hash_key", value)
             )
-    Path(f"{db}.keys").unlink()
     with Store(sqlite_url) as store:
         assert store.check_code("befragung", code).value == "valid"
         with store.engine.connect() as connection:
-            assert (
-                connection.execute(text("select count(*) from installation_secrets")).scalar() == 0
-            )
+            names = connection.execute(text("select name from installation_secrets")).scalars()
+            assert list(names) == ["key_fingerprint"]  # SHA-256 over the keys, nothing more
     assert stat.S_IMODE(Path(f"{db}.keys").stat().st_mode) == 0o600
     assert keys.code.hex().encode() not in db.read_bytes()
     assert keys.code not in db.read_bytes()
+
+
+def test_a_missing_or_foreign_key_file_is_refused_not_replaced(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    """New keys would quietly invalidate every issued code (a lost file, a CLI run from
+    another folder, a replica without the shared file): the database refuses to open."""
+    db = Path(sqlite_url.split("///", 1)[1])
+    with Store(sqlite_url) as store:
+        store.publish_questionnaire(small_questionnaire(), SOURCE_TEXT)
+        [code] = store.create_codes("befragung", 1).codes
+    keys = Path(f"{db}.keys")
+    kept = keys.read_bytes()
+    keys.unlink()
+    with pytest.raises(StorageError, match="is missing"):
+        Store(sqlite_url)
+    Store(f"sqlite:///{tmp_path / 'other.db'}").close()
+    keys.write_bytes(Path(f"{tmp_path / 'other.db'}.keys").read_bytes())
+    with pytest.raises(StorageError, match="belongs to another database"):
+        Store(sqlite_url)
+    keys.write_bytes(kept)
+    with Store(sqlite_url) as store:
+        assert store.check_code("befragung", code).value == "valid"
