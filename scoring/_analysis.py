@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from core import InvalidInput, Location, Problem
+from core import InvalidInput, Location, Problem, localized
 from scoring._areas import area_label
 from scoring._comparison import FALLBACK_GAMMA_SHAPE, Dispersion, three_state
 from scoring._data_checks import missing_field_keys, unknown_keys
@@ -673,7 +673,7 @@ def add_reasons(
             ("de", "reason", "unranked_reason"),
             ("en", "reason_en", "unranked_reason_en"),
         ):
-            label = labels.get(lang) or labels.get("de") or field_id
+            label = localized(labels, lang, default=field_id)
             columns[column].append(
                 reason(
                     label=label,
@@ -687,6 +687,29 @@ def add_reasons(
             columns[unranked_column].append(unranked_reason(registered, perceived, lang, min_cell))
     for column, texts in columns.items():
         ranking[column] = pd.array(texts, dtype="string")
+
+
+def population_sources(totals: pd.DataFrame | None, year: int | None) -> list[Problem]:
+    """A note of where the populations of ``year`` came from, when some were derived from a
+    BKA table (cases × 100,000 / HZ) rather than uploaded: which areas from which source."""
+    if totals is None or "derived" not in totals.columns or year is None:
+        return []
+    rows = totals[totals["year"].astype(int) == year]
+    derived = rows["derived"].astype(bool)
+    if not derived.any():
+        return []
+    return [
+        Problem(
+            Location(field="population"),
+            "scoring.warning.population_sources",
+            {
+                "uploaded": ", ".join(sorted(rows.loc[~derived, "area"].astype(str))) or "–",
+                "derived": ", ".join(sorted(rows.loc[derived, "area"].astype(str))),
+                "year": year,
+            },
+            severity="warning",
+        )
+    ]
 
 
 def data_warnings(
@@ -894,7 +917,7 @@ def analyse(
         chosen_year,
         dispersion,
         weighting_warnings(responses, survey_weights, raked_to),
-    )
+    ) + population_sources(totals, chosen_year)
     analysis = Analysis(
         ranking=ranking,
         survey_indicators=survey,
