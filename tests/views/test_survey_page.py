@@ -68,6 +68,11 @@ class Survey:
         matches[0].click()
         return self.run()
 
+    def enter_code(self, code: str) -> Survey:
+        """Type an access code into the code form and check it."""
+        self.at.text_input[0].input(code)
+        return self.click("Code prüfen")
+
     def widget(self, answer_id: str) -> Any:
         key = widget_key(self.q.id, answer_id)
         for kind in ("radio", "selectbox", "number_input", "text_input", "text_area"):
@@ -371,12 +376,8 @@ def test_reloading_the_page_does_not_reset_the_limit_on_wrong_codes(
     for _reload in range(2):  # each reload is a fresh session with fresh free attempts
         survey = Survey(store, q).run()
         for _ in range(3):
-            survey.at.text_input[0].input("AAAA-BBBB-CCCC")
-            survey.click("Code prüfen")
-            assert "nicht bekannt" in survey.problems()
-    fresh = Survey(store, q).run()
-    fresh.at.text_input[0].input(code)
-    fresh.click("Code prüfen")
+            assert "nicht bekannt" in survey.enter_code("AAAA-BBBB-CCCC").problems()
+    fresh = Survey(store, q).run().enter_code(code)
     assert "Bitte warten Sie" in fresh.problems()
     assert "Ihr Zugangscode" in fresh.texts()
 
@@ -388,9 +389,7 @@ def test_after_a_server_restart_a_coded_respondent_is_told_and_resumes_on_the_sa
     The URL carries the page number (never the code), so the new session knows it lost one."""
     q = publish(store, MINI, access=Access.CODE)
     code = store.create_codes(q.id, 1).codes[0]
-    first = Survey(store, q).run()
-    first.at.text_input[0].input(code)
-    first.click("Code prüfen").click("Befragung beginnen")
+    first = Survey(store, q).run().enter_code(code).click("Befragung beginnen")
     first.answer("consent", True).click("Weiter")
     first.answer("safe_night", 2)
     page = first.at.query_params[survey_page.PAGE_PARAM]
@@ -403,9 +402,7 @@ def test_after_a_server_restart_a_coded_respondent_is_told_and_resumes_on_the_sa
     after.at.query_params[survey_page.PAGE_PARAM] = "2"
     after.run()
     assert "Ihre Sitzung wurde unterbrochen" in after.problems()
-    after.at.text_input[0].input(code)
-    after.click("Code prüfen")
-    assert "Willkommen zurück" in after.texts()
+    assert "Willkommen zurück" in after.enter_code(code).texts()
     assert after.at.header[0].value == "Sicherheit"  # the page saved when turning to it
 
 
