@@ -23,6 +23,7 @@ from storage import (
     make_engine,
     sign_in_throttle_table,
 )
+from tests.conftest import StoreFactory
 from tests.storage.test_accounts import GOOD, Clock
 
 
@@ -190,3 +191,18 @@ def test_the_throttle_table_holds_nothing_that_was_typed(
         raw = b"".join(p.read_bytes() for p in (path, Path(f"{path}-wal")) if p.exists()).lower()
         assert typed.lower().encode() not in raw
     engine.dispose()
+
+
+def test_the_race_holds_on_the_engine_the_app_signs_in_with(
+    store_factory: StoreFactory, clock: Clock
+) -> None:
+    """The app's Accounts share the store's engine (explicit BEGIN on SQLite)."""
+    hasher = ConcurrencyHasher()
+    accounts = Accounts(store_factory().engine, hasher=hasher, clock=clock)
+    accounts.add_user("admin", GOOD)
+    for _ in range(4):
+        clock.advance(accounts.verify("admin", "falsch-falsch-falsch").wait_seconds)
+    checks_before = hasher.checks
+    statuses = _parallel(12, lambda i: accounts.verify("admin", f"rate-{i}-rate-{i}"))
+    assert hasher.checks - checks_before == 1
+    assert statuses.count(SignInStatus.THROTTLED) == 11
