@@ -342,7 +342,7 @@ class Database:
 #: costs two fsyncs, so doing it after every commit cut the submissions per second tenfold.
 CHECKPOINT_QUIET_SECONDS = 0.2
 #: Under steady load, a checkpoint is tried at least this often anyway.
-CHECKPOINT_MAX_DELAY_SECONDS = 2.0
+CHECKPOINT_MAX_DELAY_SECONDS = 10.0
 
 
 class Checkpointer:
