@@ -26,6 +26,9 @@ from views._widgets import forget_widgets, render_item
 Stage = Literal["code", "intro", "form", "thanks"]
 SURVEY_PARAM = "survey"
 LANGUAGE_PARAM = "lang"
+#: The form page the respondent is on (1-based), in the URL so that a session the server lost
+#: (a restart) can tell the respondent so. Only the page number: never the code or an answer.
+PAGE_PARAM = "seite"
 
 
 @dataclass
@@ -48,6 +51,8 @@ class SurveySession:
     error: str | None = None
     #: The page last drawn: when it changes, the new page starts at its top.
     drawn_page: int | None = None
+    #: The URL named a form page, but the server had no session: it was lost (a restart).
+    lost: bool = False
 
 
 def _close_store(store: Store) -> None:
@@ -97,9 +102,21 @@ def _session(q: Questionnaire, access: Access) -> SurveySession:
     """The respondent's state; ``access`` is the one set in the store, not the file's."""
     key = f"survey.{q.id}.session"
     if key not in st.session_state:
-        st.session_state[key] = SurveySession(stage="code" if access == Access.CODE else "intro")
+        st.session_state[key] = SurveySession(
+            stage="code" if access == Access.CODE else "intro",
+            lost=PAGE_PARAM in st.query_params,
+        )
+        st.query_params.pop(PAGE_PARAM, None)
     session: SurveySession = st.session_state[key]
     return session
+
+
+def _lost_session_notice(state: SurveySession, lang: str, *, with_code: bool) -> None:
+    """Tell a respondent whose session the server lost what happened (once)."""
+    if state.lost:
+        key = "privacy.session_lost.code" if with_code else "privacy.session_lost.open"
+        st.warning(t(key, lang), icon=":material/history:")
+        state.lost = False
 
 
 def _language(q: Questionnaire) -> str:
@@ -165,6 +182,7 @@ def _text(texts: dict[str, str], lang: str) -> str:
 
 def _code_stage(form: Form, state: SurveySession, lang: str) -> None:
     q = form.questionnaire
+    _lost_session_notice(state, lang, with_code=True)
     st.subheader(t("form.code_title", lang))
     with st.form(f"survey.{q.id}.code_form"):
         entered = st.text_input(t("form.code_label", lang))
@@ -172,7 +190,12 @@ def _code_stage(form: Form, state: SurveySession, lang: str) -> None:
         checked = st.form_submit_button(t("form.code_submit", lang), type="primary")
     if not checked:
         return
-    wait = code_retry_wait(state.code_failures, time.monotonic() - state.last_code_failure)
+    # The session's own back-off (a reload resets it) and the questionnaire's limit of wrong
+    # codes per minute over every session (a reload does not).
+    wait = max(
+        code_retry_wait(state.code_failures, time.monotonic() - state.last_code_failure),
+        store().code_wait(q.id),
+    )
     if wait > 0:
         st.error(t("form.code_wait", lang, count=int(wait + 0.999)))
         return
@@ -202,6 +225,7 @@ def _code_stage(form: Form, state: SurveySession, lang: str) -> None:
 
 
 def _intro_stage(state: SurveySession, lang: str) -> None:
+    _lost_session_notice(state, lang, with_code=False)
     st.subheader(t("form.privacy_title", lang))
     st.markdown(t("form.privacy_text", lang))
     if st.button(t("form.start", lang), type="primary"):
@@ -221,6 +245,7 @@ def _form_stage(form: Form, state: SurveySession, lang: str) -> None:
         st.success(state.notice)
         state.notice = None
     st.header(q.text(section.title, lang))
+    st.query_params[PAGE_PARAM] = str(state.page + 1)
     if state.drawn_page != state.page:
         _start_at_top(state.page)
         state.drawn_page = state.page
@@ -392,5 +417,6 @@ def _json_safe(answers: dict[str, Any]) -> dict[str, Any]:
 
 
 def _thanks_stage(q: Questionnaire, lang: str) -> None:
+    st.query_params.pop(PAGE_PARAM, None)
     st.header(t("form.thanks_title", lang))
     st.markdown(q.text(q.meta.thanks, lang) if q.meta.thanks else t("form.thanks_text", lang))

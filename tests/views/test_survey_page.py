@@ -68,6 +68,11 @@ class Survey:
         matches[0].click()
         return self.run()
 
+    def enter_code(self, code: str) -> Survey:
+        """Type an access code into the code form and check it."""
+        self.at.text_input[0].input(code)
+        return self.click("Code prüfen")
+
     def widget(self, answer_id: str) -> Any:
         key = widget_key(self.q.id, answer_id)
         for kind in ("radio", "selectbox", "number_input", "text_input", "text_area"):
@@ -355,6 +360,60 @@ def test_code_only_survey_asks_for_the_code_and_slows_down_guessing(store: Store
     survey.at.text_input[0].input(code)
     survey.click("Code prüfen")
     assert "Befragung beginnen" in [b.label for b in survey.at.button]
+
+
+def test_reloading_the_page_does_not_reset_the_limit_on_wrong_codes(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before: the code throttle lived in the browser session, so a reload (a new session)
+    started guessing afresh. Now wrong codes of every session count towards the
+    questionnaire's limit per minute, kept server-side and never written to the file."""
+    import storage._codes
+
+    monkeypatch.setattr(storage._codes, "WRONG_CODES_PER_MINUTE", 6)
+    q = publish(store, MINI, access=Access.CODE)
+    code = store.create_codes(q.id, 1).codes[0]
+    for _reload in range(2):  # each reload is a fresh session with fresh free attempts
+        survey = Survey(store, q).run()
+        for _ in range(3):
+            assert "nicht bekannt" in survey.enter_code("AAAA-BBBB-CCCC").problems()
+    fresh = Survey(store, q).run().enter_code(code)
+    assert "Bitte warten Sie" in fresh.problems()
+    assert "Ihr Zugangscode" in fresh.texts()
+
+
+def test_after_a_server_restart_a_coded_respondent_is_told_and_resumes_on_the_saved_page(
+    store: Store,
+) -> None:
+    """Before: a restart mid-survey silently dropped the answers and showed the privacy page.
+    The URL carries the page number (never the code), so the new session knows it lost one."""
+    q = publish(store, MINI, access=Access.CODE)
+    code = store.create_codes(q.id, 1).codes[0]
+    first = Survey(store, q).run().enter_code(code).click("Befragung beginnen")
+    first.answer("consent", True).click("Weiter")
+    first.answer("safe_night", 2)
+    page = first.at.query_params[survey_page.PAGE_PARAM]
+    assert page == ["2"] or page == "2"
+    assert code not in str(first.at.query_params)
+
+    survey_page._store.clear()  # the restart: the server forgets every session
+    survey_page._form.clear()
+    after = Survey(store, q)
+    after.at.query_params[survey_page.PAGE_PARAM] = "2"
+    after.run()
+    assert "Ihre Sitzung wurde unterbrochen" in after.problems()
+    assert "Willkommen zurück" in after.enter_code(code).texts()
+    assert after.at.header[0].value == "Sicherheit"  # the page saved when turning to it
+
+
+def test_after_a_server_restart_an_open_survey_says_the_answers_are_gone(store: Store) -> None:
+    q = publish(store, MINI)
+    after = Survey(store, q)
+    after.at.query_params[survey_page.PAGE_PARAM] = "3"
+    after.run()
+    assert "Ihre bisherigen Antworten sind daher nicht mehr vorhanden" in after.problems()
+    assert "Befragung beginnen" in [b.label for b in after.at.button]
+    assert survey_page.PAGE_PARAM not in after.at.query_params
 
 
 def test_a_coded_respondent_saves_and_resumes_in_another_session(store: Store) -> None:
