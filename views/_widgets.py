@@ -8,6 +8,7 @@ answers dict, which is the one source of truth.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass
 from datetime import date
@@ -91,14 +92,22 @@ _FORM_STYLE = """<style>
 [data-testid="stMain"] [data-testid="stRadio"] label p,
 [data-testid="stMain"] [data-testid="stCheckbox"] label p { font-size: 1rem; }
 [data-testid="stMain"] [data-testid="stCaptionContainer"],
-[data-testid="stMain"] [data-testid="stCaptionContainer"] * { font-size: 0.95rem; color: #333; }
+[data-testid="stMain"] [data-testid="stCaptionContainer"] * {
+  font-size: 0.95rem; color: #333 !important; opacity: 1;
+}
 [data-testid="stMain"] button { min-height: 48px; min-width: 44px; }
 </style>"""
 
 
-def apply_form_style() -> None:
-    """Put the survey's type and tap-target rules on the page (drawn once per run)."""
+#: Streamlit's page says ``<html lang="en">`` whatever it shows; screen readers then read a
+#: German form with English pronunciation (WCAG 3.1.1), so the page names its language.
+_PAGE_LANGUAGE = """<script>document.documentElement.lang = {lang};</script>"""
+
+
+def apply_form_style(lang: str) -> None:
+    """Put the survey's type and tap-target rules and its language on the page."""
     st.html(_FORM_STYLE)
+    st.html(_PAGE_LANGUAGE.format(lang=json.dumps(lang)), unsafe_allow_javascript=True)
 
 
 @dataclass(frozen=True)

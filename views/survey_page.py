@@ -82,7 +82,7 @@ def render() -> None:
     q = form.questionnaire
     lang = _language(q)
     state = _session(q, record.access)
-    apply_form_style()
+    apply_form_style(lang)
     st.title(q.text(q.meta.title, lang))
     if state.stage == "code":
         _code_stage(form, state, lang)
@@ -296,6 +296,18 @@ _START_AT_TOP = """<script>
   }};
   requestAnimationFrame(() => requestAnimationFrame(settle));
   setTimeout(settle, 150);
+  // The button that led here ("Befragung beginnen") may be removed only when the whole run is
+  // drawn, which drops the focus to the page body; then it goes back to the heading, unless
+  // the respondent has already pressed a key or touched the page.
+  let moved = false;
+  for (const kind of ["keydown", "pointerdown"]) {{
+    window.addEventListener(kind, () => {{ moved = true; }}, {{once: true, capture: true}});
+  }}
+  const refocus = () => {{
+    const now = document.activeElement;
+    if (!moved && (!now || now === document.body)) settle();
+  }};
+  for (const delay of [500, 1000, 2000]) setTimeout(refocus, delay);
 }})();
 </script>"""
 

@@ -32,7 +32,7 @@ from survey import (
 from tests.browser._driver import StreamlitPage
 from tests.browser.conftest import RunningApp
 from tests.conftest import DEFAULT_QUESTIONNAIRE
-from views._widgets import battery_key
+from views._widgets import battery_key, question_label
 
 pytestmark = pytest.mark.browser
 
@@ -91,7 +91,7 @@ class Respondent(StreamlitPage):
 
     def answer(self, item: Item, answers: dict[str, Any], plan: dict[str, Any]) -> None:
         q = self.q
-        label = self.text(item.label)
+        label = question_label(self.form, item, LANG)
         if isinstance(item, BatteryItem):
             labels = {o.code: self.text(o.label) for o in q.scale_of(item).options}
             for statement in self.form.visible_statements(item, answers):
@@ -208,7 +208,7 @@ def test_phone_respondent_saves_resumes_on_another_device_and_submits(
         labels = (
             [respondent.text(s.label) for s in item.statements]
             if isinstance(item, BatteryItem)
-            else [respondent.text(item.label)]
+            else [question_label(form, item, LANG)]
             if isinstance(item, YesNoItem) or getattr(item, "widget", "") == "radio"
             else []
         )
@@ -259,7 +259,7 @@ def test_a_double_click_on_submit_stores_one_response(
     respondent = Respondent(context.new_page(), form)
     respondent.page.goto(f"{running_app.url}/?survey={q.id}")
     respondent.click("Befragung beginnen")
-    respondent.choose(respondent.text(q.item("consent").label), "Ja")
+    respondent.choose(question_label(form, q.item("consent"), LANG), "Ja")
     respondent.click("Weiter")
     respondent.click("Weiter")
     respondent.see("trotzdem weiter?")
