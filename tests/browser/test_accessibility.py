@@ -6,11 +6,13 @@ phone: axe-core (bundled in axe-playwright-python, run in Debian chromium) finds
 critical violation; every question's text is at least as large as its answers; every radio
 button and check box is a tap target of at least 44×44 px.
 
-Set ``SICHERHEITSANALYSE_SCREENSHOTS`` to a folder to keep a screenshot of every screen.
+Set ``SICHERHEITSANALYSE_SCREENSHOTS`` to a folder to keep a screenshot of every screen and a
+summary per run (``<viewport>-<lang>-axe.json``: every violation of any impact, the sizes).
 """
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 from typing import Any
@@ -59,6 +61,8 @@ class Inspector(StreamlitPage):
         super().__init__(page)
         self.name = name
         self.violations: list[str] = []
+        #: Every screen's violations of any impact, by rule id, for the summary file.
+        self.found: dict[str, dict[str, str]] = {}
         self.measurements: dict[str, dict[str, Any]] = {}
         from axe_playwright_python.sync_playwright import Axe
 
@@ -69,6 +73,7 @@ class Inspector(StreamlitPage):
     def check(self, screen: str) -> None:
         self.page.wait_for_timeout(300)
         results = self.axe.run(self.page)
+        self.found[screen] = {v["id"]: str(v["impact"]) for v in results.response["violations"]}
         for violation in results.response["violations"]:
             if violation["impact"] in BLOCKING_IMPACTS:
                 targets = [str(node["target"]) for node in violation["nodes"]][:3]
@@ -134,6 +139,11 @@ def test_every_screen_of_the_default_survey_is_accessible(
     inspector.see(t("form.thanks_title", lang))
     inspector.check("thanks")
     context.close()
+    if inspector.screenshots is not None:
+        summary = {"violations": inspector.found, "measurements": inspector.measurements}
+        (inspector.screenshots / f"{inspector.name}-axe.json").write_text(
+            json.dumps(summary, indent=1, ensure_ascii=False), encoding="utf-8"
+        )
 
     assert not inspector.violations, "\n".join(inspector.violations)
     for screen, sizes in inspector.measurements.items():
