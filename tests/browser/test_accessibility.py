@@ -21,8 +21,8 @@ import pytest
 
 from core import t
 from storage import Store
-from survey import Form, load_questionnaire
-from tests.browser._driver import StreamlitPage
+from survey import Form
+from tests.browser._driver import StreamlitPage, publish
 from tests.browser.conftest import RunningApp
 from tests.conftest import DEFAULT_QUESTIONNAIRE
 from views._widgets import question_label
@@ -102,9 +102,7 @@ class Inspector(StreamlitPage):
 def test_every_screen_of_the_default_survey_is_accessible(
     running_app: RunningApp, browser: Any, lang: str, viewport: str
 ) -> None:
-    q = load_questionnaire(DEFAULT_QUESTIONNAIRE)
-    with Store(running_app.database_url) as store:
-        store.publish_questionnaire(q, DEFAULT_QUESTIONNAIRE.read_text(encoding="utf-8"))
+    q = publish(running_app.database_url, DEFAULT_QUESTIONNAIRE)
     form = Form(q)
     context = browser.new_context(viewport=VIEWPORTS[viewport], locale=lang)
     inspector = Inspector(context.new_page(), f"{viewport}-{lang}")
