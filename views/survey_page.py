@@ -222,13 +222,13 @@ def _form_stage(form: Form, state: SurveySession, lang: str) -> None:
     section = q.sections[state.page]
     position, total = form.progress(state.page, form.clean(state.answers))
     st.progress(position / total, text=t("form.progress", lang, position=position, total=total))
-    if state.notice:
-        st.success(state.notice)
-        state.notice = None
+    # Messages sit in containers drawn on every run, so that one appearing or going away does
+    # not shift the elements after it, which Streamlit would draw anew, losing the keyboard focus.
+    with st.container(key="survey-notice"):
+        if state.notice:
+            st.success(state.notice)
+            state.notice = None
     st.header(q.text(section.title, lang))
-    if state.drawn_page != state.page:
-        _start_at_top(state.page)
-        state.drawn_page = state.page
 
     shown, skipped = _problems_on_screen(form, state, lang)
     privacy = form.privacy_notice()
@@ -239,13 +239,14 @@ def _form_stage(form: Form, state: SurveySession, lang: str) -> None:
             render_item(form, item, state.answers, lang, lambda f: shown.get(f, []))
         else:
             _drop_hidden(item, state.answers)
-    if shown:
-        st.error(t("form.page_has_problems", lang))
-    prompt = form.soft_prompt(skipped, lang)
-    if prompt:
-        st.warning(prompt, icon=":material/help:")
-    if state.error:
-        st.error(state.error)
+    with st.container(key="survey-messages"):
+        if shown:
+            st.error(t("form.page_has_problems", lang))
+        prompt = form.soft_prompt(skipped, lang)
+        if prompt:
+            st.warning(prompt, icon=":material/help:")
+        if state.error:
+            st.error(state.error)
 
     is_last = form.next_page(state.page, form.clean(state.answers)) is None
     back_col, next_col = st.columns(2)
@@ -266,6 +267,12 @@ def _form_stage(form: Form, state: SurveySession, lang: str) -> None:
         if state.code is not None
         else False
     )
+    if state.drawn_page != state.page:
+        # Last on the page: the script element is gone on the next run, and an element that
+        # disappears shifts every later one, which Streamlit draws anew; the answer a keyboard
+        # user has just chosen would lose its focus to the page body.
+        _start_at_top(state.page)
+        state.drawn_page = state.page
     if back:
         _go_back(form, state)
     elif forward:

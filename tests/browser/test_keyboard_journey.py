@@ -78,6 +78,14 @@ class KeyboardRespondent(StreamlitPage):
             seen.append(now)
         raise AssertionError(f"Tab never reached {role} {name!r}; passed {seen[-12:]}")
 
+    def shift_tab_to(self, role: str, name: str) -> None:
+        """Press Shift+Tab until the element of ``role`` named ``name`` has the focus."""
+        for _ in range(MAX_TABS):
+            self.keys.press("Shift+Tab")
+            if self.focused() == (role, name):
+                return
+        raise AssertionError(f"Shift+Tab never reached {role} {name!r}")
+
     def press(self, key: str) -> None:
         """A key that changes an answer: Streamlit reruns, so wait for it."""
         self.keys.press(key)
@@ -87,6 +95,9 @@ class KeyboardRespondent(StreamlitPage):
         """Option ``index`` of a radio group: Space takes the first, arrows move on."""
         self.tab_to("radio", group)
         self.press("Space")
+        # Answering must not throw the focus away (to the page body): a keyboard user would
+        # have to start again at the top of the page.
+        assert self.focused() == ("radio", group), "the focus stays on the answer"
         for _ in range(index):
             self.press("ArrowDown")
             assert self.focused() == ("radio", group), "the focus stays in its group"
@@ -156,6 +167,18 @@ def test_a_keyboard_only_resident_answers_everything_and_it_is_stored(
         respondent.see(q.text(section.title, LANG))
         respondent.page.wait_for_timeout(400)  # the page puts the focus on its heading
         assert respondent.focused() == ("h2", q.text(section.title, LANG))
+        if section.id == "residence":
+            # "Weiter" with the soft-required district blank: the one prompt names it, the
+            # focus stays on "Weiter", and Shift+Tab leads back up past the question (to the
+            # language switch, the last stop before it), whence Tab goes on as before.
+            respondent.tab_to("button", t("form.next", LANG))
+            respondent.press("Enter")
+            district = q.item("district")
+            prompt = form.soft_prompt([district.id], LANG)
+            assert prompt is not None
+            respondent.see(prompt)
+            assert respondent.focused() == ("button", t("form.next", LANG))
+            respondent.shift_tab_to("radio", t("common.language", LANG))
         for item in section.items:
             if isinstance(item, InfoItem):
                 continue
