@@ -227,9 +227,12 @@ def test_hard_required_blocks_and_the_message_sits_at_the_item(
 def test_soft_required_asks_once_and_then_lets_go(store: Store, mini: Questionnaire) -> None:
     survey = started(store, mini).answer("consent", True).click("Weiter")
     survey.click("Weiter")
-    assert "Wie sicher fühlen Sie sich nachts?“ nicht beantwortet – trotzdem weiter?" in (
-        survey.problems()
+    # One prompt for the page naming the skipped questions by number, not a box per item.
+    assert survey.problems() == (
+        "Sie haben die Fragen 2 und 3 nicht beantwortet. Trotzdem weiter? "
+        "Dann wählen Sie noch einmal „Weiter“."
     )
+    assert "2. Wie sicher fühlen Sie sich nachts?" in [h.value for h in survey.at.subheader]
     assert survey.at.header[0].value == "Sicherheit"
     survey.click("Weiter")
     assert survey.at.header[0].value == "Zur Person"
@@ -287,7 +290,7 @@ def test_back_and_next_keep_answers_and_the_language_switch_keeps_them_too(
     language.set_value("en")
     survey.run()
     assert survey.at.header[0].value == "Safety"
-    assert survey.widget("safe_night").label == "How safe do you feel at night?"
+    assert survey.widget("safe_night").label == "2. How safe do you feel at night?"
     assert survey.widget("safe_night").value == 3
     survey.click("Next")
     assert survey.widget("district").value == "02"
@@ -556,7 +559,7 @@ def test_default_questionnaire_validation_skip_logic_language_and_back(store: St
     assert survey.at.header[0].value == "Ihr Wohnort"
     # district is soft-required: asked once, then the respondent may go on
     survey.answer("years_lived", 12).click("Weiter")
-    assert "nicht beantwortet – trotzdem weiter?" in survey.problems()
+    assert "Sie haben Frage 2 nicht beantwortet. Trotzdem weiter?" in survey.problems()
     survey.answer("years_lived", 130).click("Weiter")
     assert "Bitte geben Sie eine Zahl bis 100 ein (nicht 130)." in survey.problems()
     survey.answer("years_lived", 12).click("Weiter")
