@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from views._edge import (
@@ -12,6 +14,13 @@ from views._edge import (
     grant_download_pass,
     revoke_download_pass,
 )
+
+
+def run_alone(coroutine: Coroutine[Any, Any, None]) -> None:
+    """Run ``coroutine`` on a fresh event loop in its own thread: after the browser tests
+    Playwright's loop still runs in the main thread, and asyncio.run would refuse."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, coroutine).result()
 
 
 async def _inner(scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -29,7 +38,7 @@ def _request(path: str) -> list[dict[str, Any]]:
         sent.append(message)
 
     scope = {"type": "http", "path": path, "method": "GET", "headers": []}
-    asyncio.run(EdgeMiddleware(_inner)(scope, receive, send))
+    run_alone(EdgeMiddleware(_inner)(scope, receive, send))
     return sent
 
 
@@ -62,7 +71,7 @@ def test_websockets_pass_untouched() -> None:
     async def ignore(message: dict[str, Any]) -> None:
         return None
 
-    asyncio.run(
+    run_alone(
         EdgeMiddleware(inner)({"type": "websocket", "path": "/_stcore/stream"}, nothing, ignore)
     )
     assert seen == ["websocket"]
@@ -79,7 +88,7 @@ def _request_with_cookie(path: str, cookie: str | None) -> int:
 
     headers = [(b"cookie", cookie.encode())] if cookie is not None else []
     scope = {"type": "http", "path": path, "method": "GET", "headers": headers}
-    asyncio.run(EdgeMiddleware(_inner)(scope, receive, send))
+    run_alone(EdgeMiddleware(_inner)(scope, receive, send))
     return int(sent[0]["status"])
 
 
