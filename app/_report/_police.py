@@ -76,9 +76,6 @@ def police(context: Context) -> list[Section]:
             format_number(r["reference_rate"], 0, lang),
             c.ratio_interval(r["sir"], r["sir_ci_low"], r["sir_ci_high"]),
             _excess(r, lang),
-            c.ratio_interval(r["change_ratio"], r["change_low"], r["change_high"])
-            if pd.notna(r.get("change_ratio"))
-            else "–",
         )
         for _, r in rows.iterrows()
     )
@@ -111,10 +108,9 @@ def police(context: Context) -> list[Section]:
                 c.t("document.col.reference_rate", reference=c.reference_name),
                 c.t("document.col.sir"),
                 c.t("document.col.excess"),
-                c.t("document.col.change_ratio"),
             ),
             table_rows,
-            (False, True, True, True, True, True, True),
+            (False, True, True, True, True, True),
         ),
     ]
     if bars:
