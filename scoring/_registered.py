@@ -154,13 +154,18 @@ def registered_side(
     dispersion: dict[str, Dispersion] = {}
     spread_rows = this_year[this_year["area"].isin(spread_areas)]
     for field_id in sorted(set(this_year["field"].astype(str))):
-        rows = spread_rows[spread_rows["field"].astype(str) == field_id]
-        people_total = rows["population"].sum()
-        rate = rows["cases"].sum() / people_total if people_total > 0 else 0.0
-        dispersion[field_id] = gamma_shape(rows["cases"], rows["population"] * rate)
-    out: list[dict[str, object]] = []
+        spread = spread_rows[spread_rows["field"].astype(str) == field_id]
+        people_total = spread["population"].sum()
+        rate = spread["cases"].sum() / people_total if people_total > 0 else 0.0
+        dispersion[field_id] = gamma_shape(spread["cases"], spread["population"] * rate)
+    rows: list[tuple[str, str, float, float, float, float]] = []
+    by_area = {str(a): part for a, part in this_year.groupby("area")}
     for area in analysed:
-        own = this_year[this_year["area"] == area]
+        own = by_area.get(area)
+        if own is None:
+            continue
+        inside = choice.contains_area or area in choice.areas
+        inside = inside or any(contains(r, area, names) for r in choice.areas)
         for key, o, n in zip(
             own["field"].astype(str),
             own["cases"].astype(float),
@@ -170,75 +175,87 @@ def registered_side(
             if key not in pooled_cases:
                 continue
             ref_x, ref_n = pooled_cases[key], pooled_people[key]
-            inside = choice.contains_area or area in choice.areas
-            inside = inside or any(contains(r, area, names) for r in choice.areas)
             rest_x, rest_n = (ref_x - o, ref_n - n) if inside else (ref_x, ref_n)
-            spread = dispersion.get(key) or gamma_shape([], [])
-            out.append(
-                {
-                    "area": area,
-                    "field": key,
-                    **_figures(o, n, rest_x, rest_n, spread, alpha),
-                    **_change(frame, area, key),
-                }
-            )
+            rows.append((area, key, o, n, rest_x, rest_n))
     columns = ["area", "field", *REGISTERED_COLUMNS]
-    return pd.DataFrame(out, columns=columns), dispersion
+    if not rows:
+        return pd.DataFrame(columns=columns), dispersion
+    table = pd.DataFrame(rows, columns=["area", "field", "o", "n", "rest_x", "rest_n"])
+    figures = _figures(table, dispersion, alpha)
+    history = {key: part for key, part in frame.groupby(["area", "field"])}
+    changes = pd.DataFrame(
+        [_change(history.get((a, f))) for a, f in zip(table["area"], table["field"], strict=True)]
+    )
+    out = pd.concat([table[["area", "field"]], figures, changes], axis=1)
+    return out[columns], dispersion
 
 
-def _figures(
-    o: float, n: float, rest_x: float, rest_n: float, spread: Dispersion, alpha: float
-) -> dict[str, object]:
-    low, high = garwood_interval(np.array([o]), alpha)
+def _figures(table: pd.DataFrame, dispersion: dict[str, Dispersion], alpha: float) -> pd.DataFrame:
+    """The registered figures of every row at once (arrays, not a loop over rows)."""
+    o, n = table["o"].to_numpy(float), table["n"].to_numpy(float)
+    rest_x, rest_n = table["rest_x"].to_numpy(float), table["rest_n"].to_numpy(float)
+    fallback = gamma_shape([], [])
+    spreads = [dispersion.get(f, fallback) for f in table["field"]]
+    shape = np.array([d.shape for d in spreads], dtype=float)
+    estimated = np.array([d.source == "estimated" for d in spreads])
+    low, high = garwood_interval(o, alpha)
     ratio = rate_ratio(o, n, rest_x, rest_n, alpha=alpha)
-    expected = float(ratio.expected)
-    shrunk = poisson_gamma(o, expected, spread.shape, alpha=alpha)
-    sir = float(ratio.ratio)
-    if spread.source != "estimated":
-        # No spread shown by the data (or too few areas to test it): the exact interval; the
-        # fallback prior only shrinks the estimate, it does not widen the state's interval.
-        state_low, state_high = float(ratio.ratio_low), float(ratio.ratio_high)
-    else:
-        z = float(stats.norm.ppf(1 - alpha / 2))
-        half = (
-            z * math.sqrt(expected + expected**2 / spread.shape) / expected
-            if expected
-            else math.nan
-        )
-        state_low, state_high = max(0.0, sir - half), sir + half
-    return {
-        "cases": o,
-        "population": n,
-        "rate_per_100k": PER * o / n,
-        "rate_ci_low": PER * float(low[0]) / n,
-        "rate_ci_high": PER * float(high[0]) / n,
-        "reference_rate": PER * rest_x / rest_n if rest_n > 0 else math.nan,
-        "reference_population": rest_n,
-        "expected": expected,
-        "sir": sir,
-        "sir_ci_low": float(ratio.ratio_low),
-        "sir_ci_high": float(ratio.ratio_high),
-        "sir_p": float(ratio.p_value),
-        "excess": float(ratio.excess),
-        "excess_low": float(ratio.excess_low),
-        "excess_high": float(ratio.excess_high),
-        "sir_shrunk": float(shrunk.mean),
-        "sir_shrunk_low": float(shrunk.low),
-        "sir_shrunk_high": float(shrunk.high),
-        "shrinkage_weight": float(shrunk.weight),
-        "registered_low": state_low,
-        "registered_high_limit": state_high,
-        "registered_state": three_state(state_low, state_high, 1.0).item(),
-        "prior_shape": spread.shape,
-        "prior_source": spread.source,
-        "phi": spread.phi,
-        "phi_p": spread.p_value,
-    }
+    expected = ratio.expected
+    shrunk = _shrink(o, expected, shape, alpha)
+    z = float(stats.norm.ppf(1 - alpha / 2))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        # Where the data showed a spread, the overdispersion-aware interval; else the exact
+        # one: the fallback prior only shrinks the estimate, it does not widen the state.
+        half = z * np.sqrt(expected + expected**2 / np.where(estimated, shape, np.inf)) / expected
+        state_low = np.where(estimated, np.maximum(0.0, ratio.ratio - half), ratio.ratio_low)
+        state_high = np.where(estimated, ratio.ratio + half, ratio.ratio_high)
+        reference_rate = np.where(rest_n > 0, PER * rest_x / rest_n, np.nan)
+    return pd.DataFrame(
+        {
+            "cases": o,
+            "population": n,
+            "rate_per_100k": PER * o / n,
+            "rate_ci_low": PER * low / n,
+            "rate_ci_high": PER * high / n,
+            "reference_rate": reference_rate,
+            "reference_population": rest_n,
+            "expected": expected,
+            "sir": ratio.ratio,
+            "sir_ci_low": ratio.ratio_low,
+            "sir_ci_high": ratio.ratio_high,
+            "sir_p": ratio.p_value,
+            "excess": ratio.excess,
+            "excess_low": ratio.excess_low,
+            "excess_high": ratio.excess_high,
+            "sir_shrunk": shrunk[0],
+            "sir_shrunk_low": shrunk[1],
+            "sir_shrunk_high": shrunk[2],
+            "shrinkage_weight": shrunk[3],
+            "registered_low": state_low,
+            "registered_high_limit": state_high,
+            "registered_state": list(three_state(state_low, state_high, 1.0)),
+            "prior_shape": shape,
+            "prior_source": [d.source for d in spreads],
+            "phi": [d.phi for d in spreads],
+            "phi_p": [d.p_value for d in spreads],
+        }
+    )
 
 
-def _change(frame: pd.DataFrame, area: str, field_id: str) -> dict[str, object]:
-    rows = frame[(frame["area"] == area) & (frame["field"] == field_id)]
-    change = rate_change(rows["year"], rows["cases"], rows["population"])
+def _shrink(
+    o: FloatArray, expected: FloatArray, shape: FloatArray, alpha: float
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    """:func:`poisson_gamma` per row, with each row's own prior shape."""
+    out = np.full((4, o.size), np.nan)
+    for value in np.unique(shape):
+        rows = shape == value
+        post = poisson_gamma(o[rows], expected[rows], float(value), alpha=alpha)
+        out[:, rows] = (post.mean, post.low, post.high, post.weight)
+    return out[0], out[1], out[2], out[3]
+
+
+def _change(rows: pd.DataFrame | None) -> dict[str, object]:
+    change = None if rows is None else rate_change(rows["year"], rows["cases"], rows["population"])
     if change is None:
         return {
             "change_ratio": math.nan,
