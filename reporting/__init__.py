@@ -28,18 +28,36 @@ from reporting._exports import (
     responses_xlsx,
     write_responses_sav,
 )
+from reporting._letters import (
+    CODE_COLUMNS,
+    CODE_FRAGMENT,
+    LetterKit,
+    codes_csv,
+    codes_table,
+    letter_link,
+    letters_docx,
+    letters_pdf,
+)
 from reporting._report import ReportInput, render_report
 
 __all__ = [
+    "CODE_COLUMNS",
+    "CODE_FRAGMENT",
     "XLSX_MAX_TEXT",
+    "LetterKit",
     "ReportInput",
     "codebook_csv",
     "codebook_xlsx",
+    "codes_csv",
+    "codes_table",
     "district_heatmap",
     "field_label",
     "frame_csv",
     "frames_xlsx",
     "funnel_chart",
+    "letter_link",
+    "letters_docx",
+    "letters_pdf",
     "quadrant_chart",
     "rank_chart",
     "ranking_csv",

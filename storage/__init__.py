@@ -19,6 +19,7 @@ from storage._accounts import (
     password_problems,
 )
 from storage._answers import MODES
+from storage._batches import BatchMembership
 from storage._codes import CodeBatch, CodeBatchSummary, CodeStatus
 from storage._datasets import Dataset, DatasetKind, Datasets, DatasetSummary
 from storage._drafts import Draft
@@ -35,11 +36,13 @@ from storage._schema import (
     DATASET_TABLES,
     MIGRATIONS,
     STORAGE_TABLES,
+    TEST_RESPONSE_TABLES,
     metadata,
     responses_table,
     schema_version_table,
     sign_in_throttle_table,
     submission_tokens_table,
+    test_responses_table,
     users_table,
 )
 from storage._store import Store
@@ -56,7 +59,9 @@ __all__ = [
     "MODES",
     "SQLITE_PAGE_SIZE",
     "STORAGE_TABLES",
+    "TEST_RESPONSE_TABLES",
     "Accounts",
+    "BatchMembership",
     "CodeBatch",
     "CodeBatchSummary",
     "CodeStatus",
@@ -84,5 +89,6 @@ __all__ = [
     "schema_version_table",
     "sign_in_throttle_table",
     "submission_tokens_table",
+    "test_responses_table",
     "users_table",
 ]

@@ -12,12 +12,17 @@ from datetime import date
 from enum import StrEnum
 from typing import TypeVar
 
-from sqlalchemy import Connection, select, text
+from sqlalchemy import Connection, func, select, text
 
 from core import InvalidInput, LocalizedText, Location, Problem
 from storage._answers import AnswerLayout, answer_layout
 from storage._engine import Database
-from storage._schema import drafts_table, questionnaire_revisions_table, questionnaires_table
+from storage._schema import (
+    drafts_table,
+    questionnaire_revisions_table,
+    questionnaires_table,
+    responses_table,
+)
 from survey import Access, Questionnaire
 
 E = TypeVar("E", bound=StrEnum)
@@ -79,6 +84,7 @@ class Questionnaires:
         source_text: str,
         *,
         initial_state: QuestionnaireState = QuestionnaireState.OPEN,
+        new_version: bool = False,
     ) -> None:
         """See :meth:`storage.Store.publish_questionnaire`."""
         if not questionnaire.revision:
@@ -103,6 +109,19 @@ class Questionnaires:
             new_revision = not revision_published(
                 connection, questionnaire.id, questionnaire.revision
             )
+            # Checked in the publishing transaction, so a response arriving meanwhile counts.
+            if exists is not None and new_revision and not new_version:
+                answered = response_count(connection, questionnaire.id)
+                if answered:
+                    raise InvalidInput(
+                        [
+                            Problem(
+                                Location(field="revision"),
+                                "storage.publish.has_responses",
+                                {"id": questionnaire.id, "count": answered},
+                            )
+                        ]
+                    )
             if exists is None:
                 connection.execute(
                     q.insert().values(
@@ -218,6 +237,16 @@ def require_questionnaire(connection: Connection, questionnaire_id: str) -> None
     q = questionnaires_table
     if connection.execute(select(q.c.id).where(q.c.id == questionnaire_id)).first() is None:
         raise unknown_questionnaire(questionnaire_id)
+
+
+def response_count(connection: Connection, questionnaire_id: str) -> int:
+    """The residents' responses to a questionnaire (all revisions; test answers not)."""
+    r = responses_table
+    return int(
+        connection.execute(
+            select(func.count()).select_from(r).where(r.c.questionnaire_id == questionnaire_id)
+        ).scalar_one()
+    )
 
 
 def revision_published(connection: Connection, questionnaire_id: str, revision: str) -> bool:

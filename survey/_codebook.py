@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import pandas as pd
 
 from survey._model import BatteryItem, Questionnaire
@@ -53,3 +55,84 @@ def codebook(questionnaire: Questionnaire, lang: str | None = None) -> pd.DataFr
             }
         )
     return pd.DataFrame(rows, columns=list(CODEBOOK_COLUMNS), dtype="string")
+
+
+#: The codebook columns a new revision is compared on (besides which variables exist).
+_COMPARED_COLUMNS: tuple[str, ...] = ("question", "kind", "tags", "design")
+
+
+@dataclass(frozen=True)
+class VariableChange:
+    """One difference of a variable kept by both revisions.
+
+    ``aspect`` is a codebook column (``question``, ``kind``, ``tags``, ``design``) or
+    ``code`` for one answer code; then ``code`` names it and ``before``/``after`` are its
+    labels (empty: the code was added or removed).
+    """
+
+    variable: str
+    aspect: str
+    before: str
+    after: str
+    code: str = ""
+
+
+@dataclass(frozen=True)
+class CodebookDiff:
+    """What a new revision changes in the codebook: the columns analysts and earlier
+    responses depend on."""
+
+    added: tuple[str, ...] = ()
+    removed: tuple[str, ...] = ()
+    changed: tuple[VariableChange, ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        return not (self.added or self.removed or self.changed)
+
+
+def codebook_diff(
+    before: Questionnaire, after: Questionnaire, lang: str | None = None
+) -> CodebookDiff:
+    """The variables ``after`` adds and removes, and per kept variable every changed codebook
+    column and every added, removed or relabelled answer code (texts in ``lang``, default
+    ``after``'s default language).
+
+    Compared on the codebook itself, so the diff says exactly what an analyst's codebook or
+    SPSS labels would show differently.
+    """
+    chosen = lang or after.meta.default_language
+    old = codebook(before, chosen).set_index("variable")
+    new = codebook(after, chosen).set_index("variable")
+    old_codes, new_codes = _codes_of(before, chosen), _codes_of(after, chosen)
+    changes: list[VariableChange] = []
+    for variable in new.index.intersection(old.index, sort=False):
+        was, now = old.loc[variable], new.loc[variable]
+        for column in _COMPARED_COLUMNS:
+            if was[column] != now[column]:
+                changes.append(VariableChange(variable, column, str(was[column]), str(now[column])))
+        codes_before, codes_after = old_codes[variable], new_codes[variable]
+        for code in dict.fromkeys([*codes_before, *codes_after]):
+            if codes_before.get(code) != codes_after.get(code):
+                changes.append(
+                    VariableChange(
+                        variable,
+                        "code",
+                        codes_before.get(code, ""),
+                        codes_after.get(code, ""),
+                        code,
+                    )
+                )
+    return CodebookDiff(
+        added=tuple(v for v in new.index if v not in old.index),
+        removed=tuple(v for v in old.index if v not in new.index),
+        changed=tuple(changes),
+    )
+
+
+def _codes_of(questionnaire: Questionnaire, lang: str) -> dict[str, dict[str, str]]:
+    """Per variable: answer code -> label, substantive and non-substantive codes alike."""
+    return {
+        variable.id: {str(o.code): questionnaire.text(o.label, lang) for o in variable.options}
+        for variable in questionnaire.variables()
+    }
