@@ -73,8 +73,11 @@ def current_questionnaire(store: Store, questionnaire_id: str) -> Questionnaire:
     )
 
 
-def plan_publication(store: Store, text: str, filename: str) -> PublishPlan:
-    """Check ``text`` and compare it with what is published; writes nothing."""
+def plan_publication(
+    store: Store, text: str, filename: str, lang: str | None = None
+) -> PublishPlan:
+    """Check ``text`` and compare it with what is published; writes nothing. The diff's
+    texts are in ``lang`` where it is one of the questionnaire's languages."""
     result = check_questionnaire_text(text, filename)
     plan = PublishPlan(filename=filename, problems=tuple(result.problems))
     questionnaire = result.questionnaire
@@ -89,7 +92,8 @@ def plan_publication(store: Store, text: str, filename: str) -> PublishPlan:
         status = PublishStatus.UNCHANGED
     else:
         status = PublishStatus.NEW_VERSION if responses else PublishStatus.REVISION
-    diff = codebook_diff(current_questionnaire(store, questionnaire.id), questionnaire)
+    shown = lang if lang in questionnaire.meta.languages else None
+    diff = codebook_diff(current_questionnaire(store, questionnaire.id), questionnaire, shown)
     return PublishPlan(
         filename, plan.problems, questionnaire, status, record.revision, responses, diff
     )
@@ -102,6 +106,7 @@ def publish_questionnaire_text(
     *,
     new_version: bool = False,
     initial_state: QuestionnaireState = QuestionnaireState.DRAFT,
+    lang: str | None = None,
 ) -> PublishPlan:
     """Publish ``text`` as :func:`plan_publication` planned it, and return the plan.
 
@@ -110,7 +115,7 @@ def publish_questionnaire_text(
     ``initial_state`` (default: a draft, which residents do not see until it is opened, so
     the manager can try it in the preview first); an existing one keeps its state.
     """
-    plan = plan_publication(store, text, filename)
+    plan = plan_publication(store, text, filename, lang)
     if plan.questionnaire is None or plan.errors:
         raise InvalidInput(plan.errors or plan.problems)
     if plan.needs_new_version and not new_version:

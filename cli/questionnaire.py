@@ -129,10 +129,10 @@ def publish(
     with Store(database_url) as store:
         # The changes first, whether or not they will be published: what to look at before
         # deciding on --new-version.
-        _echo_diff(plan_publication(store, text, str(file)), lang)
+        _echo_diff(plan_publication(store, text, str(file), lang), lang)
         try:
             plan = publish_questionnaire_text(
-                store, text, str(file), new_version=new_version, initial_state=initial
+                store, text, str(file), new_version=new_version, initial_state=initial, lang=lang
             )
         except InvalidInput as error:
             typer.echo(t("publishing.nothing_changed", lang), err=True)

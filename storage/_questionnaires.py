@@ -105,12 +105,17 @@ class Questionnaires:
                     text("SELECT pg_advisory_xact_lock(7318005, hashtext(:id))"),
                     {"id": questionnaire.id},
                 )
-            exists = connection.execute(select(q.c.id).where(q.c.id == questionnaire.id)).first()
+            exists = connection.execute(
+                select(q.c.revision).where(q.c.id == questionnaire.id)
+            ).first()
             new_revision = not revision_published(
                 connection, questionnaire.id, questionnaire.revision
             )
-            # Checked in the publishing transaction, so a response arriving meanwhile counts.
-            if exists is not None and new_revision and not new_version:
+            # Any other current revision (new, or an earlier one back again) changes what
+            # residents answer. Checked in the publishing transaction, so a response
+            # arriving meanwhile counts.
+            changes = exists is not None and exists.revision != questionnaire.revision
+            if changes and not new_version:
                 answered = response_count(connection, questionnaire.id)
                 if answered:
                     raise InvalidInput(
