@@ -29,6 +29,7 @@ from app._publishing import (
     diff_table,
     plan_publication,
     publish_questionnaire_text,
+    published_message,
 )
 from app._synthetic import (
     SyntheticArea,
@@ -90,6 +91,7 @@ __all__ = [
     "letter_kit",
     "plan_publication",
     "publish_questionnaire_text",
+    "published_message",
     "ranking_view",
     "read_codes_file",
     "remove_demo_data",

@@ -166,6 +166,29 @@ def diff_table(diff: CodebookDiff, lang: str) -> pd.DataFrame:
     )
 
 
+def published_message(plan: PublishPlan, state: QuestionnaireState, lang: str) -> str:
+    """What the page and the command line say after ``plan`` was published."""
+    assert plan.questionnaire is not None  # a published plan has its questionnaire
+    q = plan.questionnaire
+    if plan.status is PublishStatus.UNCHANGED:
+        return t("publishing.unchanged", lang, id=q.id, revision=q.revision)
+    if plan.needs_new_version:
+        return t(
+            "publishing.published_new_version",
+            lang,
+            id=q.id,
+            revision=q.revision,
+            count=plan.responses,
+        )
+    return t(
+        "publishing.published",
+        lang,
+        id=q.id,
+        revision=q.revision,
+        state=t(f"manager.state.{state.value}", lang),
+    )
+
+
 def default_survey_beside_others(store: Store) -> bool:
     """Whether the shipped default survey is still open next to another open survey (the
     municipality's own): then residents would be offered both."""

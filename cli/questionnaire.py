@@ -18,6 +18,7 @@ from app import (
     diff_table,
     plan_publication,
     publish_questionnaire_text,
+    published_message,
 )
 from cli._options import DatabaseOption, LangOption, QuestionnaireIdOption, fail
 from core import InvalidInput, current_language, t
@@ -166,33 +167,10 @@ def _echo_diff(plan: PublishPlan, lang: str) -> None:
 
 
 def _echo_published(plan: PublishPlan, state: QuestionnaireState, lang: str) -> None:
-    assert plan.questionnaire is not None  # a published plan has its questionnaire
-    q = plan.questionnaire
-    if plan.status is PublishStatus.UNCHANGED:
-        typer.echo(t("publishing.unchanged", lang, id=q.id, revision=q.revision))
-        return
-    if plan.status is PublishStatus.NEW_VERSION:
-        typer.echo(
-            t(
-                "publishing.published_new_version",
-                lang,
-                id=q.id,
-                revision=q.revision,
-                count=plan.responses,
-            )
-        )
-    else:
-        typer.echo(
-            t(
-                "publishing.published",
-                lang,
-                id=q.id,
-                revision=q.revision,
-                state=t(f"manager.state.{state.value}", lang),
-            )
-        )
-    if state is QuestionnaireState.DRAFT:
-        typer.echo(t("publishing.draft_hint", lang, id=q.id))
+    typer.echo(published_message(plan, state, lang))
+    if plan.status is not PublishStatus.UNCHANGED and state is QuestionnaireState.DRAFT:
+        assert plan.questionnaire is not None  # a published plan has its questionnaire
+        typer.echo(t("publishing.draft_hint", lang, id=plan.questionnaire.id))
 
 
 @questionnaire_app.command("state", help=t("cli.questionnaire.state.help"))

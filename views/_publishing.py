@@ -21,6 +21,7 @@ from app import (
     diff_table,
     plan_publication,
     publish_questionnaire_text,
+    published_message,
     read_codes_file,
 )
 from core import InvalidInput, Location, Problem, t
@@ -132,26 +133,10 @@ def _publish(text: str, filename: str, plan: PublishPlan, lang: str) -> None:
             st.error(problem.render(lang))
         st.info(t("publishing.nothing_changed", lang))
         return
-    assert published.questionnaire is not None
-    q = published.questionnaire
-    record = store.questionnaire(q.id)
+    assert published.questionnaire is not None  # a published plan has its questionnaire
+    record = store.questionnaire(published.questionnaire.id)
     state = record.state if record is not None else QuestionnaireState.DRAFT
-    if published.needs_new_version:
-        message = t(
-            "publishing.published_new_version",
-            lang,
-            id=q.id,
-            revision=q.revision,
-            count=published.responses,
-        )
-    else:
-        message = t(
-            "publishing.published",
-            lang,
-            id=q.id,
-            revision=q.revision,
-            state=t(f"manager.state.{state.value}", lang),
-        )
+    message = published_message(published, state, lang)
     st.session_state[PUBLISHED_KEY] = message
     st.session_state.pop(UPLOAD_KEY, None)
     data_changed()
@@ -238,20 +223,20 @@ def letters_panel(questionnaire_id: str, batch: CodeBatch | None, lang: str) -> 
         return
     batch_id, pdf, docx = made_letters
     st.success(t("publishing.letters.ready", lang, batch=batch_id))
-    left, right = st.columns(2)
-    with left:
-        st.download_button(
-            t("publishing.letters.download_pdf", lang),
-            io.BytesIO(pdf),
-            file_name=t("publishing.letters.pdf_name", lang, batch=batch_id),
-            mime="application/pdf",
-            key="manager.letters.download_pdf",
-        )
-    with right:
-        st.download_button(
-            t("publishing.letters.download_docx", lang),
-            io.BytesIO(docx),
-            file_name=t("publishing.letters.docx_name", lang, batch=batch_id),
-            mime="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-            key="manager.letters.download_docx",
-        )
+    downloads = (
+        ("pdf", pdf, "application/pdf"),
+        (
+            "docx",
+            docx,
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+        ),
+    )
+    for column, (kind, data, mime) in zip(st.columns(2), downloads, strict=True):
+        with column:
+            st.download_button(
+                t(f"publishing.letters.download_{kind}", lang),
+                io.BytesIO(data),
+                file_name=t(f"publishing.letters.{kind}_name", lang, batch=batch_id),
+                mime=mime,
+                key=f"manager.letters.download_{kind}",
+            )

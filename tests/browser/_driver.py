@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from core import t
+from views import manager as manager_pages
+
 
 class StreamlitPage:
     """A Playwright page showing the app, driven by visible labels only.
@@ -34,3 +37,14 @@ class StreamlitPage:
     def click(self, button: str) -> None:
         self.page.get_by_role("button", name=button, exact=True).click()
         self.settle()
+
+    def sign_in(self, base_url: str, name: str, password: str, lang: str = "de") -> None:
+        """Sign in on the sign-in page and wait for the overview."""
+        self.page.goto(f"{base_url}/{manager_pages.SIGNIN_PATH}")
+        self.settle()
+        self.page.get_by_label(t("manager.signin.name", lang)).fill(name)
+        self.page.get_by_label(t("manager.signin.password", lang)).fill(password)
+        self.click(t("manager.signin.submit", lang))
+        self.page.get_by_role("heading", name=t("manager.overview.title", lang)).first.wait_for(
+            timeout=self.step_timeout_ms
+        )
