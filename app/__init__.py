@@ -6,6 +6,16 @@ of the manager pages.
 from __future__ import annotations
 
 from app._demo import DEMO, demo_data, demo_questionnaire_text
+from app._inputs import (
+    AnalysisChoice,
+    AnalysisInputs,
+    ImportedTable,
+    assemble_inputs,
+    inputs_from_files,
+    inputs_from_store,
+    read_responses_file,
+    run_analysis,
+)
 from app._installation import (
     DEMO_BASE_QUESTIONNAIRE,
     DEMO_QUESTIONNAIRE_ID,
@@ -38,7 +48,6 @@ from app._synthetic import (
     synthetic_responses,
 )
 from app._workspace import (
-    AnalysisInputs,
     Workspace,
     area_names,
     free_text_answers,
@@ -64,16 +73,19 @@ __all__ = [
     "DEMO_BASE_QUESTIONNAIRE",
     "DEMO_QUESTIONNAIRE_ID",
     "DEMO_SOURCE",
+    "AnalysisChoice",
     "AnalysisInputs",
     "BatchLetters",
     "CodesFile",
     "DemoSummary",
+    "ImportedTable",
     "PublishPlan",
     "PublishStatus",
     "SetupReport",
     "SyntheticArea",
     "Workspace",
     "area_names",
+    "assemble_inputs",
     "batch_letters",
     "csv_bytes",
     "current_questionnaire",
@@ -87,6 +99,8 @@ __all__ = [
     "heatmap_indicators",
     "incident_areas",
     "incident_years",
+    "inputs_from_files",
+    "inputs_from_store",
     "is_demo",
     "letter_kit",
     "plan_publication",
@@ -94,12 +108,14 @@ __all__ = [
     "published_message",
     "ranking_view",
     "read_codes_file",
+    "read_responses_file",
     "remove_demo_data",
     "report_filename",
     "report_html",
     "reset_demo",
     "response_rates",
     "reweighted",
+    "run_analysis",
     "sample_vs_population",
     "seed_demo",
     "setup_installation",

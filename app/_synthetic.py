@@ -244,7 +244,7 @@ def synthetic_responses(
         problems.append(
             Problem(Location(field="days"), "synthetic.negative_count", {"value": days})
         )
-    district = _design_variable(questionnaire, Design.DISTRICT)
+    district = questionnaire.design_variable(Design.DISTRICT)
     district_codes = _substantive(district)
     problems += _check_district_mapping(district_weights, district_codes, "district_weights")
     problems += _check_district_mapping(district_effects, district_codes, "district_effects")
@@ -320,7 +320,7 @@ class _Respondents:
         old: Latent = np.full(n, 0.5, dtype=F32)
         first_sex: Latent = np.zeros(n, dtype=F32)
         for marker, tilt in ((Design.SEX, 0.0), (Design.AGE_GROUP, 0.5)):
-            variable = _design_variable(questionnaire, marker)
+            variable = questionnaire.design_variable(marker)
             if variable is None or variable.scale is None:
                 continue
             scale = variable.scale
@@ -382,12 +382,6 @@ def _district_effects(
             for j, name in enumerate(fields):
                 by_field[i, j] = shifts.get(name, 0.0)
     return general, by_field
-
-
-def _design_variable(questionnaire: Questionnaire, marker: Design) -> Variable | None:
-    return next(
-        (v for v in questionnaire.variables() if v.design == marker and v.kind == "single"), None
-    )
 
 
 def _substantive(variable: Variable | None) -> list[Code]:

@@ -5,26 +5,39 @@ It reads the questionnaire, its responses and the saved datasets from storage, r
 :func:`scoring.analyse`, and shapes the results into display tables. It computes no statistics
 itself (those are :mod:`scoring`'s) and imports no Streamlit.
 
-Privacy: every survey figure based on fewer than :data:`survey.MIN_CELL_SIZE` respondents is
+Privacy: every survey figure based on fewer than :data:`core.MIN_CELL_SIZE` respondents is
 shown as missing ("< 5"), and free-text answers come out HTML-escaped.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from app._demo import DEMO
-from app._installation import DEMO_QUESTIONNAIRE_ID, DEMO_SOURCE
-from core import MIN_CELL_SIZE, escape_free_text, format_integer, format_number, format_percent, t
+from app._inputs import (
+    AnalysisChoice,
+    AnalysisInputs,
+    inputs_from_store,
+    run_analysis,
+    stored_questionnaire,
+)
+from app._installation import DEMO_QUESTIONNAIRE_ID
+from core import (
+    escape_free_text,
+    format_integer,
+    format_number,
+    format_percent,
+    is_small,
+    suppress_small_cells,
+    t,
+)
 from reporting import ReportInput, field_label, render_report
 from scoring import (
     DEFAULT_WEIGHTS,
     Analysis,
-    analyse,
     field_counts,
     funnel_limits,
     incident_indicators,
@@ -32,31 +45,20 @@ from scoring import (
     rerank,
     suppress_ranking,
 )
-from storage import Dataset, DatasetKind, Datasets, QuestionnaireRecord, Store
+from storage import Datasets, QuestionnaireRecord, Store
 from survey import (
     ActionFieldCatalogue,
     Design,
     Questionnaire,
-    Variable,
     load_action_fields,
-    load_questionnaire_text,
 )
 
 #: Simulation draws of the rank intervals on the page (the CLI default; enough for ranks).
 PAGE_DRAWS = 2000
+#: The survey figures of :attr:`scoring.Analysis.survey_indicators` that rest on respondents.
+SURVEY_INDICATOR_FIGURES: tuple[str, ...] = ("share", "ci_low", "ci_high", "n_eff")
 #: The simulation seed of the page, so a reload shows the same rank intervals.
 PAGE_SEED = 20260907
-
-
-@dataclass(frozen=True)
-class AnalysisInputs:
-    """Everything :func:`scoring.analyse` needs from storage for one questionnaire."""
-
-    questionnaire: Questionnaire
-    responses: pd.DataFrame
-    incidents: pd.DataFrame | None
-    population: pd.DataFrame | None
-    margins: pd.DataFrame | None
 
 
 class Workspace:
@@ -82,8 +84,7 @@ class Workspace:
 
     def questionnaire(self, questionnaire_id: str) -> Questionnaire:
         """The current revision of a published questionnaire."""
-        source = self.store.questionnaire_source(questionnaire_id)
-        return load_questionnaire_text(source, f"{questionnaire_id}.yaml", catalogue=self.catalogue)
+        return stored_questionnaire(self.store, questionnaire_id, self.catalogue)
 
     def data_version(self, questionnaire_id: str) -> str:
         """Changes whenever the analysis of ``questionnaire_id`` would: a cache key.
@@ -99,28 +100,9 @@ class Workspace:
         return f"{revision}|{total}|{days}|{datasets}"
 
     def inputs(self, questionnaire_id: str) -> AnalysisInputs:
-        """The questionnaire, its responses and the combined saved datasets.
-
-        The seeded demo questionnaire sees only the demo's datasets, and every other
-        questionnaire only the uploaded ones: synthetic counts never enter a real analysis
-        (nor its default reference area), and ``demo reset`` never changes a real one.
-        """
-        questionnaire = self.questionnaire(questionnaire_id)
-        responses = self.store.responses(questionnaire)
-        demo = questionnaire.id == DEMO_QUESTIONNAIRE_ID
-        incidents = self._combined(DatasetKind.INCIDENTS, demo=demo)
-        people = self._combined(DatasetKind.POPULATION, demo=demo)
-        return AnalysisInputs(
-            questionnaire=questionnaire,
-            responses=responses,
-            incidents=incidents.table if incidents is not None else None,
-            population=_population(incidents, people),
-            margins=people.margins if people is not None else None,
-        )
-
-    def _combined(self, kind: DatasetKind, *, demo: bool) -> Dataset | None:
-        """:meth:`Datasets.combined` over the demo's datasets only, or over all others."""
-        return self.datasets.combined(kind, where=lambda s: (s.source == DEMO_SOURCE) == demo)
+        """The questionnaire, its responses and the combined saved datasets
+        (:func:`app.inputs_from_store`: the demo questionnaire sees only the demo's data)."""
+        return inputs_from_store(self.store, self.datasets, questionnaire_id, self.catalogue)
 
     # -- analysis ---------------------------------------------------------------------------
 
@@ -139,28 +121,14 @@ class Workspace:
         :class:`survey.InvalidInput` as :func:`scoring.analyse` does.
         """
         meta = inputs.questionnaire.meta
-        return analyse(
-            inputs.questionnaire,
-            inputs.responses,
-            catalogue=self.catalogue,
-            incidents=inputs.incidents,
-            population=inputs.population,
-            population_margins_table=inputs.margins,
+        choice = AnalysisChoice(
             area=area or meta.area,
             reference=reference or meta.reference_area,
             year=year,
             draws=draws,
-            rng=np.random.default_rng(PAGE_SEED),
+            seed=PAGE_SEED,
         )
-
-
-def _population(incidents: Dataset | None, people: Dataset | None) -> pd.DataFrame | None:
-    """Population totals: the uploaded table, else those derived from a BKA table."""
-    if people is not None:
-        return people.table
-    if incidents is not None and incidents.derived_population is not None:
-        return incidents.derived_population
-    return None
+        return run_analysis(inputs, choice)
 
 
 # -- choices on the priorities page ------------------------------------------------------------
@@ -191,7 +159,7 @@ def area_names(analysis: Analysis, inputs: AnalysisInputs, lang: str) -> dict[st
             names.update(
                 zip(named["area"].astype(str), named["area_name"].astype(str), strict=True)
             )
-    district = _design(inputs.questionnaire, Design.DISTRICT)
+    district = inputs.questionnaire.design_variable(Design.DISTRICT)
     labels: dict[str, str] = {}
     if district is not None:
         labels = {str(o.code): inputs.questionnaire.text(o.label, lang) for o in district.options}
@@ -259,7 +227,8 @@ def ranking_view(
             ],
             t("manager.col.sir", lang): [format_number(v, 2, lang) for v in rows["sir"]],
             t("manager.col.respondents", lang): [
-                _respondents(n, lang) for n in rows["n_respondents"]
+                _respondents(n, suppressed, lang)
+                for n, suppressed in zip(rows["n_respondents"], rows["suppressed"], strict=True)
             ],
             t("manager.col.reason", lang): rows["reason" if lang == "de" else "reason_en"],
         }
@@ -278,22 +247,30 @@ def _interval(low: object, high: object) -> str:
 
 
 def _share(value: object, suppressed: object, lang: str) -> str:
-    if bool(suppressed) if not pd.isna(suppressed) else False:  # type: ignore[call-overload]
+    if _flag(suppressed):
         return t("report.suppressed_cell", lang)
     if pd.isna(value):  # type: ignore[call-overload]
         return ""
     return format_percent(float(value), 0, lang)  # type: ignore[arg-type]
 
 
-def _respondents(value: object, lang: str) -> str:
+def _flag(value: object) -> bool:
+    """A nullable boolean cell as a plain bool (missing: not flagged)."""
+    return False if pd.isna(value) else bool(value)  # type: ignore[call-overload]
+
+
+def _respondents(value: object, suppressed: object, lang: str) -> str:
+    """The number of respondents, "< 5" exactly where the row's share reads "< 5".
+
+    ``suppressed`` is :func:`scoring.suppress_ranking`'s flag (1 to 4 respondents, or a cell
+    scoring withheld). A field without any survey row reads 0: nothing to protect, and the
+    ranking export shows 0 there too.
+    """
     if pd.isna(value):  # type: ignore[call-overload]
         return ""
-    number = int(float(value))  # type: ignore[arg-type]
-    return (
-        t("report.suppressed_cell", lang)
-        if number < MIN_CELL_SIZE
-        else format_integer(number, lang)
-    )
+    if _flag(suppressed):
+        return t("report.suppressed_cell", lang)
+    return format_integer(int(float(value)), lang)  # type: ignore[arg-type]
 
 
 def _shift(before: object, after: object) -> str:
@@ -309,15 +286,13 @@ def _shift(before: object, after: object) -> str:
 
 def suppressed_survey_indicators(analysis: Analysis) -> pd.DataFrame:
     """The survey indicators with every cell of < 5 respondents flagged as suppressed."""
-    table = analysis.survey_indicators.copy()
-    if "n_respondents" in table.columns:
-        small = table["n_respondents"].astype("Float64").fillna(0) < MIN_CELL_SIZE
-        flags = (
-            table["suppressed"].astype("boolean").fillna(True)
-            if "suppressed" in table.columns
-            else pd.Series(False, index=table.index, dtype="boolean")
-        )
-        table["suppressed"] = (flags | small).astype(bool)
+    # Cells scoring already flagged (its ``min_cell`` rule, which also flags 0 respondents)
+    # stay flagged, so the heatmap keeps showing them as "< 5" rather than as blank.
+    table = suppress_small_cells(
+        analysis.survey_indicators, SURVEY_INDICATOR_FIGURES, "n_respondents"
+    )
+    if "suppressed" in table.columns:
+        table["suppressed"] = table["suppressed"].astype(bool)
     return table
 
 
@@ -389,7 +364,7 @@ def trend_data(
 def free_text_answers(inputs: AnalysisInputs, lang: str) -> list[tuple[str, list[str]]]:
     """Per free-text question, its non-empty answers, HTML-escaped.
 
-    A question with fewer than :data:`survey.MIN_CELL_SIZE` answers is left out, so a single
+    A question with fewer than :data:`core.MIN_CELL_SIZE` answers is left out, so a single
     answer cannot be traced back through its rarity.
     """
     out: list[tuple[str, list[str]]] = []
@@ -399,7 +374,8 @@ def free_text_answers(inputs: AnalysisInputs, lang: str) -> list[tuple[str, list
         answers = [
             escape_free_text(a) for a in inputs.responses[variable.id].dropna() if str(a).strip()
         ]
-        if len(answers) >= MIN_CELL_SIZE:
+        # A question nobody answered has nothing to list; one of 1 to 4 answers is withheld.
+        if answers and not is_small(pd.Series([len(answers)])).iloc[0]:
             out.append((inputs.questionnaire.text(variable.label, lang), answers))
     return out
 
@@ -430,24 +406,17 @@ def stratum_rates(rates: pd.DataFrame) -> pd.DataFrame:
     return totals
 
 
-def _design(questionnaire: Questionnaire, design: Design) -> Variable | None:
-    return next(
-        (v for v in questionnaire.variables() if v.design == design and v.kind == "single"),
-        None,
-    )
-
-
 def sample_vs_population(inputs: AnalysisInputs, lang: str) -> pd.DataFrame | None:
     """The sample against the population by district × sex × age group.
 
     Needs population margins (sex × age group rows per district area). A display table:
-    counts and percentages as text, sample cells below :data:`survey.MIN_CELL_SIZE` shown as
+    counts and percentages as text, sample cells below :data:`core.MIN_CELL_SIZE` shown as
     "< 5"; shares are within the whole sample / population of the cells shown. ``None``
     without margins or design variables.
     """
     q = inputs.questionnaire
     margins = inputs.margins
-    variables = {d: _design(q, d) for d in (Design.DISTRICT, Design.SEX, Design.AGE_GROUP)}
+    variables = {d: q.design_variable(d) for d in (Design.DISTRICT, Design.SEX, Design.AGE_GROUP)}
     sex, age = variables[Design.SEX], variables[Design.AGE_GROUP]
     district = variables[Design.DISTRICT]
     if margins is None or not len(margins) or sex is None or age is None:
@@ -491,8 +460,10 @@ def sample_vs_population(inputs: AnalysisInputs, lang: str) -> pd.DataFrame | No
     table["sample"] = table["sample"].fillna(0).astype(int)
     table["sample_share"] = table["sample"] / max(int(table["sample"].sum()), 1)
     table["population_share"] = table["population"] / table["population"].sum()
-    # Shown as text so that a suppressed cell reads "< 5", never as a number or a blank.
-    small = table["sample"] < MIN_CELL_SIZE
+    # Shown as text so that a suppressed cell reads "< 5", never as a number or a blank. Here
+    # an empty cell reads "< 5" too: every number this table shows is at least 5, so a reader
+    # cannot subtract small cells out of the shown ones and the totals.
+    small = is_small(table["sample"]) | (table["sample"] == 0)
     hidden = t("report.suppressed_cell", lang)
     table["sample"] = [
         hidden if s else format_integer(n, lang)
@@ -541,7 +512,7 @@ def sample_tables(inputs: AnalysisInputs, lang: str) -> dict[str, pd.DataFrame]:
         Design.AGE_GROUP: t("manager.col.age_group", lang),
     }
     for design, title in names_of.items():
-        variable = _design(q, design)
+        variable = q.design_variable(design)
         if variable is None or variable.id not in inputs.responses.columns:
             continue
         counts = inputs.responses[variable.id].dropna().astype(str).value_counts()

@@ -72,16 +72,16 @@ def _clear_caches(*, store: bool) -> None:
     """Forget every cached analysis; with ``store`` also the store (and its response frames)."""
     import streamlit as st
 
-    from views import priorities
+    from views import _cache, priorities
 
     st.cache_data.clear()
     if store:
         st.cache_resource.clear()
     else:
         for cached in (
-            priorities._inputs,
-            priorities._analysis,
-            priorities._reranked,
+            _cache._inputs,
+            _cache._analysis,
+            _cache._reranked,
             priorities._trend,
             priorities._free_text,
         ):

@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from core import Problem, t
+from core import Problem, catalogue, t
 
 DatabaseOption = Annotated[
     str | None,
@@ -29,5 +29,16 @@ QuestionnaireIdOption = Annotated[
 def fail(problems: Iterable[Problem], lang: str) -> typer.Exit:
     """Print one line per problem on stderr; the ``typer.Exit(1)`` for the caller to raise."""
     for problem in problems:
-        typer.echo(problem.render(lang), err=True)
+        typer.echo(problem_line(problem, lang), err=True)
     return typer.Exit(1)
+
+
+def problem_line(problem: Problem, lang: str) -> str:
+    """The problem's one line, followed by the command line's own hint where it has one.
+
+    The pure code names what is wrong ("no population for the areas ..."); how to fix it on
+    the command line ("--population FILE") is ``cli.hint.<problem key>`` in the catalogue.
+    """
+    hint = f"cli.hint.{problem.key}"
+    line = problem.render(lang)
+    return f"{line} {t(hint, lang)}" if hint in catalogue() else line

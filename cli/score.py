@@ -1,7 +1,8 @@
 """``sicherheitsanalyse score``: the ranked priority list per action field as a CSV file.
 
-It reads the questionnaire, the responses (CSV in the codebook layout), the incident counts
-(tidy or BKA layout) and optionally a population table, calls :func:`scoring.analyse` and
+It reads the questionnaire, the responses (CSV or XLSX in the codebook layout), the incident
+counts (tidy or BKA layout) and optionally a population table (:func:`app.inputs_from_files`,
+the same inputs the pages build from storage), calls :func:`scoring.analyse` and
 writes one row per area × field. Rates are per 100,000 inhabitants, shares are fractions.
 Bad input exits 1 with one line per problem; the output file is written only when
 everything succeeded (next to its final name, then renamed into place).
@@ -9,25 +10,18 @@ everything succeeded (next to its final name, then renamed into place).
 
 from __future__ import annotations
 
-import csv
-import io
 import os
 import tempfile
 from pathlib import Path
 from typing import Annotated
 
-import numpy as np
 import pandas as pd
 import typer
 
+from app import AnalysisChoice, inputs_from_files, run_analysis
 from cli._options import LangOption, fail
 from core import InvalidInput, Location, Problem, current_language, neutralise_formula, t
-from scoring import DEFAULT_WEIGHTS, RANKING_COLUMNS, analyse, suppress_ranking
-from sources import read_incidents, read_population
-from survey import Questionnaire, load_action_fields, load_questionnaire
-
-#: Variable kinds whose stored values are numbers when the scale codes are numbers.
-_CODED_KINDS = frozenset({"single", "statement", "multi_option", "yesno", "number"})
+from scoring import DEFAULT_WEIGHTS, RANKING_COLUMNS, suppress_ranking
 
 
 def register(app: typer.Typer) -> None:
@@ -39,68 +33,6 @@ def _missing_file(path: Path, option: str) -> Problem | None:
     if path.is_file():
         return None
     return Problem(Location(file=str(path), field=option), "scoring.file_missing")
-
-
-def read_responses_csv(path: Path, questionnaire: Questionnaire) -> pd.DataFrame:
-    """Responses in the codebook layout from a CSV file.
-
-    Accepts UTF-8 (with or without BOM) or Latin-1, ``;``, ``,`` or tab separated, decimal
-    comma or point (as the responses export writes it). Columns of numerically coded variables
-    become numbers; text codes (``"01"``) stay text. A value that is not a number in such a
-    column is reported with its row and column.
-    """
-    data = path.read_bytes()
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = data.decode("latin-1")
-    if "\x00" in text:
-        raise InvalidInput(
-            [
-                Problem(
-                    Location(file=str(path)), "scoring.responses_unreadable", {"detail": "binary"}
-                )
-            ]
-        )
-    first = text.split("\n", 1)[0]
-    separator = max((";", ",", "\t"), key=first.count)
-    try:
-        frame = pd.read_csv(
-            io.StringIO(text), sep=separator, dtype=str, keep_default_na=False, na_values=[""]
-        )
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, csv.Error) as error:
-        detail = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise InvalidInput(
-            [Problem(Location(file=str(path)), "scoring.responses_unreadable", {"detail": detail})]
-        ) from None
-    if frame.empty:
-        raise InvalidInput([Problem(Location(file=str(path)), "scoring.responses_empty")])
-    problems: list[Problem] = []
-    for variable in questionnaire.variables():
-        if variable.id not in frame.columns or variable.kind not in _CODED_KINDS:
-            continue
-        if not variable.integer and variable.kind != "number":
-            continue
-        raw = frame[variable.id]
-        numbers = pd.to_numeric(raw.str.replace(",", ".", regex=False), errors="coerce")
-        bad = raw.notna() & numbers.isna()
-        for position in np.flatnonzero(bad.to_numpy())[:20]:
-            problems.append(
-                Problem(
-                    Location(
-                        file=str(path),
-                        row=int(position) + 2,
-                        column=list(frame.columns).index(variable.id) + 1,
-                        field=variable.id,
-                    ),
-                    "scoring.responses_not_a_code",
-                    {"value": raw.iloc[position]},
-                )
-            )
-        frame[variable.id] = numbers
-    if problems:
-        raise InvalidInput(problems)
-    return frame
 
 
 def _write_atomically(frame: pd.DataFrame, out: Path) -> None:
@@ -185,31 +117,23 @@ def score(
         ]
         if missing:
             raise InvalidInput(missing)
-        catalogue = load_action_fields(action_fields)
-        loaded = load_questionnaire(questionnaire, catalogue=catalogue)
-        frame = read_responses_csv(responses, loaded)
-        incident_table = population_table = margins_table = None
-        if incidents is not None:
-            imported = read_incidents(incidents, filename=str(incidents), year=year)
-            incident_table = imported.table
-            population_table = imported.derived_population
-        if population is not None:
-            people = read_population(population, filename=str(population))
-            population_table, margins_table = people.table, people.margins
-        analysis = analyse(
-            loaded,
-            frame,
-            catalogue=catalogue,
-            incidents=incident_table,
-            population=population_table,
-            population_margins_table=margins_table,
+        inputs = inputs_from_files(
+            questionnaire,
+            responses,
+            incidents=incidents,
+            population=population,
+            action_fields=action_fields,
+            year=year,
+        )
+        choice = AnalysisChoice(
             area=area,
             reference=reference,
             year=year,
             weights={"perceived": weight_perceived, "registered": weight_registered},
             draws=draws,
-            rng=np.random.default_rng(seed),
+            seed=seed,
         )
+        analysis = run_analysis(inputs, choice)
         # Published: survey cells of < 5 respondents blank, their count too (as the exports).
         ranking = suppress_ranking(analysis.ranking[list(RANKING_COLUMNS)], blank_counts=True)
         _write_atomically(ranking, out)

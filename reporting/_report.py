@@ -17,7 +17,7 @@ from importlib.metadata import PackageNotFoundError, version
 import pandas as pd
 import plotly.graph_objects as go
 
-from core import MIN_CELL_SIZE, format_date, format_integer, format_short, t
+from core import format_date, format_integer, format_short, is_small, t
 from reporting._charts import district_heatmap, field_label, quadrant_chart, rank_chart, trend_chart
 from survey import ActionFieldCatalogue
 
@@ -117,11 +117,10 @@ def _sample(data: ReportInput, lang: str) -> list[str]:
     for variable, table in data.sample.items():
         parts.append(f"<h3>{_e(t('report.sample_by', lang, variable=variable))}</h3>")
         rows = []
-        for category, count in zip(table["category"], table["count"], strict=True):
+        small = is_small(table["count"])
+        for category, count, hidden in zip(table["category"], table["count"], small, strict=True):
             shown = (
-                t("report.suppressed_cell", lang)
-                if int(count) < MIN_CELL_SIZE
-                else format_integer(int(count), lang)
+                t("report.suppressed_cell", lang) if hidden else format_integer(int(count), lang)
             )
             rows.append(f'<tr><td>{_e(str(category))}</td><td class="num">{_e(shown)}</td></tr>')
         parts.append(

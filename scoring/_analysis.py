@@ -3,6 +3,13 @@
 responses ─► weights (raking) ─► survey indicators ─┐
 incidents ─► field counts ─► incident indicators ───┴► components ─► priority, rank, simulation,
                                                                       quadrant, sensitivity, reasons
+
+:func:`analyse` is a sequence of named, pure steps: :func:`check_arguments`;
+:func:`read_incident_data`, :func:`choose_year`, :func:`check_reference_and_population`,
+:func:`incident_side`; :func:`choose_area`, :func:`district_areas`; :func:`weight_responses`,
+:func:`survey_side`; :func:`combine_sides`, :func:`component_scores`, :func:`simulate`;
+:func:`ranking_table` (with the 2×2 quadrants), :func:`add_reasons`; then, as :func:`rerank`
+does, priority and rank, :func:`rank_intervals`, :func:`sensitivity` and :func:`in_rank_order`.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ from scoring._incidents import field_counts
 from scoring._intervals import beta_draws, gamma_rate_draws
 from scoring._priority import (
     COMPONENTS,
+    RankSummary,
     combine,
     normalise_weights,
     perceived_score,
@@ -122,18 +130,469 @@ def _split_population(
     return totals, margins_table if margins_table is not None else frame[detail]
 
 
-def _design_variable(questionnaire: Questionnaire, design: Design) -> Variable | None:
-    return next(
-        (v for v in questionnaire.variables() if v.design == design and v.kind == "single"), None
-    )
-
-
 def _problem(key: str, field_name: str | None = None, **params: object) -> Problem:
+    """A problem with an argument of :func:`analyse` (``field_name``), message ``key``."""
     return Problem(Location(field=field_name), key, params)
 
 
 def _sorted_join(values: Iterable[object]) -> str:
+    """Distinct values, sorted, comma-separated: the "present: ..." part of a message."""
     return ", ".join(sorted({str(v) for v in values}))
+
+
+# -- step 1: the arguments -----------------------------------------------------------------------
+
+
+def check_arguments(
+    questionnaire: Questionnaire,
+    responses: pd.DataFrame,
+    weights: Mapping[str, float] | None,
+    draws: int,
+) -> tuple[FloatArray | None, list[Problem]]:
+    """The normalised component weights (``None`` if invalid) and the problems of the arguments.
+
+    Checks the weights (:func:`scoring.normalise_weights`), the number of draws (100 to
+    100,000) and that the responses hold at least one column of the questionnaire.
+    """
+    problems: list[Problem] = []
+    component_weights: FloatArray | None = None
+    try:
+        component_weights = normalise_weights(weights)
+    except ValueError:
+        problems.append(_problem("scoring.bad_weights", "weights", weights=dict(weights or {})))
+    if not 100 <= draws <= 100_000:
+        problems.append(_problem("scoring.bad_draws", "draws", draws=draws))
+    variables = questionnaire.variables()
+    if len(responses.columns) and not any(v.id in responses.columns for v in variables):
+        problems.append(
+            _problem(
+                "scoring.responses_no_items",
+                questionnaire=questionnaire.id,
+                expected=", ".join(v.id for v in variables[:3]),
+            )
+        )
+    return component_weights, problems
+
+
+# -- step 2: the incident data, year, reference and population ------------------------------------
+
+
+@dataclass(frozen=True)
+class IncidentData:
+    """The incident table reduced to what the choices need: field counts, areas and names."""
+
+    counts: pd.DataFrame | None  # ``area, year, field, count`` of every year; None: no data
+    areas: set[str]
+    names: dict[str, str]
+
+    @property
+    def years(self) -> list[int]:
+        """The years of the counts, oldest first."""
+        return [] if self.counts is None else sorted({int(y) for y in self.counts["year"]})
+
+
+def read_incident_data(
+    incidents: pd.DataFrame | None, catalogue: ActionFieldCatalogue
+) -> IncidentData:
+    """Counts per area, year and action field (:func:`scoring.field_counts`), area keys and names."""
+    if incidents is None or not len(incidents):
+        return IncidentData(None, set(), {})
+    frame = incidents.copy()
+    frame["area"] = frame["area"].astype(str)
+    names: dict[str, str] = {}
+    if "area_name" in frame.columns:
+        named = frame.dropna(subset=["area_name"])
+        names = dict(zip(named["area"], named["area_name"].astype(str), strict=True))
+    return IncidentData(field_counts(frame, catalogue), set(frame["area"]), names)
+
+
+def choose_year(data: IncidentData, year: int | None) -> tuple[int | None, list[Problem]]:
+    """The analysed year: ``year`` if the counts have it, by default the latest."""
+    if data.counts is None:
+        return year, []
+    years = data.years
+    if year is None and years:
+        return years[-1], []
+    if year not in years:
+        return year, [
+            _problem("scoring.year_unknown", "year", year=year, years=_sorted_join(years))
+        ]
+    return year, []
+
+
+def check_reference_and_population(
+    data: IncidentData, reference: str | None, totals: pd.DataFrame | None
+) -> list[Problem]:
+    """Problems of the incident side: an unknown reference area, no population at all."""
+    if data.counts is None:
+        return []
+    problems: list[Problem] = []
+    if reference is not None and reference not in data.areas:
+        problems.append(
+            _problem(
+                "scoring.reference_unknown",
+                "reference",
+                reference=reference,
+                areas=_sorted_join(list(data.areas)),
+            )
+        )
+    if totals is None or not len(totals):
+        problems.append(
+            _problem("scoring.population_missing", "population", areas=_sorted_join(data.areas))
+        )
+    return problems
+
+
+def incident_side(
+    data: IncidentData, year: int | None, totals: pd.DataFrame, reference: str | None
+) -> pd.DataFrame:
+    """Rates, SIR and their intervals per area × field of ``year``
+    (:func:`scoring.incident_indicators`); an empty table without incident data."""
+    if data.counts is None:
+        return _no_incident_indicators()
+    indicators = incident_indicators(
+        data.counts[data.counts["year"] == year], totals, reference=reference
+    )
+    return indicators.assign(area=indicators["area"].astype(str))
+
+
+def _no_incident_indicators() -> pd.DataFrame:
+    """The incident indicators of an analysis without incident data: no rows."""
+    return pd.DataFrame(columns=["area", "year", "field", *INCIDENT_COLUMNS])
+
+
+# -- step 3: the municipality and its districts ----------------------------------------------------
+
+
+def choose_area(
+    area: str | None, reference: str | None, incident_areas: set[str], known_areas: set[str]
+) -> tuple[str | None, list[Problem]]:
+    """The municipality: ``area`` if the data know it, else the one outermost incident area.
+
+    Without ``area``, the candidates are the incident areas other than the reference that are
+    no district (``<key><separator><code>``) of another; exactly one must remain.
+    """
+    if area is not None:
+        if incident_areas and area not in known_areas:
+            return area, [
+                _problem("scoring.area_unknown", "area", area=area, areas=_sorted_join(known_areas))
+            ]
+        return area, []
+    if not incident_areas:
+        return None, []
+    candidates = [
+        a
+        for a in incident_areas
+        if a != reference and not any(_is_district_of(a, b) for b in incident_areas - {reference})
+    ]
+    if len(candidates) == 1:
+        return candidates[0], []
+    return None, [
+        _problem("scoring.area_required", "area", areas=_sorted_join(list(incident_areas)))
+    ]
+
+
+@dataclass(frozen=True)
+class Districts:
+    """The questionnaire's district variable and the area key of each of its codes."""
+
+    variable: Variable | None
+    codes: list[str]
+    matched: dict[str, str]  # codes found in the incident/population tables
+    areas: dict[str, str]  # every code: its matched key, else ``<municipality>-<code>``
+
+
+def district_areas(
+    questionnaire: Questionnaire, municipality: str, known_areas: set[str]
+) -> Districts:
+    """The districts of the survey and their area keys (:func:`match_district_areas`)."""
+    variable = district_variable(questionnaire)
+    codes = (
+        [str(c) for c in variable.scale.substantive_codes()]
+        if variable is not None and variable.scale is not None
+        else []
+    )
+    matched = match_district_areas(municipality, codes, known_areas)
+    areas = {code: matched.get(code, f"{municipality}-{code}") for code in codes}
+    return Districts(variable, codes, matched, areas)
+
+
+# -- step 4: the survey side ---------------------------------------------------------------------
+
+
+def weight_responses(
+    questionnaire: Questionnaire,
+    responses: pd.DataFrame,
+    *,
+    margins: Sequence[Margin] | None,
+    municipality: str,
+    year: int | None,
+    margins_table: pd.DataFrame | None,
+    totals: pd.DataFrame | None,
+    districts: Districts,
+) -> NDArray[np.float64] | None:
+    """Raking weights of the responses, or ``None`` for an unweighted survey.
+
+    The margins given, else those of the population table (sex, age group, district;
+    :func:`scoring.population_margins`); margins on columns the responses lack are dropped.
+    Weights are :func:`scoring.trim_and_rake` (iterative proportional fitting, Deming &
+    Stephan 1940, with trimming).
+    """
+    chosen = list(margins) if margins is not None else []
+    if margins is None:
+        chosen = population_margins(
+            area=municipality,
+            year=year,
+            margins_table=margins_table,
+            totals_table=totals,
+            sex=questionnaire.design_variable(Design.SEX),
+            age_group=questionnaire.design_variable(Design.AGE_GROUP),
+            district=districts.variable,
+            district_areas=districts.matched,
+        )
+    chosen = [m for m in chosen if all(c in responses.columns for c in m.columns)]
+    if not chosen or not len(responses):
+        return None
+    weights: NDArray[np.float64] = trim_and_rake(responses, chosen).weights
+    return weights
+
+
+def survey_side(
+    questionnaire: Questionnaire,
+    responses: pd.DataFrame,
+    *,
+    fields: list[str],
+    weights: NDArray[np.float64] | None,
+    min_cell: int,
+    municipality: str,
+    districts: Districts,
+) -> pd.DataFrame:
+    """The survey indicators (:func:`scoring.survey_indicators`) with an ``area`` column:
+    the municipality for whole-survey rows, a district's area key for its rows."""
+    survey = survey_indicators(
+        questionnaire, responses, fields=fields, weights=weights, min_cell=min_cell
+    )
+    survey.insert(
+        0,
+        "area",
+        [
+            municipality if pd.isna(d) else districts.areas.get(str(d), str(d))
+            for d in survey["district"]
+        ],
+    )
+    return survey
+
+
+# -- step 5: both sides on one (area, field) grid --------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AnalysisGrid:
+    """The survey's problem rows and the incident rows on the (area, field) grid."""
+
+    areas: list[str]
+    fields: list[str]
+    area_district: dict[str, str | None]
+    index: pd.MultiIndex
+    problem_rows: pd.DataFrame
+    incident_rows: pd.DataFrame
+
+    def values(self, frame: pd.DataFrame, column: str) -> FloatArray:
+        """``column`` of ``frame`` as an (areas, fields) array; all NaN if it is absent."""
+        shape = (len(self.areas), len(self.fields))
+        if column not in frame.columns:
+            return np.full(shape, np.nan)
+        array = pd.to_numeric(frame[column], errors="coerce").to_numpy(
+            dtype=np.float64, na_value=np.nan
+        )
+        return array.reshape(shape)
+
+    def survey(self, column: str) -> FloatArray:
+        """A column of the survey's problem rows as an (areas, fields) array."""
+        return self.values(self.problem_rows, column)
+
+    def incidents(self, column: str) -> FloatArray:
+        """A column of the incident indicators as an (areas, fields) array."""
+        return self.values(self.incident_rows, column)
+
+
+def combine_sides(
+    survey: pd.DataFrame,
+    indicators: pd.DataFrame,
+    municipality: str,
+    districts: Districts,
+    fields: list[str],
+) -> AnalysisGrid:
+    """The municipality, then its districts, × the fields: one row per cell from each side."""
+    areas = [municipality, *(districts.areas[c] for c in districts.codes)]
+    area_district: dict[str, str | None] = {municipality: None}
+    area_district.update({districts.areas[c]: c for c in districts.codes})
+    index = pd.MultiIndex.from_product([areas, fields], names=["area", "field"])
+    problem_rows = survey[survey["measure"] == str(Measure.PROBLEM)].set_index(["area", "field"])
+    incident_rows = indicators.set_index(["area", "field"]).reindex(index)
+    return AnalysisGrid(
+        areas, fields, area_district, index, problem_rows.reindex(index), incident_rows
+    )
+
+
+def expected_cases(grid: AnalysisGrid) -> FloatArray:
+    r"""Expected cases :math:`E`; where the SIR's is missing, :math:`P \cdot r_{ref} / 10^5`
+    (population times the reference rate per 100,000)."""
+    expected = grid.incidents("expected")
+    fallback = grid.incidents("population") * grid.incidents("reference_rate") / PER
+    return np.where(np.isfinite(expected), expected, fallback)
+
+
+def component_scores(grid: AnalysisGrid) -> tuple[FloatArray, FloatArray, FloatArray]:
+    r"""The typical share and both components on a 0–1 scale, (areas, fields) each.
+
+    Perceived: the odds ratio :math:`R` of the share against the median share of the area's
+    fields, mapped to :math:`R/(1+R)`; registered: the SIR mapped the same way
+    (:func:`scoring.perceived_score`, :func:`scoring.registered_score`; ``docs/method.md``).
+    """
+    share = grid.survey("share")
+    typical = typical_share(share)
+    return typical, perceived_score(share, typical), registered_score(grid.incidents("sir"))
+
+
+def simulate(
+    grid: AnalysisGrid,
+    typical: FloatArray,
+    perceived: FloatArray,
+    registered: FloatArray,
+    draws: int,
+    generator: np.random.Generator,
+) -> _Simulation:
+    r"""The components with their posterior draws and the seed of the weight sensitivity.
+
+    Perceived draws: :math:`p \sim \mathrm{Beta}(x + 0.5, n_{eff} - x + 0.5)` scored against
+    the typical share; registered: :math:`\lambda \sim \mathrm{Gamma}(c + 0.5, 1)/E` as an
+    SIR (Jeffreys priors; :func:`scoring.beta_draws`, :func:`scoring.gamma_rate_draws`). The
+    order of the draws is fixed (Beta, Gamma, then the seed), so one seed gives the same
+    intervals.
+    """
+    perceived_draws = perceived_score(
+        beta_draws(grid.survey("share"), grid.survey("n_eff"), draws, generator),
+        typical[..., None],
+    )
+    registered_draws = registered_score(
+        gamma_rate_draws(grid.incidents("cases"), expected_cases(grid), draws, generator)
+    )
+    sensitivity_seed = int(generator.integers(0, 2**63 - 1))
+    return _Simulation(
+        grid.areas,
+        grid.fields,
+        perceived,
+        registered,
+        perceived_draws,
+        registered_draws,
+        sensitivity_seed,
+    )
+
+
+# -- step 6: the ranking table and its reasons -----------------------------------------------------
+
+
+def ranking_table(
+    grid: AnalysisGrid,
+    year: int | None,
+    perceived: FloatArray,
+    registered: FloatArray,
+) -> pd.DataFrame:
+    """One row per area × field with both sides' figures, components and 2×2 class.
+
+    Priority and rank are added by :func:`_apply_weights`; the reasons by :func:`add_reasons`.
+    """
+    share = grid.survey("share")
+    quadrant, felt_high, registered_high = quadrants(share, grid.incidents("sir_ci_low"))
+    ranking = pd.DataFrame(
+        {
+            "area": grid.index.get_level_values("area").astype(str),
+            "district": pd.array(
+                [grid.area_district[a] for a in grid.index.get_level_values("area")],
+                dtype="string",
+            ),
+            "field": grid.index.get_level_values("field").astype(str),
+            "year": pd.array([year] * len(grid.index), dtype="Int64"),
+        }
+    )
+    for column in INCIDENT_COLUMNS:
+        ranking[column] = grid.incidents(column).ravel()
+    ranking["cases"] = pd.array(
+        [None if not np.isfinite(c) else round(c) for c in ranking["cases"]], dtype="Int64"
+    )
+    ranking["share_problem"] = share.ravel()
+    ranking["share_ci_low"] = grid.survey("ci_low").ravel()
+    ranking["share_ci_high"] = grid.survey("ci_high").ravel()
+    ranking["n_respondents"] = pd.array(
+        np.nan_to_num(grid.survey("n_respondents").ravel()).astype(np.int64), dtype="Int64"
+    )
+    ranking["n_eff"] = grid.survey("n_eff").ravel()
+    ranking["suppressed"] = (
+        grid.problem_rows["suppressed"].astype("boolean").fillna(False).to_numpy(dtype=bool)
+    )
+    ranking["perceived_score"] = perceived.ravel()
+    ranking["registered_score"] = registered.ravel()
+    ranking["quadrant"] = pd.array(list(quadrant.ravel()), dtype="string")
+    ranking["felt_high"] = pd.array(list(felt_high.ravel()), dtype="boolean")
+    ranking["registered_high"] = pd.array(list(registered_high.ravel()), dtype="boolean")
+    return ranking
+
+
+#: The ranking columns a reason quotes.
+_REASON_FIGURES: tuple[str, ...] = (
+    "sir",
+    "sir_ci_low",
+    "sir_ci_high",
+    "rate_per_100k",
+    "rate_ci_low",
+    "rate_ci_high",
+    "share_problem",
+    "share_ci_low",
+    "share_ci_high",
+)
+
+
+def add_reasons(
+    ranking: pd.DataFrame,
+    catalogue: ActionFieldCatalogue,
+    reference_name: str | None,
+    min_cell: int,
+) -> None:
+    """Add ``reason`` (German) and ``reason_en``: one sentence per row (:func:`scoring.reason`)."""
+    numbers = {
+        column: pd.to_numeric(ranking[column], errors="coerce").to_numpy(
+            dtype=np.float64, na_value=np.nan
+        )
+        for column in _REASON_FIGURES
+    }
+    suppressed_flags = ranking["suppressed"].to_numpy(dtype=bool)
+    for lang, column in (("de", "reason"), ("en", "reason_en")):
+        texts = []
+        for i, field_id in enumerate(ranking["field"]):
+            labels = catalogue.get(field_id).label if field_id in catalogue else {}
+            texts.append(
+                reason(
+                    label=labels.get(lang) or labels.get("de") or str(field_id),
+                    lang=lang,
+                    sir=float(numbers["sir"][i]),
+                    sir_ci_low=float(numbers["sir_ci_low"][i]),
+                    sir_ci_high=float(numbers["sir_ci_high"][i]),
+                    rate=float(numbers["rate_per_100k"][i]),
+                    rate_ci_low=float(numbers["rate_ci_low"][i]),
+                    rate_ci_high=float(numbers["rate_ci_high"][i]),
+                    reference_name=reference_name,
+                    share=float(numbers["share_problem"][i]),
+                    share_ci_low=float(numbers["share_ci_low"][i]),
+                    share_ci_high=float(numbers["share_ci_high"][i]),
+                    suppressed=bool(suppressed_flags[i]),
+                    min_cell=min_cell,
+                )
+            )
+        ranking[column] = texts
+
+
+# -- the pipeline --------------------------------------------------------------------------------
 
 
 def analyse(
@@ -196,248 +655,57 @@ def analyse(
         With every problem found (unknown area, reference or year, missing population, invalid
         weights or draws, responses without a questionnaire column).
     """
-    problems: list[Problem] = []
-    component_weights: FloatArray | None = None
-    try:
-        component_weights = normalise_weights(weights)
-    except ValueError:
-        problems.append(_problem("scoring.bad_weights", "weights", weights=dict(weights or {})))
-    if not 100 <= draws <= 100_000:
-        problems.append(_problem("scoring.bad_draws", "draws", draws=draws))
-    variables = questionnaire.variables()
-    if len(responses.columns) and not any(v.id in responses.columns for v in variables):
-        problems.append(
-            _problem(
-                "scoring.responses_no_items",
-                questionnaire=questionnaire.id,
-                expected=", ".join(v.id for v in variables[:3]),
-            )
-        )
+    # 1. The arguments, then every choice; all problems are reported together.
+    component_weights, problems = check_arguments(questionnaire, responses, weights, draws)
     generator = rng if rng is not None else np.random.default_rng()
     fields = catalogue.ids() + [f for f in tagged_fields(questionnaire) if f not in catalogue]
     totals, margins_table = _split_population(population, population_margins_table)
-
-    # --- incidents ---------------------------------------------------------------------------
-    indicators = pd.DataFrame(columns=["area", "year", "field", *INCIDENT_COLUMNS])
-    chosen_year: int | None = year
-    incident_areas: set[str] = set()
-    area_names: dict[str, str] = {}
-    if incidents is not None and len(incidents):
-        frame = incidents.copy()
-        frame["area"] = frame["area"].astype(str)
-        incident_areas = set(frame["area"])
-        if "area_name" in frame.columns:
-            named = frame.dropna(subset=["area_name"])
-            area_names = dict(zip(named["area"], named["area_name"].astype(str), strict=True))
-        counts = field_counts(frame, catalogue)
-        years = sorted({int(y) for y in counts["year"]})
-        if chosen_year is None and years:
-            chosen_year = years[-1]
-        elif chosen_year not in years:
-            problems.append(
-                _problem(
-                    "scoring.year_unknown", "year", year=chosen_year, years=_sorted_join(years)
-                )
-            )
-        if reference is not None and reference not in incident_areas:
-            problems.append(
-                _problem(
-                    "scoring.reference_unknown",
-                    "reference",
-                    reference=reference,
-                    areas=_sorted_join(list(incident_areas)),
-                )
-            )
-        if totals is None or not len(totals):
-            problems.append(_problem("scoring.population_missing", "population"))
-        if not problems:
-            assert totals is not None
-            indicators = incident_indicators(
-                counts[counts["year"] == chosen_year], totals, reference=reference
-            )
-            indicators = indicators.assign(area=indicators["area"].astype(str))
-
-    # --- the municipality and its districts --------------------------------------------------
-    known_areas = incident_areas | (set(totals["area"]) if totals is not None else set())
-    municipality = area
-    if municipality is not None and incident_areas and municipality not in known_areas:
-        problems.append(
-            _problem(
-                "scoring.area_unknown", "area", area=municipality, areas=_sorted_join(known_areas)
-            )
-        )
-    if municipality is None and incident_areas:
-        candidates = [
-            a
-            for a in incident_areas
-            if a != reference
-            and not any(_is_district_of(a, b) for b in incident_areas - {reference})
-        ]
-        if len(candidates) == 1:
-            municipality = candidates[0]
-        else:
-            problems.append(
-                _problem("scoring.area_required", "area", areas=_sorted_join(list(incident_areas)))
-            )
+    data = read_incident_data(incidents, catalogue)
+    chosen_year, year_problems = choose_year(data, year)
+    problems += year_problems
+    problems += check_reference_and_population(data, reference, totals)
+    # 2. The incident side (only when every choice so far is valid).
+    indicators = _no_incident_indicators()
+    if data.counts is not None and not problems:
+        assert totals is not None
+        indicators = incident_side(data, chosen_year, totals, reference)
+    # 3. The municipality and its districts.
+    known_areas = data.areas | (set(totals["area"]) if totals is not None else set())
+    chosen_area, area_problems = choose_area(area, reference, data.areas, known_areas)
+    problems += area_problems
     if problems:
         raise InvalidInput(problems)
     assert component_weights is not None
-    municipality = municipality if municipality is not None else questionnaire.id
-    district = district_variable(questionnaire)
-    district_codes = (
-        [str(c) for c in district.scale.substantive_codes()]
-        if district is not None and district.scale is not None
-        else []
+    municipality = chosen_area if chosen_area is not None else questionnaire.id
+    districts = district_areas(questionnaire, municipality, known_areas)
+    # 4. The survey side: raking weights, then shares with their intervals.
+    survey_weights = weight_responses(
+        questionnaire,
+        responses,
+        margins=margins,
+        municipality=municipality,
+        year=chosen_year,
+        margins_table=margins_table,
+        totals=totals,
+        districts=districts,
     )
-    matched = match_district_areas(municipality, district_codes, known_areas)
-    district_areas = {code: matched.get(code, f"{municipality}-{code}") for code in district_codes}
-
-    # --- weights and survey indicators ---------------------------------------------------------
-    chosen_margins = list(margins) if margins is not None else []
-    if margins is None:
-        chosen_margins = population_margins(
-            area=municipality,
-            year=chosen_year,
-            margins_table=margins_table,
-            totals_table=totals,
-            sex=_design_variable(questionnaire, Design.SEX),
-            age_group=_design_variable(questionnaire, Design.AGE_GROUP),
-            district=district,
-            district_areas=matched,
-        )
-    chosen_margins = [m for m in chosen_margins if all(c in responses.columns for c in m.columns)]
-    survey_weights = (
-        trim_and_rake(responses, chosen_margins).weights
-        if chosen_margins and len(responses)
-        else None
+    survey = survey_side(
+        questionnaire,
+        responses,
+        fields=fields,
+        weights=survey_weights,
+        min_cell=min_cell,
+        municipality=municipality,
+        districts=districts,
     )
-    survey = survey_indicators(
-        questionnaire, responses, fields=fields, weights=survey_weights, min_cell=min_cell
-    )
-    survey.insert(
-        0,
-        "area",
-        [
-            municipality if pd.isna(d) else district_areas.get(str(d), str(d))
-            for d in survey["district"]
-        ],
-    )
-
-    # --- components per (area, field) --------------------------------------------------------
-    areas = [municipality, *(district_areas[c] for c in district_codes)]
-    area_district: dict[str, str | None] = {municipality: None}
-    area_district.update({district_areas[c]: c for c in district_codes})
-    grid = pd.MultiIndex.from_product([areas, fields], names=["area", "field"])
-    problem_rows = survey[survey["measure"] == str(Measure.PROBLEM)].set_index(["area", "field"])
-    problem_rows = problem_rows.reindex(grid)
-    incident_rows = indicators.set_index(["area", "field"]).reindex(grid)
-    shape = (len(areas), len(fields))
-
-    def values(frame: pd.DataFrame, column: str) -> FloatArray:
-        if column not in frame.columns:
-            return np.full(shape, np.nan)
-        array = pd.to_numeric(frame[column], errors="coerce").to_numpy(
-            dtype=np.float64, na_value=np.nan
-        )
-        return array.reshape(shape)
-
-    share = values(problem_rows, "share")
-    n_eff = values(problem_rows, "n_eff")
-    cases = values(incident_rows, "cases")
-    expected = values(incident_rows, "expected")
-    fallback_expected = (
-        values(incident_rows, "population") * values(incident_rows, "reference_rate") / PER
-    )
-    expected = np.where(np.isfinite(expected), expected, fallback_expected)
-    sir = values(incident_rows, "sir")
-    typical = typical_share(share)
-    perceived = perceived_score(share, typical)
-    registered = registered_score(sir)
-
-    perceived_draws = perceived_score(
-        beta_draws(share, n_eff, draws, generator), typical[..., None]
-    )
-    registered_draws = registered_score(gamma_rate_draws(cases, expected, draws, generator))
-    sensitivity_seed = int(generator.integers(0, 2**63 - 1))
-    simulation = _Simulation(
-        areas, fields, perceived, registered, perceived_draws, registered_draws, sensitivity_seed
-    )
-    quadrant, felt_high, registered_high = quadrants(share, values(incident_rows, "sir_ci_low"))
-
-    # --- the ranking table ---------------------------------------------------------------------
-    ranking = pd.DataFrame(
-        {
-            "area": grid.get_level_values("area").astype(str),
-            "district": pd.array(
-                [area_district[a] for a in grid.get_level_values("area")], dtype="string"
-            ),
-            "field": grid.get_level_values("field").astype(str),
-            "year": pd.array([chosen_year] * len(grid), dtype="Int64"),
-        }
-    )
-    for column in INCIDENT_COLUMNS:
-        ranking[column] = values(incident_rows, column).ravel()
-    ranking["cases"] = pd.array(
-        [None if not np.isfinite(c) else round(c) for c in ranking["cases"]], dtype="Int64"
-    )
-    ranking["share_problem"] = share.ravel()
-    ranking["share_ci_low"] = values(problem_rows, "ci_low").ravel()
-    ranking["share_ci_high"] = values(problem_rows, "ci_high").ravel()
-    ranking["n_respondents"] = pd.array(
-        np.nan_to_num(values(problem_rows, "n_respondents").ravel()).astype(np.int64), dtype="Int64"
-    )
-    ranking["n_eff"] = n_eff.ravel()
-    ranking["suppressed"] = (
-        problem_rows["suppressed"].astype("boolean").fillna(False).to_numpy(dtype=bool)
-    )
-    ranking["perceived_score"] = perceived.ravel()
-    ranking["registered_score"] = registered.ravel()
-    ranking["quadrant"] = pd.array(list(quadrant.ravel()), dtype="string")
-    ranking["felt_high"] = pd.array(list(felt_high.ravel()), dtype="boolean")
-    ranking["registered_high"] = pd.array(list(registered_high.ravel()), dtype="boolean")
-
-    reference_name = area_names.get(reference, reference) if reference is not None else None
-    numbers = {
-        column: pd.to_numeric(ranking[column], errors="coerce").to_numpy(
-            dtype=np.float64, na_value=np.nan
-        )
-        for column in (
-            "sir",
-            "sir_ci_low",
-            "sir_ci_high",
-            "rate_per_100k",
-            "rate_ci_low",
-            "rate_ci_high",
-            "share_problem",
-            "share_ci_low",
-            "share_ci_high",
-        )
-    }
-    suppressed_flags = ranking["suppressed"].to_numpy(dtype=bool)
-    for lang, column in (("de", "reason"), ("en", "reason_en")):
-        texts = []
-        for i, field_id in enumerate(ranking["field"]):
-            labels = catalogue.get(field_id).label if field_id in catalogue else {}
-            texts.append(
-                reason(
-                    label=labels.get(lang) or labels.get("de") or str(field_id),
-                    lang=lang,
-                    sir=float(numbers["sir"][i]),
-                    sir_ci_low=float(numbers["sir_ci_low"][i]),
-                    sir_ci_high=float(numbers["sir_ci_high"][i]),
-                    rate=float(numbers["rate_per_100k"][i]),
-                    rate_ci_low=float(numbers["rate_ci_low"][i]),
-                    rate_ci_high=float(numbers["rate_ci_high"][i]),
-                    reference_name=reference_name,
-                    share=float(numbers["share_problem"][i]),
-                    share_ci_low=float(numbers["share_ci_low"][i]),
-                    share_ci_high=float(numbers["share_ci_high"][i]),
-                    suppressed=bool(suppressed_flags[i]),
-                    min_cell=min_cell,
-                )
-            )
-        ranking[column] = texts
-
+    # 5. Both sides on one grid: components and their posterior draws.
+    grid = combine_sides(survey, indicators, municipality, districts, fields)
+    typical, perceived, registered = component_scores(grid)
+    simulation = simulate(grid, typical, perceived, registered, draws, generator)
+    # 6. The ranking table with its reasons; 7. priority, rank, interval and sensitivity.
+    ranking = ranking_table(grid, chosen_year, perceived, registered)
+    reference_name = data.names.get(reference, reference) if reference is not None else None
+    add_reasons(ranking, catalogue, reference_name, min_cell)
     analysis = Analysis(
         ranking=ranking,
         survey_indicators=survey,
@@ -457,13 +725,8 @@ def _apply_weights(analysis: Analysis, component_weights: FloatArray) -> Analysi
     sim = analysis._simulation
     priority = combine(sim.perceived, sim.registered, component_weights)
     rank = rank_fields(priority, axis=1)
-    summary = rank_summary(combine(sim.perceived_draws, sim.registered_draws, component_weights))
-    shift = weight_sensitivity(
-        sim.perceived,
-        sim.registered,
-        component_weights,
-        np.random.default_rng(sim.sensitivity_seed),
-    )
+    summary = rank_intervals(sim, component_weights)
+    shift = sensitivity(sim, component_weights)
     # Back to the (area, field) grid order the arrays use; rerank gets a sorted table.
     grid = pd.MultiIndex.from_product([sim.areas, sim.fields], names=["area", "field"])
     ranking = analysis.ranking.set_index(["area", "field"]).reindex(grid).reset_index()
@@ -472,18 +735,44 @@ def _apply_weights(analysis: Analysis, component_weights: FloatArray) -> Analysi
         ("rank", rank),
         ("rank_low", summary.low),
         ("rank_high", summary.high),
-        ("rank_median", summary.median),
     ):
-        flat = array.ravel()
-        ranking[column] = (
-            pd.array([None if not np.isfinite(v) else round(v) for v in flat], dtype="Int64")
-            if column != "rank_median"
-            else flat
-        )
+        ranking[column] = _whole_numbers(array.ravel())
+    ranking["rank_median"] = summary.median.ravel()
     ranking["rank_shift"] = shift.ravel()
-    area_order = {a: i for i, a in enumerate(sim.areas)}
-    field_order = {f: i for i, f in enumerate(sim.fields)}
-    ranking = (
+    ranking = in_rank_order(ranking, sim.areas, sim.fields)[list(RANKING_COLUMNS)]
+    rank_shift = ranking[["area", "field", "rank_shift"]].copy()
+    weights = dict(zip(COMPONENTS, (float(w) for w in component_weights), strict=True))
+    return dataclasses.replace(analysis, ranking=ranking, rank_shift=rank_shift, weights=weights)
+
+
+def rank_intervals(sim: _Simulation, component_weights: FloatArray) -> RankSummary:
+    r"""The 95 % rank interval and median rank per area × field over the posterior draws:
+    each draw's priority :math:`w_p C_p + w_r C_r` ranked within its area
+    (:func:`scoring.rank_summary`; Goldstein & Spiegelhalter 1996)."""
+    return rank_summary(combine(sim.perceived_draws, sim.registered_draws, component_weights))
+
+
+def sensitivity(sim: _Simulation, component_weights: FloatArray) -> FloatArray:
+    """Mean absolute rank shift under plausible other weights (Dirichlet around the chosen
+    ones, :func:`scoring.weight_sensitivity`), from the analysis's own seed."""
+    return weight_sensitivity(
+        sim.perceived,
+        sim.registered,
+        component_weights,
+        np.random.default_rng(sim.sensitivity_seed),
+    )
+
+
+def _whole_numbers(values: FloatArray) -> pd.arrays.IntegerArray:
+    """Ranks as nullable integers (missing where not finite)."""
+    return pd.array([None if not np.isfinite(v) else round(v) for v in values], dtype="Int64")
+
+
+def in_rank_order(ranking: pd.DataFrame, areas: list[str], fields: list[str]) -> pd.DataFrame:
+    """Rows by area (municipality first), then rank (unranked last), then catalogue order."""
+    area_order = {a: i for i, a in enumerate(areas)}
+    field_order = {f: i for i, f in enumerate(fields)}
+    return (
         ranking.assign(
             _area=ranking["area"].map(area_order),
             _rank=ranking["rank"].astype("Float64").fillna(np.inf),
@@ -493,10 +782,6 @@ def _apply_weights(analysis: Analysis, component_weights: FloatArray) -> Analysi
         .drop(columns=["_area", "_rank", "_field"])
         .reset_index(drop=True)
     )
-    ranking = ranking[list(RANKING_COLUMNS)]
-    rank_shift = ranking[["area", "field", "rank_shift"]].copy()
-    weights = dict(zip(COMPONENTS, (float(w) for w in component_weights), strict=True))
-    return dataclasses.replace(analysis, ranking=ranking, rank_shift=rank_shift, weights=weights)
 
 
 def rerank(analysis: Analysis, weights: Mapping[str, float]) -> Analysis:

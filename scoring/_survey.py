@@ -77,14 +77,7 @@ def night_variable(questionnaire: Questionnaire) -> Variable | None:
 
 def district_variable(questionnaire: Questionnaire) -> Variable | None:
     """The single-choice variable of the item with ``design: district``, if any."""
-    return next(
-        (
-            v
-            for v in questionnaire.variables()
-            if v.design == Design.DISTRICT and v.kind == "single"
-        ),
-        None,
-    )
+    return questionnaire.design_variable(Design.DISTRICT)
 
 
 def _targets(questionnaire: Questionnaire, fields: Sequence[str]) -> list[_Target]:

@@ -252,6 +252,52 @@ def trim_and_rake(
     return RakingResult(weights / mean if mean > 0 else weights, iterations, converged, empty)
 
 
+#: Achieved and target shares of a margin category may differ by this much (absolute) before
+#: the weighting is reported as not reaching its targets.
+MARGIN_TOLERANCE = 0.01
+
+
+@dataclass(frozen=True)
+class MarginGap:
+    """A margin category whose weighted share missed its population share."""
+
+    columns: tuple[str, ...]
+    category: Hashable
+    achieved: float
+    target: float
+
+
+def margin_gaps(
+    frame: pd.DataFrame,
+    weights: ArrayLike,
+    margins: Sequence[Margin],
+    *,
+    tolerance: float = MARGIN_TOLERANCE,
+) -> list[MarginGap]:
+    r"""Margin categories whose weighted share :math:`\sum_{i \in c} w_i / \sum_i w_i`
+    (respondents with a known category) differs from the population share
+    :math:`N_c / \sum N` by more than ``tolerance`` — what raking with trimming could not
+    reach (too few respondents in a category, bounds that bind, contradictory margins).
+    Categories without any respondent are listed with an achieved share of 0.
+    """
+    w = np.asarray(weights, dtype=np.float64)
+    gaps: list[MarginGap] = []
+    factorized: dict[str, tuple[IntArray, list[str]]] = {}
+    for margin in margins:
+        cells, targets, originals = _margin_cells(frame, margin, factorized)
+        known = cells >= 0
+        total_target = targets.sum()
+        total_weight = w[known].sum()
+        if total_target <= 0 or total_weight <= 0:
+            continue
+        achieved = np.bincount(cells[known], weights=w[known], minlength=len(targets))
+        for index, category in enumerate(originals):
+            share, target = achieved[index] / total_weight, targets[index] / total_target
+            if abs(share - target) > tolerance:
+                gaps.append(MarginGap(margin.columns, category, float(share), float(target)))
+    return gaps
+
+
 def kish_effective_n(weights: ArrayLike) -> float:
     r"""Kish's effective sample size :math:`n_{\mathrm{eff}} = (\sum w_i)^2 / \sum w_i^2`.
 

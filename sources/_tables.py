@@ -334,6 +334,59 @@ def _decimal_mark(decimals: Iterable[str], counts: Iterable[str] = ()) -> str:
     return "."
 
 
+#: ``1.667`` or ``1,667``: a decimal with three places or a thousands-grouped whole number.
+_AMBIGUOUS_NUMBER = re.compile(r"\d{1,3}[.,]\d{3}")
+#: No area's "Straftaten insgesamt" has fewer than this many cases per 100,000 inhabitants
+#: (the lowest Kreis in Germany has about 2,500): a smaller reading of an HZ is a misreading.
+_LOWEST_PLAUSIBLE_TOTAL_HZ = 100.0
+
+
+def _has_mark_evidence(decimals: Iterable[str], counts: Iterable[str]) -> bool:
+    """Whether any number of the file tells which decimal mark it uses."""
+    for value in decimals:
+        body = _SPACES.sub("", value)
+        if re.search(r"[.,]\d{1,2}$|[.,]\d{4,}$|\.\d{3},|,\d{3}\.", body):
+            return True
+    return any(_GROUPED.fullmatch(_SPACES.sub("", value)) for value in counts)
+
+
+def _plausible_mark(ambiguous: list[_IncidentRecord]) -> str:
+    """The reading of ambiguous HZ values (``1.667``) that gives plausible rates: as decimals
+    (BKA convention) unless that makes every one implausibly small, then as grouped thousands."""
+    as_decimals = [_parse_decimal(r.hz or "", ".") or 0.0 for r in ambiguous]
+    return "," if max(as_decimals) < _LOWEST_PLAUSIBLE_TOTAL_HZ else "."
+
+
+def _ambiguous_hz(
+    record: _IncidentRecord, header: _Row, columns: dict[str, int], filename: str, mark: str
+) -> Problem:
+    """A located warning: which reading of an ambiguous HZ was used and what the other gives."""
+    other = "," if mark == "." else "."
+    readings = {m: _parse_decimal(record.hz or "", m) for m in (mark, other)}
+    populations = {
+        m: round(record.count * HZ_PER / value) if value else None for m, value in readings.items()
+    }
+    return Problem(
+        Location(
+            file=filename,
+            line=record.row,
+            row=record.row,
+            column=None if "hz" not in columns else columns["hz"] + 1,
+            field=header.get(columns.get("hz")) or None,
+        ),
+        "tables.ambiguous_hz",
+        {
+            "value": record.hz,
+            "area": record.area_name or record.area,
+            "chosen": readings[mark],
+            "population": populations[mark],
+            "other": readings[other],
+            "other_population": populations[other],
+        },
+        severity="warning",
+    )
+
+
 def _parse_decimal(text: str, mark: str) -> float | None:
     body = _SPACES.sub("", text)
     thousands = "," if mark == "." else "."
@@ -681,6 +734,12 @@ def _derive_population(
     warnings: list[Problem] = []
     totals = [r for r in records if r.key in TOTAL_KEYS]
     mark = _decimal_mark((r.hz for r in totals), (r.count_text for r in records))
+    ambiguous = [r for r in totals if _AMBIGUOUS_NUMBER.fullmatch(_SPACES.sub("", r.hz or ""))]
+    if ambiguous and not _has_mark_evidence(
+        (r.hz for r in totals), (r.count_text for r in records)
+    ):
+        mark = _plausible_mark(ambiguous)
+        warnings += [_ambiguous_hz(record, header, columns, filename, mark) for record in ambiguous]
     for record in totals:
         hz = _parse_decimal(record.hz, mark) if record.hz else None
         derived = (

@@ -335,6 +335,13 @@ class Questionnaire(Strict):
 
         return kind_of(item).variables(item, self)
 
+    def design_variable(self, design: Design) -> Variable | None:
+        """The single-choice variable marked ``design`` (the respondent's district, sex or
+        age group), if the questionnaire has one."""
+        return next(
+            (v for v in self.variables() if v.design == design and v.kind == "single"), None
+        )
+
     def variables_tagged(self, field: str, role: Role) -> list[Variable]:
         return [
             v

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from app import Workspace
-from core import UI_LANGUAGES, current_language, escape_markdown, t
+from core import UI_LANGUAGES, Problem, catalogue, current_language, escape_markdown, t
 from storage import Accounts, QuestionnaireRecord, SignInResult, oidc_manager_allowed
 from views.survey_page import store
 
@@ -201,3 +201,14 @@ def _title(record: QuestionnaireRecord, lang: str) -> str:
 def demo_banner(lang: str) -> None:
     """The unmistakable notice that the figures are synthetic demo data."""
     st.warning(t("manager.demo_banner", lang), icon=":material/science:")
+
+
+def problem_message(problem: Problem, lang: str) -> str:
+    """The problem's message, followed by the pages' own hint where they have one.
+
+    The pure code names what is wrong; how to fix it on the pages ("upload a population table
+    under Data") is ``manager.hint.<problem key>`` in the catalogue.
+    """
+    hint = f"manager.hint.{problem.key}"
+    message = problem.message(lang)
+    return f"{message} {t(hint, lang)}" if hint in catalogue() else message

@@ -18,14 +18,15 @@ from reporting import (
     responses_sav,
     responses_xlsx,
 )
+from views._cache import Choice, cached_analysis, cached_inputs, remembered_choice
 from views._session import (
     choose_questionnaire,
     data_version,
     demo_banner,
     page_frame,
+    problem_message,
     workspace,
 )
-from views.priorities import Choice, cached_analysis, cached_inputs, remembered_choice
 
 #: The table formats offered for download, with their media types.
 RESPONSE_FORMATS: dict[str, str] = {
@@ -127,7 +128,7 @@ def render() -> None:
     st.subheader(t("manager.exports.ranking", lang))
     if isinstance(analysis, list):
         for problem in analysis:
-            st.error(problem.message(lang))
+            st.error(problem_message(problem, lang))
         return
     if is_demo(analysis.area, inputs.questionnaire):
         demo_banner(lang)

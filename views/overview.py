@@ -14,8 +14,14 @@ from core import InvalidInput, format_integer, format_percent, number_separators
 from reporting import frame_csv
 from storage import QuestionnaireState
 from survey import Access
-from views._session import choose_questionnaire, demo_banner, page_frame, workspace
-from views.priorities import cached_inputs
+from views._cache import cached_inputs
+from views._session import (
+    choose_questionnaire,
+    demo_banner,
+    page_frame,
+    problem_message,
+    workspace,
+)
 
 BATCH_KEY = "manager.overview.last_batch"
 
@@ -155,7 +161,7 @@ def _create_codes(questionnaire_id: str, lang: str) -> None:
             )
         except InvalidInput as error:
             for problem in error.problems:
-                st.error(problem.message(lang))
+                st.error(problem_message(problem, lang))
             return
         st.session_state[BATCH_KEY] = (
             batch.id,

@@ -8,8 +8,6 @@ answers are shown here only, escaped.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import pandas as pd
 import streamlit as st
 
@@ -23,10 +21,9 @@ from app import (
     incident_years,
     is_demo,
     ranking_view,
-    reweighted,
     trend_data,
 )
-from core import InvalidInput, Problem, escape_free_text, format_integer, t
+from core import escape_free_text, format_integer, t
 from reporting import (
     district_heatmap,
     field_label,
@@ -35,113 +32,28 @@ from reporting import (
     rank_chart,
     trend_chart,
 )
-from scoring import DEFAULT_WEIGHTS, Analysis
+from scoring import Analysis
+from views._cache import (
+    AUTO,
+    Choice,
+    cached_analysis,
+    cached_inputs,
+    remember_choice,
+    remembered_choice,
+)
 from views._session import (
     choose_questionnaire,
     data_version,
     demo_banner,
     page_frame,
+    problem_message,
     workspace,
 )
 
-AUTO = ""
-CHOICE_KEY = "manager.choice"
-#: Scoring problems whose message names a command-line option, and what the page says instead.
-PAGE_MESSAGES = {
-    "scoring.population_missing": "manager.priorities.population_missing",
-    "scoring.area_required": "manager.priorities.area_required",
-}
 WIDGETS = ("municipality", "reference", "year", "weight_perceived", "weight_registered")
 CHARTS = ("rank", "quadrant", "heatmap", "funnel", "trend", "free_text")
 #: Free-text answers shown per question (all of them are in the responses export).
 FREE_TEXT_SHOWN = 300
-
-
-@st.cache_resource(show_spinner=False, max_entries=4)
-def _inputs(url: str, questionnaire_id: str, version: str) -> AnalysisInputs:
-    return workspace().inputs(questionnaire_id)
-
-
-def cached_inputs(questionnaire_id: str) -> AnalysisInputs:
-    """The questionnaire, responses and datasets, read again only when they changed."""
-    ws = workspace()
-    return _inputs(str(ws.store.engine.url), questionnaire_id, data_version(questionnaire_id))
-
-
-@st.cache_resource(show_spinner=False, max_entries=16)
-def _analysis(
-    url: str,
-    questionnaire_id: str,
-    version: str,
-    area: str,
-    reference: str,
-    year: int | None,
-) -> Analysis | list[Problem]:
-    inputs = _inputs(url, questionnaire_id, version)
-    try:
-        return workspace().analyse(
-            inputs, area=area or None, reference=reference or None, year=year
-        )
-    except InvalidInput as error:
-        return error.problems
-
-
-@st.cache_resource(show_spinner=False, max_entries=64)
-def _reranked(
-    url: str,
-    questionnaire_id: str,
-    version: str,
-    area: str,
-    reference: str,
-    year: int | None,
-    perceived: float,
-    registered: float,
-) -> Analysis | list[Problem]:
-    base = _analysis(url, questionnaire_id, version, area, reference, year)
-    if isinstance(base, list):
-        return base
-    try:
-        return reweighted(base, {"perceived": perceived, "registered": registered})
-    except InvalidInput as error:
-        return error.problems
-
-
-@dataclass(frozen=True)
-class Choice:
-    """What the manager chose on the priorities page; the exports use the same."""
-
-    area: str = AUTO
-    reference: str = AUTO
-    year: int | None = None
-    perceived: float = DEFAULT_WEIGHTS["perceived"]
-    registered: float = DEFAULT_WEIGHTS["registered"]
-
-
-def remembered_choice(questionnaire_id: str) -> Choice:
-    """The last choice made for ``questionnaire_id`` in this session (defaults at first)."""
-    remembered = st.session_state.get(CHOICE_KEY, {})
-    choice = remembered.get(questionnaire_id)
-    return choice if isinstance(choice, Choice) else Choice()
-
-
-def _remember(questionnaire_id: str, choice: Choice) -> None:
-    st.session_state.setdefault(CHOICE_KEY, {})[questionnaire_id] = choice
-
-
-def cached_analysis(
-    questionnaire_id: str, choice: Choice
-) -> tuple[Analysis | list[Problem], Analysis | list[Problem]]:
-    """The analysis under the default weights and under the chosen ones (both cached)."""
-    ws = workspace()
-    key = (
-        str(ws.store.engine.url),
-        questionnaire_id,
-        data_version(questionnaire_id),
-        choice.area,
-        choice.reference,
-        choice.year,
-    )
-    return _analysis(*key), _reranked(*key, choice.perceived, choice.registered)
 
 
 def widget_key(questionnaire_id: str, name: str) -> str:
@@ -212,7 +124,7 @@ def _choose(questionnaire_id: str, inputs: AnalysisInputs, lang: str) -> Choice:
         perceived=float(perceived),
         registered=float(registered),
     )
-    _remember(questionnaire_id, choice)
+    remember_choice(questionnaire_id, choice)
     return choice
 
 
@@ -232,7 +144,7 @@ def render() -> None:
         problems = base if isinstance(base, list) else analysis
         assert isinstance(problems, list)
         for problem in problems:
-            st.error(_message(problem, lang))
+            st.error(problem_message(problem, lang))
         return
     if is_demo(analysis.area, inputs.questionnaire):
         demo_banner(lang)
@@ -319,13 +231,6 @@ def _trend(questionnaire_id: str, version: str, area: str) -> pd.DataFrame | Non
 @st.cache_resource(show_spinner=False, max_entries=8)
 def _free_text(questionnaire_id: str, version: str, lang: str) -> list[tuple[str, list[str]]]:
     return free_text_answers(cached_inputs(questionnaire_id), lang)
-
-
-def _message(problem: Problem, lang: str) -> str:
-    """The problem's message, in the page's words where the scoring one speaks of CLI options."""
-    if problem.key in PAGE_MESSAGES:
-        return t(PAGE_MESSAGES[problem.key], lang, **problem.params)
-    return problem.message(lang)
 
 
 def _year_options(years: list[int]) -> list[int | None]:

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from app import SyntheticArea, synthetic_incidents, synthetic_population, synthetic_responses
 from cli import app
+from core import t
 from reporting import responses_csv
 from survey import load_action_fields, load_questionnaire
 from tests.conftest import DEFAULT_QUESTIONNAIRE
@@ -198,8 +199,10 @@ def test_bka_layout_with_derived_population(files: dict[str, Path], tmp_path: Pa
         ({"reference": "77"}, "Reference area 77"),
         ({"year": "1999"}, "Year 1999"),
         ({"bad_value": "x"}, "is not an answer code"),
-        ({"binary": "x"}, "not a readable CSV"),
-        ({"empty": "x"}, "contains no responses"),
+        # The responses file is read as the uploads are (sources.read_response_table), so
+        # its file-level problems are the uploads' messages.
+        ({"binary": "x"}, "Unknown character encoding"),
+        ({"empty": "x"}, "header but no data rows"),
         ({"weights": "x"}, "Invalid weights"),
     ],
 )
@@ -241,3 +244,38 @@ def test_unwritable_output_is_a_clean_error(files: dict[str, Path], tmp_path: Pa
     assert result.exit_code == 1, output  # type: ignore[attr-defined]
     assert "cannot be written" in output
     assert "Traceback" not in output
+
+
+@pytest.mark.parametrize("lang", ["de", "en"])
+def test_a_problem_is_the_message_then_the_command_line_hint(
+    files: dict[str, Path], tmp_path: Path, lang: str
+) -> None:
+    # Incidents without any population: scoring names the concept, the CLI the option.
+    out = tmp_path / "ranking.csv"
+    result = _score(
+        files, out, "--incidents", str(files["incidents"]), "--area", MUNICIPALITY, "--lang", lang
+    )
+    output = result.output  # type: ignore[attr-defined]
+    assert result.exit_code == 1, output  # type: ignore[attr-defined]
+    message = t("scoring.population_missing", lang, areas="")
+    hint = t("cli.hint.scoring.population_missing", lang)
+    line = next(line for line in output.splitlines() if hint in line)
+    assert message.split("(")[0] in line
+    assert line.index(message.split("(")[0]) < line.index(hint)
+    assert "--population" in hint
+    assert not out.exists()
+
+
+def test_reads_the_responses_from_a_workbook_too(files: dict[str, Path], tmp_path: Path) -> None:
+    # Read through sources.read_response_table, the responses may be an XLSX workbook as
+    # on the upload page; the ranking is the same as from the CSV file.
+    frame = pd.read_csv(files["responses"], sep=";", dtype=str, keep_default_na=False)
+    workbook = tmp_path / "responses.xlsx"
+    frame.to_excel(workbook, index=False)
+    extra = ["--incidents", str(files["incidents"]), "--population", str(files["population"])]
+    extra += ["--area", MUNICIPALITY, "--reference", LAND]
+    from_csv, from_xlsx = tmp_path / "csv.csv", tmp_path / "xlsx.csv"
+    assert _score(files, from_csv, *extra).exit_code == 0  # type: ignore[attr-defined]
+    result = _score({**files, "responses": workbook}, from_xlsx, *extra)
+    assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
+    assert from_csv.read_bytes() == from_xlsx.read_bytes()

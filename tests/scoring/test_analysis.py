@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core import InvalidInput
+from core import InvalidInput, catalogue
 from scoring import analyse, rerank
 from tests.scoring._scoring_data import (
     DISTRICT_AREAS,
@@ -180,3 +180,23 @@ def test_survey_only_without_incidents(inputs: dict[str, object]) -> None:
     assert city["sir"].isna().all()
     assert city.loc["graffiti", "rank"] >= 1
     assert "keine Polizeidaten" in city.loc["graffiti", "reason"]
+
+
+def test_scoring_messages_name_the_concept_not_a_command_line_option() -> None:
+    # The CLI and the pages add their own hint (cli.hint.*, manager.hint.*); scoring's own
+    # messages must read right on both, so they name no option.
+    texts = {key: texts for key, texts in catalogue().items() if key.startswith("scoring.")}
+    assert texts
+    for key, by_language in texts.items():
+        assert set(by_language) >= {"de", "en"}, key
+        for text in by_language.values():
+            assert "--" not in text, key
+
+
+def test_missing_population_names_the_areas(inputs: dict[str, object]) -> None:
+    with pytest.raises(InvalidInput) as raised:
+        _run({**inputs, "population": None})
+    (problem,) = raised.value.problems
+    assert MUNICIPALITY in problem.message("de")
+    assert "Bevölkerung" in problem.message("de")
+    assert "population" in problem.message("en")

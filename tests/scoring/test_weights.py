@@ -118,3 +118,27 @@ def test_population_margins_match_codes_and_labels() -> None:
     assert dict(margins[0].totals) == {(1, 1): 10.0, (1, 2): 20.0, (2, 1): 30.0, (2, 2): 40.0}
     assert margins[1].columns == ("district",)
     assert dict(margins[1].totals) == {"01": 1.0, "02": 2.0}  # latest earlier year: 2023
+
+
+def test_margins_the_weighting_could_not_reach_are_listed() -> None:
+    from scoring._weights import margin_gaps
+
+    # two joint margins that contradict each other cannot both hold
+    frame = pd.DataFrame({"sex": ["1", "1", "2", "2"], "age_group": ["1", "1", "2", "2"]})
+    margins = [
+        Margin(("sex",), {"1": 70.0, "2": 30.0}),
+        Margin(("age_group",), {"1": 30.0, "2": 70.0}),
+    ]
+    result = rake(frame, margins)
+    assert not result.converged
+    gaps = margin_gaps(frame, result.weights, margins)
+    assert {(g.columns, g.category) for g in gaps} >= {(("sex",), "1"), (("sex",), "2")}
+    assert all(abs(g.achieved - g.target) > 0.01 for g in gaps)
+
+
+def test_an_exact_raking_leaves_no_gap() -> None:
+    from scoring._weights import margin_gaps
+
+    frame = pd.DataFrame({"sex": ["1"] * 7 + ["2"] * 3})
+    margins = [Margin(("sex",), {"1": 50.0, "2": 50.0})]
+    assert margin_gaps(frame, rake(frame, margins).weights, margins) == []

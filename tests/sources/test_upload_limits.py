@@ -90,3 +90,33 @@ def test_the_server_accepts_no_upload_larger_than_the_reader_does() -> None:
         (Path(__file__).resolve().parents[2] / ".streamlit" / "config.toml").read_text("utf-8")
     )
     assert config["server"]["maxUploadSize"] * 1024 * 1024 == tables.MAX_FILE_BYTES
+
+
+def bka_village(hz: str, cases: str = "5") -> bytes:
+    """A German-format BKA table of one village: the totals row and one offence."""
+    lines = [
+        "PKS 2025 - Grundtabelle - Gemeinden - Fälle",
+        "1;2;3;4;5;6;7",
+        "Schlüssel;Straftat;Gemeindeschlüssel;Stadt-/Landkreis;Kreisart;erfasste Fälle;HZ nach Zensus",
+        f"------;Straftaten insgesamt;14729999;Musterdorf;G;{cases};{hz}",
+        "899500;Graffiti;14729999;Musterdorf;G;1;333",
+    ]
+    return "\n".join(lines).encode("cp1252")
+
+
+def test_an_ambiguous_rate_is_read_plausibly_and_said_at_its_cell() -> None:
+    """German 1.667 (= 1667 per 100,000) with 5 cases is a village of 300, not of 299,940."""
+    result = read_incidents(io.BytesIO(bka_village("1.667")), filename="dorf.csv", year=2025)
+    assert result.derived_population is not None
+    assert result.derived_population["population"].tolist() == [300]
+    warning = next(w for w in result.warnings if w.key == "tables.ambiguous_hz")
+    assert warning.location.line == 4
+    assert warning.location.column == 7
+    assert "299940" in warning.render("de") or "299.940" in warning.render("de")
+
+
+def test_an_unambiguous_rate_gives_no_warning() -> None:
+    result = read_incidents(io.BytesIO(bka_village("1.667,00")), filename="dorf.csv", year=2025)
+    assert result.derived_population is not None
+    assert result.derived_population["population"].tolist() == [300]
+    assert not [w for w in result.warnings if w.key == "tables.ambiguous_hz"]

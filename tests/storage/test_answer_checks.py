@@ -12,7 +12,7 @@ import pytest
 from core import InvalidInput, Problem
 from storage import Store
 from survey import Form, Questionnaire
-from tests.storage.storage_fixtures import SOURCE_TEXT, small_questionnaire
+from tests.fixtures import SOURCE_TEXT, small_questionnaire
 
 #: (answer key, the value as the form or an API caller gives it, the same answer as a text
 #: cell of a codebook-layout table, the problem key all three must report).

@@ -25,7 +25,7 @@ from survey import (
     load_questionnaire_text,
 )
 from survey.kinds import Accepted, Checked
-from tests.storage.storage_fixtures import small_questionnaire
+from tests.fixtures import small_questionnaire
 
 
 @pytest.fixture(scope="module")

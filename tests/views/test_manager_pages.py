@@ -17,8 +17,9 @@ from core import t
 from sources import read_incidents
 from storage import DATABASE_URL_ENV_VAR, DatasetKind, Datasets, Store
 from tests.fixtures import fixture_bytes, seed_open_demo
+from views._cache import CHOICE_KEY, Choice
 from views._session import MANAGER_KEY, Manager
-from views.priorities import CHOICE_KEY, Choice, widget_key
+from views.priorities import widget_key
 
 QID = "sicherheitsbefragung"
 
@@ -392,8 +393,8 @@ def test_exports_use_the_weights_chosen_on_the_priorities_page(demo_url: str) ->
     assert not at.exception, at.exception
     from app import top_fields
     from reporting import field_label
+    from views._cache import cached_analysis
     from views._session import workspace
-    from views.priorities import cached_analysis
 
     _base, survey_only = cached_analysis(QID, Choice(perceived=1.0, registered=0.0))
     assert not isinstance(survey_only, list)
@@ -429,7 +430,12 @@ def test_priorities_explains_what_is_missing_instead_of_failing(empty_url: str) 
     with Store(empty_url) as store:
         Datasets(store.engine).save(DatasetKind.INCIDENTS, counts, source="pks.csv")
     at = page("priorities")
-    assert t("manager.priorities.population_missing", "de") in [e.value for e in at.error]
+    errors = [e.value for e in at.error]
+    assert len(errors) == 1, errors
+    # The domain message first ("no population for ..."), then the page's own hint.
+    assert errors[0].startswith(t("scoring.population_missing", "de", areas="")[:20])
+    assert errors[0].endswith(t("manager.hint.scoring.population_missing", "de"))
+    assert "--" not in errors[0]
     assert not at.dataframe
 
 
@@ -438,7 +444,9 @@ def test_priorities_asks_for_the_municipality_when_the_data_hold_several(empty_u
     at = page("priorities")
     errors = [e.value for e in at.error]
     assert errors
-    assert errors[0].startswith(t("manager.priorities.area_required", "de", areas="")[:30])
+    assert errors[0].startswith(t("scoring.area_required", "de", areas="")[:30])
+    assert errors[0].endswith(t("manager.hint.scoring.area_required", "de"))
+    assert "--area" not in errors[0]
     at.selectbox(key=widget_key(QID, "municipality")).set_value("99999000").run()
     at.selectbox(key=widget_key(QID, "reference")).set_value("99").run()
     assert not at.exception, at.exception

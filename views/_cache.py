@@ -1,0 +1,109 @@
+"""The analysis caches the manager pages share: inputs, analysis, re-ranking and the choice.
+
+One home for them, so a page imports this module (and ``app`` and below), never another page.
+The analysis is computed once per questionnaire, data version and choice of area, reference
+and year (``st.cache_resource``); moving a weight slider only re-ranks the cached analysis.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import streamlit as st
+
+from app import AnalysisInputs, reweighted
+from core import InvalidInput, Problem
+from scoring import DEFAULT_WEIGHTS, Analysis
+from views._session import data_version, workspace
+
+#: The "automatic" choice of an area or reference (the questionnaire's own, or the only one).
+AUTO = ""
+CHOICE_KEY = "manager.choice"
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _inputs(url: str, questionnaire_id: str, version: str) -> AnalysisInputs:
+    return workspace().inputs(questionnaire_id)
+
+
+def cached_inputs(questionnaire_id: str) -> AnalysisInputs:
+    """The questionnaire, responses and datasets, read again only when they changed."""
+    ws = workspace()
+    return _inputs(str(ws.store.engine.url), questionnaire_id, data_version(questionnaire_id))
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _analysis(
+    url: str,
+    questionnaire_id: str,
+    version: str,
+    area: str,
+    reference: str,
+    year: int | None,
+) -> Analysis | list[Problem]:
+    inputs = _inputs(url, questionnaire_id, version)
+    try:
+        return workspace().analyse(
+            inputs, area=area or None, reference=reference or None, year=year
+        )
+    except InvalidInput as error:
+        return error.problems
+
+
+@st.cache_resource(show_spinner=False, max_entries=64)
+def _reranked(
+    url: str,
+    questionnaire_id: str,
+    version: str,
+    area: str,
+    reference: str,
+    year: int | None,
+    perceived: float,
+    registered: float,
+) -> Analysis | list[Problem]:
+    base = _analysis(url, questionnaire_id, version, area, reference, year)
+    if isinstance(base, list):
+        return base
+    try:
+        return reweighted(base, {"perceived": perceived, "registered": registered})
+    except InvalidInput as error:
+        return error.problems
+
+
+@dataclass(frozen=True)
+class Choice:
+    """What the manager chose on the priorities page; the exports use the same."""
+
+    area: str = AUTO
+    reference: str = AUTO
+    year: int | None = None
+    perceived: float = DEFAULT_WEIGHTS["perceived"]
+    registered: float = DEFAULT_WEIGHTS["registered"]
+
+
+def remembered_choice(questionnaire_id: str) -> Choice:
+    """The last choice made for ``questionnaire_id`` in this session (defaults at first)."""
+    remembered = st.session_state.get(CHOICE_KEY, {})
+    choice = remembered.get(questionnaire_id)
+    return choice if isinstance(choice, Choice) else Choice()
+
+
+def remember_choice(questionnaire_id: str, choice: Choice) -> None:
+    """Keep ``choice`` for ``questionnaire_id`` for the other pages of this session."""
+    st.session_state.setdefault(CHOICE_KEY, {})[questionnaire_id] = choice
+
+
+def cached_analysis(
+    questionnaire_id: str, choice: Choice
+) -> tuple[Analysis | list[Problem], Analysis | list[Problem]]:
+    """The analysis under the default weights and under the chosen ones (both cached)."""
+    ws = workspace()
+    key = (
+        str(ws.store.engine.url),
+        questionnaire_id,
+        data_version(questionnaire_id),
+        choice.area,
+        choice.reference,
+        choice.year,
+    )
+    return _analysis(*key), _reranked(*key, choice.perceived, choice.registered)
