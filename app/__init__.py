@@ -40,6 +40,7 @@ from app._publishing import (
     plan_publication,
     publish_questionnaire_text,
     published_message,
+    questionnaire_text,
 )
 from app._synthetic import (
     SyntheticArea,
@@ -106,6 +107,7 @@ __all__ = [
     "plan_publication",
     "publish_questionnaire_text",
     "published_message",
+    "questionnaire_text",
     "ranking_view",
     "read_codes_file",
     "read_responses_file",

@@ -26,6 +26,8 @@ from survey import (
     load_questionnaire_text,
 )
 
+#: A questionnaire file larger than this is refused before it is read (the default is 40 kB).
+MAX_QUESTIONNAIRE_BYTES = 2 * 1024 * 1024
 #: The id of the shipped default questionnaire (``questionnaires/sicherheitsbefragung.yaml``).
 DEFAULT_QUESTIONNAIRE_ID = "sicherheitsbefragung"
 
@@ -64,6 +66,22 @@ class PublishPlan:
     @property
     def needs_new_version(self) -> bool:
         return self.status is PublishStatus.NEW_VERSION
+
+
+def questionnaire_text(data: bytes, filename: str) -> str:
+    """An uploaded questionnaire file as text, or :class:`InvalidInput` saying why not."""
+    if len(data) > MAX_QUESTIONNAIRE_BYTES:
+        raise InvalidInput([Problem(Location(file=filename), "publishing.page.too_large")])
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise InvalidInput(
+            [
+                Problem(
+                    Location(file=filename), "publishing.page.not_utf8", {"position": error.start}
+                )
+            ]
+        ) from None
 
 
 def current_questionnaire(store: Store, questionnaire_id: str) -> Questionnaire:

@@ -22,6 +22,7 @@ from app import (
     plan_publication,
     publish_questionnaire_text,
     published_message,
+    questionnaire_text,
     read_codes_file,
 )
 from core import InvalidInput, Location, Problem, t
@@ -33,8 +34,6 @@ from views._session import data_changed, workspace
 UPLOAD_KEY = "manager.publish.upload"
 PUBLISHED_KEY = "manager.publish.done"
 LETTERS_KEY = "manager.letters.made"
-#: A questionnaire file larger than this is refused before it is read (the default is 40 kB).
-MAX_QUESTIONNAIRE_BYTES = 2 * 1024 * 1024
 
 
 def publish_panel(lang: str) -> None:
@@ -87,19 +86,13 @@ def publish_panel(lang: str) -> None:
 
 
 def _text_of(filename: str, data: bytes, lang: str) -> str | None:
-    problem: Problem | None = None
-    if len(data) > MAX_QUESTIONNAIRE_BYTES:
-        problem = Problem(Location(file=filename), "publishing.page.too_large")
-    else:
-        try:
-            return data.decode("utf-8-sig")
-        except UnicodeDecodeError as error:
-            problem = Problem(
-                Location(file=filename), "publishing.page.not_utf8", {"position": error.start}
-            )
-    st.error(problem.render(lang))
-    st.info(t("publishing.nothing_changed", lang))
-    return None
+    try:
+        return questionnaire_text(data, filename)
+    except InvalidInput as error:
+        for problem in error.problems:
+            st.error(problem.render(lang))
+        st.info(t("publishing.nothing_changed", lang))
+        return None
 
 
 def _show_problems(plan: PublishPlan, lang: str) -> bool:
