@@ -206,3 +206,53 @@ def test_letters_refuse_a_codes_file_of_another_batch_by_row(
     assert code == 1
     assert f"{mixed}: row 4: error: code: This code does not belong to batch {batch_a}" in output
     assert not out.exists()
+
+
+def test_letters_need_a_known_batch_and_an_address(
+    sqlite_url: str, town: Path, tmp_path: Path
+) -> None:
+    town.write_text(
+        town.read_text(encoding="utf-8").replace("    url: https://befragung.kleinstadt.de\n", ""),
+        encoding="utf-8",
+    )
+    assert run(sqlite_url, "questionnaire", "publish", str(town))[0] == 0
+    codes_file, out = tmp_path / "codes.csv", tmp_path / "letters.pdf"
+    assert run(
+        sqlite_url,
+        "codes", "create", "--questionnaire", "kleinstadt", "--count", "1", "--out", str(codes_file),
+    )[0] == 0  # fmt: skip
+    batch = codes_file.read_text(encoding="utf-8-sig").splitlines()[1].split(";")[1]
+    code, output = run(
+        sqlite_url,
+        "codes",
+        "letters",
+        "--batch",
+        "nope",
+        "--codes",
+        str(codes_file),
+        "--out",
+        str(out),
+    )
+    assert code == 1
+    assert "error: --batch: There is no code batch “nope”" in output
+    code, output = run(
+        sqlite_url,
+        "codes",
+        "letters",
+        "--batch",
+        batch,
+        "--codes",
+        str(codes_file),
+        "--out",
+        str(out),
+    )
+    assert code == 1
+    assert "meta.letter.url" in output
+    code, output = run(
+        sqlite_url,
+        "codes", "letters", "--batch", batch, "--codes", str(codes_file), "--out", str(out),
+        "--url", "befragung.kleinstadt.de", "--deadline", "31.12.2026",
+    )  # fmt: skip
+    assert code == 1
+    assert "--deadline" in output
+    assert not out.exists()
