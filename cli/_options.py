@@ -6,12 +6,17 @@ same in every command's ``--help``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Annotated
+import errno
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO, Annotated, Any, Literal
 
 import typer
 
-from core import Problem, catalogue, t
+from core import InvalidInput, Location, Problem, catalogue, t
 
 DatabaseOption = Annotated[
     str | None,
@@ -42,3 +47,49 @@ def problem_line(problem: Problem, lang: str) -> str:
     hint = f"cli.hint.{problem.key}"
     line = problem.render(lang)
     return f"{line} {t(hint, lang)}" if hint in catalogue() else line
+
+
+@contextmanager
+def output_file(
+    out: Path,
+    mode: Literal["w", "wb"],
+    *,
+    overwrite: bool = False,
+    private: bool = True,
+    encoding: str | None = None,
+    newline: str | None = None,
+) -> Iterator[IO[Any]]:
+    """A stream to write ``out`` through: a temporary file beside it, renamed onto ``out``
+    only when the ``with`` block succeeded, so a failure never leaves a half-written file.
+
+    Without ``overwrite`` an existing ``out`` is refused (a code list exists only once). A
+    ``private`` file stays readable by its owner only (the temporary file's mode: access
+    codes are secrets); otherwise it gets the usual permissions of the user's umask.
+    Raises :class:`core.InvalidInput` located at ``--out`` when it cannot be written.
+    """
+    where = Location(file=str(out), field="--out")
+    if out.exists() and not overwrite:
+        raise InvalidInput([Problem(where, "storage.cli.exists", {"path": out})])
+    reason = os.strerror(errno.EISDIR) if out.is_dir() else None
+    if reason is None:
+        try:
+            handle, name = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
+        except OSError as error:
+            reason = error.strerror or str(error)
+    if reason is not None:
+        raise InvalidInput(
+            [Problem(where, "storage.cli.unwritable", {"path": out, "reason": reason})]
+        )
+    temporary = Path(name)
+    if not private:
+        umask = os.umask(0)
+        os.umask(umask)
+        temporary.chmod(0o666 & ~umask)
+    try:
+        with os.fdopen(handle, mode, encoding=encoding, newline=newline) as stream:
+            yield stream
+            stream.flush()
+            os.fsync(stream.fileno())
+        temporary.replace(out)
+    finally:
+        temporary.unlink(missing_ok=True)

@@ -10,8 +10,6 @@ overwritten.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -19,7 +17,7 @@ from typing import Annotated
 import typer
 
 from app import batch_letters, read_codes_file
-from cli._options import DatabaseOption, LangOption, QuestionnaireIdOption, fail
+from cli._options import DatabaseOption, LangOption, QuestionnaireIdOption, fail, output_file
 from core import (
     InvalidInput,
     Location,
@@ -78,39 +76,6 @@ def _ensure_published(store: Store, questionnaire_id: str, directory: Path) -> N
     store.publish_questionnaire(questionnaire, path.read_text(encoding="utf-8"))
 
 
-def _open_output(out: Path) -> tuple[int, Path]:
-    """A temporary file beside ``out`` (so the final rename is atomic), or InvalidInput."""
-    where = Location(file=str(out), field="--out")
-    if out.exists():
-        raise InvalidInput([Problem(where, "storage.cli.exists", {"path": out})])
-    try:
-        handle, name = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
-    except OSError as error:
-        raise InvalidInput(
-            [
-                Problem(
-                    where,
-                    "storage.cli.unwritable",
-                    {"path": out, "reason": error.strerror or error},
-                )
-            ]
-        ) from None
-    return handle, Path(name)
-
-
-def _write_new(out: Path, data: bytes) -> None:
-    """``data`` to ``out``, which must not exist yet; all or nothing (temporary + rename)."""
-    handle, temporary = _open_output(out)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        temporary.replace(out)
-    finally:
-        temporary.unlink(missing_ok=True)
-
-
 @codes_app.command("create", help=t("cli.codes.create.help"))
 def create(
     questionnaire: QuestionnaireIdOption,
@@ -126,10 +91,10 @@ def create(
     try:
         with Store(database_url) as store:
             _ensure_published(store, questionnaire, questionnaires_dir)
-            # Checked before the codes exist: an unwritable or existing file creates none.
-            _open_and_discard(out)
-            batch = store.create_codes(questionnaire, count, stratum=stratum)
-            _write_new(out, codes_csv(batch.codes, batch.id, batch.stratum))
+            # A bad count or a failed write leaves neither codes file nor temporary file.
+            with output_file(out, "wb") as stream:
+                batch = store.create_codes(questionnaire, count, stratum=stratum)
+                stream.write(codes_csv(batch.codes, batch.id, batch.stratum))
     except InvalidInput as error:
         raise fail(error.problems, lang) from None
     typer.echo(
@@ -141,13 +106,6 @@ def create(
             path=out,
         )
     )
-
-
-def _open_and_discard(out: Path) -> None:
-    """Fail now, as :func:`_open_output` would, if ``out`` cannot be written."""
-    handle, temporary = _open_output(out)
-    os.close(handle)
-    temporary.unlink(missing_ok=True)
 
 
 @codes_app.command("letters", help=t("cli.codes.letters.help"))
@@ -185,9 +143,12 @@ def letters(
                 raise InvalidInput(
                     [Problem(Location(file=str(path)), "storage.cli.exists", {"path": path})]
                 )
-        _write_new(out, letters_pdf(made.kit, made.codes))
+        # The letters hold the codes: as private as the codes file.
+        with output_file(out, "wb") as stream:
+            stream.write(letters_pdf(made.kit, made.codes))
         if docx is not None:
-            _write_new(docx, letters_docx(made.kit))
+            with output_file(docx, "wb", private=False) as stream:
+                stream.write(letters_docx(made.kit))
     except InvalidInput as error:
         raise fail(error.problems, ui_lang) from None
     typer.echo(

@@ -20,6 +20,7 @@ from core._format import (
     format_integer,
     format_number,
     format_percent,
+    format_population,
     format_short,
     number_separators,
 )
@@ -60,6 +61,7 @@ __all__ = [
     "format_integer",
     "format_number",
     "format_percent",
+    "format_population",
     "format_short",
     "is_small",
     "localized",

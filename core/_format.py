@@ -54,6 +54,19 @@ def format_short(value: object, lang: str) -> str:
     return text[:-2] if text.endswith(f"{decimal}0") else text
 
 
+def format_population(value: object, lang: str) -> str:
+    """An inhabitant count as a report says it: ``3,4 Mio.`` / ``3.4 million`` from a
+    million on, otherwise the whole number (``601.892``)."""
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return MISSING
+    if number >= 1_000_000:
+        millions = format_number(number / 1_000_000, 1, lang)
+        return f"{millions} Mio." if lang == "de" else f"{millions} million"
+    return format_integer(number, lang)
+
+
 def format_percent(share: object, digits: int, lang: str) -> str:
     """A share (0–1) as a percentage: ``38 %`` or ``12,5 %`` in German, ``38%`` in English."""
     try:

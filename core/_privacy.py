@@ -32,8 +32,10 @@ def suppress_small_cells(
     minimum: int = MIN_CELL_SIZE,
     *,
     blank_counts: bool = False,
+    also: pd.Series | None = None,
 ) -> pd.DataFrame:
-    """A copy with ``columns`` blanked in every row based on 1 to ``minimum`` − 1 respondents.
+    """A copy with ``columns`` blanked in every row based on 1 to ``minimum`` − 1 respondents
+    (and in the rows ``also`` marks: cells hidden by :func:`complementary_suppression`).
 
     The row keeps its other figures (registered crime is not about respondents) and gets
     ``suppressed = True``. With ``blank_counts`` the number of respondents is blanked there
@@ -43,9 +45,13 @@ def suppress_small_cells(
     if respondents not in out.columns:
         return out
     small = is_small(out[respondents], minimum)
+    if also is not None:
+        small = small | also.reindex(out.index, fill_value=False).astype(bool)
     for column in columns:
         if column in out.columns:
-            out[column] = out[column].astype("Float64").mask(small)
+            numeric = pd.api.types.is_numeric_dtype(out[column].dtype)
+            values = out[column].astype("Float64") if numeric else out[column]
+            out[column] = values.mask(small)
     if blank_counts:
         out[respondents] = out[respondents].astype("Float64").round().astype("Int64").mask(small)
     previous = (

@@ -1,4 +1,8 @@
-"""Charts and the HTML report: presentation of an analysis, shared by views and exports.
+"""Charts, exports and the report: presentation of an analysis, shared by views and exports.
+
+The Sicherheitsanalyse report is a :class:`Document` (``_document``) laid out as PDF
+(``_pdf``, Typst), DOCX (``_docx``, python-docx) or self-contained HTML (``_html_document``),
+with static SVG charts (``_figures``).
 
 It draws what :mod:`scoring` computed and computes no statistics itself.
 """
@@ -13,6 +17,17 @@ from reporting._charts import (
     rank_chart,
     trend_chart,
 )
+from reporting._document import (
+    Block,
+    Bullets,
+    Document,
+    Figure,
+    KeyFindings,
+    Paragraph,
+    Section,
+    Table,
+)
+from reporting._docx import figure_png, render_docx
 from reporting._exports import (
     XLSX_MAX_TEXT,
     codebook_csv,
@@ -28,6 +43,8 @@ from reporting._exports import (
     responses_xlsx,
     write_responses_sav,
 )
+from reporting._figures import Bar, Point, quadrant_figure, ratio_figure, share_figure
+from reporting._html_document import render_html_document
 from reporting._letters import (
     CODE_COLUMNS,
     CODE_FRAGMENT,
@@ -38,20 +55,32 @@ from reporting._letters import (
     letters_docx,
     letters_pdf,
 )
+from reporting._pdf import render_pdf
 from reporting._report import ReportInput, render_report
 
 __all__ = [
     "CODE_COLUMNS",
     "CODE_FRAGMENT",
     "XLSX_MAX_TEXT",
+    "Bar",
+    "Block",
+    "Bullets",
+    "Document",
+    "Figure",
+    "KeyFindings",
     "LetterKit",
+    "Paragraph",
+    "Point",
     "ReportInput",
+    "Section",
+    "Table",
     "codebook_csv",
     "codebook_xlsx",
     "codes_csv",
     "codes_table",
     "district_heatmap",
     "field_label",
+    "figure_png",
     "frame_csv",
     "frames_xlsx",
     "funnel_chart",
@@ -59,15 +88,21 @@ __all__ = [
     "letters_docx",
     "letters_pdf",
     "quadrant_chart",
+    "quadrant_figure",
     "rank_chart",
     "ranking_csv",
     "ranking_table",
     "ranking_xlsx",
+    "ratio_figure",
     "read_xlsx_sheets",
+    "render_docx",
+    "render_html_document",
+    "render_pdf",
     "render_report",
     "responses_csv",
     "responses_sav",
     "responses_xlsx",
+    "share_figure",
     "trend_chart",
     "write_responses_sav",
 ]

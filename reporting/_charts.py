@@ -22,6 +22,7 @@ QUADRANT_COLOURS: Mapping[str, str] = {
     "felt_only": "#ef8a62",
     "registered_only": "#67a9cf",
     "both_low": "#999999",
+    "unclear": "#d9d9d9",
 }
 FONT = {"family": "Source Sans Pro, Arial, sans-serif", "size": 14}
 

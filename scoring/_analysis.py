@@ -23,10 +23,14 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from core import InvalidInput, Location, Problem
+from scoring._comparison import FALLBACK_GAMMA_SHAPE, Dispersion, three_state
+from scoring._data_checks import missing_field_keys, unknown_keys
 from scoring._incidents import field_counts
-from scoring._intervals import beta_draws, gamma_rate_draws
+from scoring._intervals import beta_draws
 from scoring._priority import (
     COMPONENTS,
+    MISSING_SHARE_PRIOR_N,
+    PERCEIVED_THRESHOLD,
     RankSummary,
     combine,
     normalise_weights,
@@ -35,14 +39,26 @@ from scoring._priority import (
     rank_fields,
     rank_summary,
     registered_score,
-    typical_share,
     weight_sensitivity,
+    with_neutral,
 )
-from scoring._rates import incident_indicators
-from scoring._reasons import reason
+from scoring._rates import _population_totals, incident_indicators
+from scoring._reasons import (
+    PerceivedFigures,
+    Reference,
+    RegisteredFigures,
+    reason,
+    unranked_reason,
+)
+from scoring._registered import (
+    REGISTERED_COLUMNS,
+    ReferenceChoice,
+    choose_reference,
+    registered_side,
+)
 from scoring._schema import INCIDENT_COLUMNS, RANKING_COLUMNS
 from scoring._survey import MIN_CELL, Measure, district_variable, survey_indicators, tagged_fields
-from scoring._weights import Margin, population_margins, trim_and_rake
+from scoring._weights import Margin, margin_gaps, population_margins, trim_and_rake
 from survey import ActionFieldCatalogue, Design, Questionnaire, Variable
 
 FloatArray = NDArray[np.float64]
@@ -63,6 +79,8 @@ class _Simulation:
     perceived_draws: FloatArray  # (areas, fields, draws)
     registered_draws: FloatArray
     sensitivity_seed: int
+    #: Cells with at least one component: the others stay unranked.
+    ranked: NDArray[np.bool_]
 
 
 @dataclass(frozen=True)
@@ -72,9 +90,12 @@ class Analysis:
     ``ranking``: one row per area × field (:data:`RANKING_COLUMNS`), the municipality first,
     then its districts, each sorted by rank. ``survey_indicators``: the long table of
     :func:`scoring.survey_indicators` with an ``area`` column. ``incident_indicators``: the
-    table of :func:`scoring.incident_indicators` for the analysed year. ``rank_shift``: mean
-    absolute rank shift per area × field under plausible weights. ``weights``: the component
-    weights used.
+    table of :func:`scoring.incident_indicators` for the analysed year (every area: the
+    funnel plot). ``rank_shift``: mean absolute rank shift per area × field under plausible
+    weights. ``weights``: the component weights used. ``warnings``: located warnings about
+    the data (missing keys, unreachable margins, few reference areas …) to show wherever the
+    ranking is shown. ``reference``: what the registered side was compared with;
+    ``dispersion``: the tested spread between the reference's areas per field.
     """
 
     ranking: pd.DataFrame
@@ -86,6 +107,10 @@ class Analysis:
     year: int | None
     survey_weighted: bool
     _simulation: _Simulation = field(repr=False)
+    warnings: list[Problem] = field(default_factory=list)
+    reference: ReferenceChoice | None = None
+    dispersion: Mapping[str, Dispersion] = field(default_factory=dict)
+    perceived_threshold: float = PERCEIVED_THRESHOLD
 
 
 def match_district_areas(
@@ -330,8 +355,9 @@ def weight_responses(
     margins_table: pd.DataFrame | None,
     totals: pd.DataFrame | None,
     districts: Districts,
-) -> NDArray[np.float64] | None:
-    """Raking weights of the responses, or ``None`` for an unweighted survey.
+) -> tuple[NDArray[np.float64] | None, list[Margin]]:
+    """Raking weights of the responses (``None`` for an unweighted survey) and the margins
+    they were raked to.
 
     The margins given, else those of the population table (sex, age group, district;
     :func:`scoring.population_margins`); margins on columns the responses lack are dropped.
@@ -352,9 +378,9 @@ def weight_responses(
         )
     chosen = [m for m in chosen if all(c in responses.columns for c in m.columns)]
     if not chosen or not len(responses):
-        return None
+        return None, []
     weights: NDArray[np.float64] = trim_and_rake(responses, chosen).weights
-    return weights
+    return weights, chosen
 
 
 def survey_side(
@@ -418,7 +444,7 @@ class AnalysisGrid:
 
 def combine_sides(
     survey: pd.DataFrame,
-    indicators: pd.DataFrame,
+    registered: pd.DataFrame,
     municipality: str,
     districts: Districts,
     fields: list[str],
@@ -429,64 +455,91 @@ def combine_sides(
     area_district.update({districts.areas[c]: c for c in districts.codes})
     index = pd.MultiIndex.from_product([areas, fields], names=["area", "field"])
     problem_rows = survey[survey["measure"] == str(Measure.PROBLEM)].set_index(["area", "field"])
-    incident_rows = indicators.set_index(["area", "field"]).reindex(index)
+    incident_rows = registered.set_index(["area", "field"]).reindex(index)
     return AnalysisGrid(
         areas, fields, area_district, index, problem_rows.reindex(index), incident_rows
     )
 
 
-def expected_cases(grid: AnalysisGrid) -> FloatArray:
-    r"""Expected cases :math:`E`; where the SIR's is missing, :math:`P \cdot r_{ref} / 10^5`
-    (population times the reference rate per 100,000)."""
-    expected = grid.incidents("expected")
-    fallback = grid.incidents("population") * grid.incidents("reference_rate") / PER
-    return np.where(np.isfinite(expected), expected, fallback)
+def perceived_reference_shares(
+    fields: list[str], reference: Mapping[str, float] | None, threshold: float
+) -> FloatArray:
+    """The share each field's perceived share is compared with: the field's perceived
+    reference (an earlier wave, pooled municipalities) where given, else ``threshold``."""
+    given = reference or {}
+    return np.array([float(given.get(f, threshold)) for f in fields], dtype=np.float64)
 
 
-def component_scores(grid: AnalysisGrid) -> tuple[FloatArray, FloatArray, FloatArray]:
-    r"""The typical share and both components on a 0–1 scale, (areas, fields) each.
+def component_scores(
+    grid: AnalysisGrid, reference_shares: FloatArray
+) -> tuple[FloatArray, FloatArray]:
+    r"""Both components on a 0–1 scale, (areas, fields) each; ``NaN`` where missing.
 
-    Perceived: the odds ratio :math:`R` of the share against the median share of the area's
-    fields, mapped to :math:`R/(1+R)`; registered: the SIR mapped the same way
+    Perceived: the odds ratio :math:`R` of the share against the field's reference share,
+    mapped to :math:`R/(1+R)`; registered: the shrunken SIR mapped the same way
     (:func:`scoring.perceived_score`, :func:`scoring.registered_score`; ``docs/method.md``).
+    Neither depends on which other fields are analysed.
     """
     share = grid.survey("share")
-    typical = typical_share(share)
-    return typical, perceived_score(share, typical), registered_score(grid.incidents("sir"))
+    return (
+        perceived_score(share, reference_shares[None, :]),
+        registered_score(grid.incidents("sir_shrunk")),
+    )
 
 
 def simulate(
     grid: AnalysisGrid,
-    typical: FloatArray,
     perceived: FloatArray,
     registered: FloatArray,
+    reference_shares: FloatArray,
     draws: int,
     generator: np.random.Generator,
 ) -> _Simulation:
     r"""The components with their posterior draws and the seed of the weight sensitivity.
 
     Perceived draws: :math:`p \sim \mathrm{Beta}(x + 0.5, n_{eff} - x + 0.5)` scored against
-    the typical share; registered: :math:`\lambda \sim \mathrm{Gamma}(c + 0.5, 1)/E` as an
-    SIR (Jeffreys priors; :func:`scoring.beta_draws`, :func:`scoring.gamma_rate_draws`). The
-    order of the draws is fixed (Beta, Gamma, then the seed), so one seed gives the same
+    the reference share; registered: the posterior of the shrunken SIR,
+    :math:`\mathrm{Gamma}(\alpha + O, \alpha + E)` (:math:`\mathrm{Gamma}(O + 0.5, E)`
+    without shown overdispersion). A missing component is neutral (0.5) with draws from its
+    prior — a share :math:`\mathrm{Beta}(4 p_0, 4 (1 - p_0))` around the reference share, an
+    SIR :math:`\mathrm{Gamma}(2, 2)` — so its rank interval widens instead of the present
+    component counting double. The order of the draws is fixed, so one seed gives the same
     intervals.
     """
-    perceived_draws = perceived_score(
-        beta_draws(grid.survey("share"), grid.survey("n_eff"), draws, generator),
-        typical[..., None],
+    shape = (len(grid.areas), len(grid.fields))
+    has_share = np.isfinite(perceived)
+    has_sir = np.isfinite(registered)
+    reference = np.broadcast_to(reference_shares[None, :], shape)
+    share_draws = beta_draws(grid.survey("share"), grid.survey("n_eff"), draws, generator)
+    prior_shares = generator.beta(
+        MISSING_SHARE_PRIOR_N * reference[..., None] * np.ones(draws),
+        MISSING_SHARE_PRIOR_N * (1 - reference[..., None]) * np.ones(draws),
     )
-    registered_draws = registered_score(
-        gamma_rate_draws(grid.incidents("cases"), expected_cases(grid), draws, generator)
+    share_draws = np.where(has_share[..., None], share_draws, prior_shares)
+    perceived_draws = perceived_score(share_draws, reference[..., None])
+    posterior_shape = grid.incidents("shape_posterior")
+    posterior_rate = grid.incidents("rate_posterior")
+    known = np.isfinite(posterior_shape) & np.isfinite(posterior_rate) & (posterior_rate > 0)
+    gamma_shape_ = np.where(known, posterior_shape, FALLBACK_GAMMA_SHAPE)
+    gamma_rate_ = np.where(known, posterior_rate, FALLBACK_GAMMA_SHAPE)
+    sir_draws = (
+        generator.standard_gamma(np.broadcast_to(gamma_shape_[..., None], (*shape, draws)))
+        / gamma_rate_[..., None]
     )
+    registered_draws = registered_score(sir_draws)
     sensitivity_seed = int(generator.integers(0, 2**63 - 1))
+    ranked = has_share | has_sir
+    perceived_draws[~ranked] = np.nan
+    registered_draws[~ranked] = np.nan
     return _Simulation(
         grid.areas,
         grid.fields,
-        perceived,
-        registered,
+        np.where(ranked, with_neutral(perceived), np.nan),
+        np.where(ranked, with_neutral(registered), np.nan),
         perceived_draws,
         registered_draws,
         sensitivity_seed,
+        ranked,
     )
 
 
@@ -498,13 +551,20 @@ def ranking_table(
     year: int | None,
     perceived: FloatArray,
     registered: FloatArray,
+    reference_shares: FloatArray,
 ) -> pd.DataFrame:
-    """One row per area × field with both sides' figures, components and 2×2 class.
+    """One row per area × field with both sides' figures, components and states, and the
+    2×2 class (with "unclear").
 
     Priority and rank are added by :func:`_apply_weights`; the reasons by :func:`add_reasons`.
     """
-    share = grid.survey("share")
-    quadrant, felt_high, registered_high = quadrants(share, grid.incidents("sir_ci_low"))
+    share_reference = np.broadcast_to(reference_shares[None, :], perceived.shape)
+    felt_state = three_state(grid.survey("ci_low"), grid.survey("ci_high"), share_reference)
+    registered_state = np.array(
+        [v if isinstance(v, str) else None for v in grid.incident_rows["registered_state"]],
+        dtype=object,
+    ).reshape(perceived.shape)
+    quadrant = quadrants(felt_state, registered_state)
     ranking = pd.DataFrame(
         {
             "area": grid.index.get_level_values("area").astype(str),
@@ -517,11 +577,20 @@ def ranking_table(
         }
     )
     for column in INCIDENT_COLUMNS:
-        ranking[column] = grid.incidents(column).ravel()
+        values = grid.incident_rows[column].to_numpy() if column in grid.incident_rows else None
+        if column in TEXT_INCIDENT_COLUMNS:
+            ranking[column] = pd.array(
+                [v if isinstance(v, str) else None for v in values]
+                if values is not None
+                else [None] * len(ranking),
+                dtype="string",
+            )
+        else:
+            ranking[column] = grid.incidents(column).ravel()
     ranking["cases"] = pd.array(
         [None if not np.isfinite(c) else round(c) for c in ranking["cases"]], dtype="Int64"
     )
-    ranking["share_problem"] = share.ravel()
+    ranking["share_problem"] = grid.survey("share").ravel()
     ranking["share_ci_low"] = grid.survey("ci_low").ravel()
     ranking["share_ci_high"] = grid.survey("ci_high").ravel()
     ranking["n_respondents"] = pd.array(
@@ -531,65 +600,143 @@ def ranking_table(
     ranking["suppressed"] = (
         grid.problem_rows["suppressed"].astype("boolean").fillna(False).to_numpy(dtype=bool)
     )
+    ranking["share_reference"] = share_reference.ravel()
+    ranking["felt_state"] = pd.array(list(felt_state.ravel()), dtype="string")
     ranking["perceived_score"] = perceived.ravel()
     ranking["registered_score"] = registered.ravel()
     ranking["quadrant"] = pd.array(list(quadrant.ravel()), dtype="string")
-    ranking["felt_high"] = pd.array(list(felt_high.ravel()), dtype="boolean")
-    ranking["registered_high"] = pd.array(list(registered_high.ravel()), dtype="boolean")
+    ranking["_answered"] = np.nan_to_num(grid.survey("n_answered").ravel())
     return ranking
 
 
-#: The ranking columns a reason quotes.
-_REASON_FIGURES: tuple[str, ...] = (
-    "sir",
-    "sir_ci_low",
-    "sir_ci_high",
-    "rate_per_100k",
-    "rate_ci_low",
-    "rate_ci_high",
-    "share_problem",
-    "share_ci_low",
-    "share_ci_high",
+#: Registered columns that hold text, not numbers.
+TEXT_INCIDENT_COLUMNS: frozenset[str] = frozenset(
+    {"registered_state", "prior_source", "change_method", "change_years"}
 )
+
+
+def _number(row: pd.Series, column: str) -> float:
+    """A row's figure as a float, ``NaN`` where it is missing or not a number."""
+    try:
+        value = float(row[column])
+    except (KeyError, TypeError, ValueError):
+        return float("nan")
+    return value
 
 
 def add_reasons(
     ranking: pd.DataFrame,
     catalogue: ActionFieldCatalogue,
-    reference_name: str | None,
+    reference: Reference,
     min_cell: int,
 ) -> None:
-    """Add ``reason`` (German) and ``reason_en``: one sentence per row (:func:`scoring.reason`)."""
-    numbers = {
-        column: pd.to_numeric(ranking[column], errors="coerce").to_numpy(
-            dtype=np.float64, na_value=np.nan
-        )
-        for column in _REASON_FIGURES
+    """Add ``reason`` (German) and ``reason_en``, and ``unranked_reason(_en)`` where a field
+    has neither component: one sentence per row (:func:`scoring.reason`)."""
+    columns: dict[str, list[str | None]] = {
+        "reason": [],
+        "reason_en": [],
+        "unranked_reason": [],
+        "unranked_reason_en": [],
     }
-    suppressed_flags = ranking["suppressed"].to_numpy(dtype=bool)
-    for lang, column in (("de", "reason"), ("en", "reason_en")):
-        texts = []
-        for i, field_id in enumerate(ranking["field"]):
-            labels = catalogue.get(field_id).label if field_id in catalogue else {}
-            texts.append(
+    for _, row in ranking.iterrows():
+        field_id = str(row["field"])
+        labels = catalogue.get(field_id).label if field_id in catalogue else {}
+        registered = RegisteredFigures(
+            cases=_number(row, "cases"),
+            expected=_number(row, "expected"),
+            sir=_number(row, "sir"),
+            sir_low=_number(row, "sir_ci_low"),
+            sir_high=_number(row, "sir_ci_high"),
+            excess=_number(row, "excess"),
+            excess_low=_number(row, "excess_low"),
+            excess_high=_number(row, "excess_high"),
+            sir_shrunk=_number(row, "sir_shrunk"),
+            weight=_number(row, "shrinkage_weight"),
+            state=row["registered_state"] if isinstance(row["registered_state"], str) else None,
+            rate=_number(row, "rate_per_100k"),
+            rate_low=_number(row, "rate_ci_low"),
+            rate_high=_number(row, "rate_ci_high"),
+        )
+        perceived = PerceivedFigures(
+            share=_number(row, "share_problem"),
+            share_low=_number(row, "share_ci_low"),
+            share_high=_number(row, "share_ci_high"),
+            state=row["felt_state"] if isinstance(row["felt_state"], str) else None,
+            threshold=_number(row, "share_reference"),
+            suppressed=bool(row["suppressed"]),
+            no_substantive=_number(row, "_answered") > 0 and not _number(row, "n_respondents") > 0,
+        )
+        population = _number(row, "reference_population")
+        row_reference = dataclasses.replace(reference, population=population)
+        for lang, column, unranked_column in (
+            ("de", "reason", "unranked_reason"),
+            ("en", "reason_en", "unranked_reason_en"),
+        ):
+            label = labels.get(lang) or labels.get("de") or field_id
+            columns[column].append(
                 reason(
-                    label=labels.get(lang) or labels.get("de") or str(field_id),
+                    label=label,
                     lang=lang,
-                    sir=float(numbers["sir"][i]),
-                    sir_ci_low=float(numbers["sir_ci_low"][i]),
-                    sir_ci_high=float(numbers["sir_ci_high"][i]),
-                    rate=float(numbers["rate_per_100k"][i]),
-                    rate_ci_low=float(numbers["rate_ci_low"][i]),
-                    rate_ci_high=float(numbers["rate_ci_high"][i]),
-                    reference_name=reference_name,
-                    share=float(numbers["share_problem"][i]),
-                    share_ci_low=float(numbers["share_ci_low"][i]),
-                    share_ci_high=float(numbers["share_ci_high"][i]),
-                    suppressed=bool(suppressed_flags[i]),
+                    registered=registered,
+                    reference=row_reference,
+                    perceived=perceived,
                     min_cell=min_cell,
                 )
             )
-        ranking[column] = texts
+            columns[unranked_column].append(unranked_reason(registered, perceived, lang, min_cell))
+    for column, texts in columns.items():
+        ranking[column] = pd.array(texts, dtype="string")
+
+
+def data_warnings(
+    incidents: pd.DataFrame | None,
+    catalogue: ActionFieldCatalogue,
+    municipality: str,
+    year: int | None,
+    dispersion: Mapping[str, Dispersion],
+    gaps: list[Problem],
+) -> list[Problem]:
+    """Located warnings about the data the ranking rests on (see :mod:`scoring._data_checks`):
+    keys nobody uses, fields without police figures, margins weighting could not reach, and
+    fields whose spread between areas rests on too few areas (a documented prior instead)."""
+    warnings: list[Problem] = []
+    if incidents is not None and len(incidents):
+        warnings += unknown_keys(incidents, catalogue)
+        if year is not None:
+            warnings += missing_field_keys(incidents, catalogue, area=municipality, year=year)
+    few = sorted(f for f, d in dispersion.items() if d.source == "fallback")
+    if few:
+        warnings.append(
+            Problem(
+                Location(field="reference"),
+                "scoring.warning.few_reference_areas",
+                {"fields": ", ".join(few), "minimum": 5},
+                severity="warning",
+            )
+        )
+    return warnings + gaps
+
+
+def weighting_warnings(
+    responses: pd.DataFrame, weights: NDArray[np.float64] | None, margins: Sequence[Margin]
+) -> list[Problem]:
+    """One located warning per margin category the weighting could not reach
+    (:func:`scoring.margin_gaps`), with the achieved and the target share."""
+    if weights is None:
+        return []
+    return [
+        Problem(
+            Location(field="/".join(gap.columns)),
+            "scoring.warning.margin_not_reached",
+            {
+                "category": gap.category,
+                "achieved": round(100 * gap.achieved, 1),
+                "target": round(100 * gap.target, 1),
+            },
+            severity="warning",
+        )
+        for gap in margin_gaps(responses, weights, margins)
+    ]
 
 
 # -- the pipeline --------------------------------------------------------------------------------
@@ -611,6 +758,8 @@ def analyse(
     draws: int = 2000,
     rng: np.random.Generator | None = None,
     min_cell: int = MIN_CELL,
+    perceived_reference: Mapping[str, float] | None = None,
+    perceived_threshold: float = PERCEIVED_THRESHOLD,
 ) -> Analysis:
     r"""Rank the action fields of a municipality (and of each of its districts).
 
@@ -630,8 +779,10 @@ def analyse(
         The official key of the municipality the survey belongs to. Needed when the incident
         data holds several candidate areas.
     reference
-        The reference area of the SIR; by default the outermost areas of the input, pooled
-        (see :func:`scoring.incident_indicators`).
+        The reference area (key or name); the municipality is compared with the reference
+        *minus* itself where it lies inside it. By default the outermost areas of the input
+        other than the municipality, pooled. An error when the reference is the municipality
+        or the input holds nothing else.
     year
         The incident year; by default the latest.
     weights
@@ -641,13 +792,18 @@ def analyse(
         (``ImportResult.margins``). Without any, the survey is unweighted.
     draws
         Simulation draws for the rank intervals (100 to 100,000).
+    perceived_reference, perceived_threshold
+        The share each field's perceived share is compared with: a perceived reference per
+        field (an earlier wave, pooled municipalities), else the threshold (default 25 %).
 
     Every step is described in ``docs/method.md``: shares with Wilson intervals on Kish's
-    effective n, SIR with exact Poisson intervals, components on a 0–1 scale (a ratio
-    :math:`R` against typical mapped to :math:`R/(1+R)`: the odds ratio of the share against
-    the median share of the area's fields, and the SIR), their weighted mean over the
-    available components, the 2×2 class, rank intervals from Beta/Gamma posterior draws, and
-    a Dirichlet weight sensitivity.
+    effective n; rate ratios against the rest of the reference (conditional binomial), shrunk
+    by a Poisson–gamma model whose strength is estimated across the reference's areas, with an
+    overdispersion-aware state; components on a 0–1 scale (a ratio :math:`R` mapped to
+    :math:`R/(1+R)`: the odds ratio of the share against its reference share, and the shrunken
+    SIR), a missing component neutral with widened uncertainty; three states per component and
+    the 2×2 class with "unclear"; rank intervals from posterior draws; a Dirichlet weight
+    sensitivity; located warnings about the data.
 
     Raises
     ------
@@ -664,22 +820,41 @@ def analyse(
     chosen_year, year_problems = choose_year(data, year)
     problems += year_problems
     problems += check_reference_and_population(data, reference, totals)
-    # 2. The incident side (only when every choice so far is valid).
-    indicators = _no_incident_indicators()
-    if data.counts is not None and not problems:
-        assert totals is not None
-        indicators = incident_side(data, chosen_year, totals, reference)
-    # 3. The municipality and its districts.
+    # 2. The municipality, its districts and what it is compared with.
     known_areas = data.areas | (set(totals["area"]) if totals is not None else set())
     chosen_area, area_problems = choose_area(area, reference, data.areas, known_areas)
     problems += area_problems
+    municipality = chosen_area if chosen_area is not None else questionnaire.id
+    choice: ReferenceChoice | None = None
+    if data.counts is not None and not problems:
+        choice, reference_problems = choose_reference(
+            data.areas, data.names, municipality, reference
+        )
+        problems += reference_problems
     if problems:
         raise InvalidInput(problems)
     assert component_weights is not None
-    municipality = chosen_area if chosen_area is not None else questionnaire.id
     districts = district_areas(questionnaire, municipality, known_areas)
+    analysed = [municipality, *(districts.areas[c] for c in districts.codes)]
+    # 3. The registered side: every area for the funnel plot; the analysed areas against the
+    #    rest of the reference, shrunk and judged against the spread between areas.
+    indicators = _no_incident_indicators()
+    registered = pd.DataFrame(columns=["area", "field", *REGISTERED_COLUMNS])
+    dispersion: dict[str, Dispersion] = {}
+    if data.counts is not None and choice is not None and chosen_year is not None:
+        assert totals is not None
+        indicators = incident_side(data, chosen_year, totals, reference)
+        registered, dispersion = registered_side(
+            data.counts,
+            _population_totals(totals),
+            year=chosen_year,
+            analysed=analysed,
+            choice=choice,
+            names=data.names,
+        )
+        registered = _with_posterior(registered)
     # 4. The survey side: raking weights, then shares with their intervals.
-    survey_weights = weight_responses(
+    survey_weights, raked_to = weight_responses(
         questionnaire,
         responses,
         margins=margins,
@@ -699,13 +874,26 @@ def analyse(
         districts=districts,
     )
     # 5. Both sides on one grid: components and their posterior draws.
-    grid = combine_sides(survey, indicators, municipality, districts, fields)
-    typical, perceived, registered = component_scores(grid)
-    simulation = simulate(grid, typical, perceived, registered, draws, generator)
-    # 6. The ranking table with its reasons; 7. priority, rank, interval and sensitivity.
-    ranking = ranking_table(grid, chosen_year, perceived, registered)
-    reference_name = data.names.get(reference, reference) if reference is not None else None
-    add_reasons(ranking, catalogue, reference_name, min_cell)
+    grid = combine_sides(survey, registered, municipality, districts, fields)
+    reference_shares = perceived_reference_shares(fields, perceived_reference, perceived_threshold)
+    perceived, registered_scores = component_scores(grid, reference_shares)
+    simulation = simulate(grid, perceived, registered_scores, reference_shares, draws, generator)
+    # 6. The ranking table with its reasons and warnings; 7. priority, rank, interval, sensitivity.
+    ranking = ranking_table(grid, chosen_year, perceived, registered_scores, reference_shares)
+    reference_words = Reference(
+        name=(data.names.get(reference, reference) if reference is not None else None),
+        rest_of=choice.contains_area if choice is not None else False,
+        population=float("nan"),
+    )
+    add_reasons(ranking, catalogue, reference_words, min_cell)
+    warnings = data_warnings(
+        incidents,
+        catalogue,
+        municipality,
+        chosen_year,
+        dispersion,
+        weighting_warnings(responses, survey_weights, raked_to),
+    )
     analysis = Analysis(
         ranking=ranking,
         survey_indicators=survey,
@@ -716,14 +904,34 @@ def analyse(
         year=chosen_year,
         survey_weighted=survey_weights is not None,
         _simulation=simulation,
+        warnings=warnings,
+        reference=choice,
+        dispersion=dispersion,
+        perceived_threshold=perceived_threshold,
     )
     return _apply_weights(analysis, component_weights)
+
+
+def _with_posterior(registered: pd.DataFrame) -> pd.DataFrame:
+    """The gamma posterior of each shrunken SIR for the rank simulation: shape
+    :math:`\alpha + O` and rate :math:`\alpha + E` (:math:`O + 0.5` and :math:`E` without
+    shown overdispersion)."""
+    shape = pd.to_numeric(registered["prior_shape"], errors="coerce").astype(float)
+    cases = pd.to_numeric(registered["cases"], errors="coerce").astype(float)
+    expected = pd.to_numeric(registered["expected"], errors="coerce").astype(float)
+    finite = np.isfinite(shape)
+    return registered.assign(
+        shape_posterior=np.where(finite, shape + cases, cases + 0.5),
+        rate_posterior=np.where(finite, shape + expected, expected),
+    )
 
 
 def _apply_weights(analysis: Analysis, component_weights: FloatArray) -> Analysis:
     """Priority, rank, rank interval and sensitivity for ``component_weights``."""
     sim = analysis._simulation
-    priority = combine(sim.perceived, sim.registered, component_weights)
+    priority = np.where(
+        sim.ranked, combine(sim.perceived, sim.registered, component_weights), np.nan
+    )
     rank = rank_fields(priority, axis=1)
     summary = rank_intervals(sim, component_weights)
     shift = sensitivity(sim, component_weights)
@@ -739,7 +947,8 @@ def _apply_weights(analysis: Analysis, component_weights: FloatArray) -> Analysi
         ranking[column] = _whole_numbers(array.ravel())
     ranking["rank_median"] = summary.median.ravel()
     ranking["rank_shift"] = shift.ravel()
-    ranking = in_rank_order(ranking, sim.areas, sim.fields)[list(RANKING_COLUMNS)]
+    ranking = in_rank_order(ranking, sim.areas, sim.fields)
+    ranking = ranking[[c for c in RANKING_COLUMNS if c in ranking.columns]]
     rank_shift = ranking[["area", "field", "rank_shift"]].copy()
     weights = dict(zip(COMPONENTS, (float(w) for w in component_weights), strict=True))
     return dataclasses.replace(analysis, ranking=ranking, rank_shift=rank_shift, weights=weights)

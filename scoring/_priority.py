@@ -27,12 +27,26 @@ SENSITIVITY_DRAWS = 1000
 
 
 class Quadrant(StrEnum):
-    """The 2×2 discrepancy class of a field."""
+    """The 2×2 discrepancy class of a field, and "unclear" where an interval straddles its
+    threshold (the data cannot say which side the field is on)."""
 
     BOTH_HIGH = "both_high"
     FELT_ONLY = "felt_only"
     REGISTERED_ONLY = "registered_only"
     BOTH_LOW = "both_low"
+    UNCLEAR = "unclear"
+
+
+#: Without a perceived reference (an earlier wave, pooled municipalities), a field counts as
+#: felt high when reliably more than a quarter of the residents see a rather big or big
+#: problem in it: the lower limit of the share's interval lies above 25 %. Documented in
+#: docs/method.md; the manager can set another threshold.
+PERCEIVED_THRESHOLD = 0.25
+#: A missing component is neutral: scored 0.5 (the reference level), with draws from a wide
+#: prior so that the rank interval shows what is not known (see docs/method.md).
+NEUTRAL_SCORE = 0.5
+#: Pseudo-respondents of the prior of a missing share (Beta around the threshold).
+MISSING_SHARE_PRIOR_N = 4.0
 
 
 @dataclass(frozen=True)
@@ -63,31 +77,21 @@ def normalise_weights(weights: Mapping[str, float] | None) -> FloatArray:
 SHARE_CLIP = 1e-3
 
 
-def typical_share(share: ArrayLike, *, axis: int = 1) -> FloatArray:
-    """The median share over the fields of each area (``NaN`` where no field has a share),
-    kept as a length-1 axis so it broadcasts against ``share``."""
-    s = np.asarray(share, dtype=np.float64)
-    known = np.isfinite(s)
-    any_known = known.any(axis=axis, keepdims=True)
-    median = np.nanmedian(np.where(any_known, s, 0.0), axis=axis, keepdims=True)
-    return np.asarray(np.where(any_known, median, np.nan), dtype=np.float64)
+def perceived_score(share: ArrayLike, reference: ArrayLike) -> FloatArray:
+    r"""The perceived component on the 0–1 scale: the odds ratio of the share against its
+    reference share, mapped like the SIR.
 
-
-def perceived_score(share: ArrayLike, typical: ArrayLike) -> FloatArray:
-    r"""The perceived component on the 0–1 scale: the odds ratio against the typical field,
-    mapped like the SIR.
-
-    .. math:: \mathrm{OR} = \frac{p/(1-p)}{\tilde p/(1-\tilde p)}, \qquad
+    .. math:: \mathrm{OR} = \frac{p/(1-p)}{p_0/(1-p_0)}, \qquad
               s = \frac{\mathrm{OR}}{1 + \mathrm{OR}}
 
-    where :math:`\tilde p` is the median share over the area's fields (:func:`typical_share`).
-    A field named as often as the typical field scores 0.5, one with twice the odds 0.667, so
-    the perceived and the registered component (:func:`registered_score`) share one scale and
-    a field lacking one component is still comparable with the others. Shares are clipped to
-    ``[0.001, 0.999]``; ``NaN`` stays ``NaN``.
+    where :math:`p_0` is the field's perceived reference (an earlier wave, pooled
+    municipalities) or :data:`PERCEIVED_THRESHOLD`. A field at its reference scores 0.5, one
+    with twice the odds 0.667, so both components share one scale; and the score depends only
+    on the field's own share and reference, never on which other fields are analysed. Shares
+    are clipped to ``[0.001, 0.999]``; ``NaN`` stays ``NaN``.
     """
     p = np.clip(np.asarray(share, dtype=np.float64), SHARE_CLIP, 1.0 - SHARE_CLIP)
-    q = np.clip(np.asarray(typical, dtype=np.float64), SHARE_CLIP, 1.0 - SHARE_CLIP)
+    q = np.clip(np.asarray(reference, dtype=np.float64), SHARE_CLIP, 1.0 - SHARE_CLIP)
     odds_ratio = (p / (1.0 - p)) / (q / (1.0 - q))
     return np.asarray(odds_ratio / (1.0 + odds_ratio), dtype=np.float64)
 
@@ -145,42 +149,34 @@ def rank_fields(priority: ArrayLike, *, axis: int = 1) -> FloatArray:
 
 
 def quadrants(
-    share: ArrayLike, sir_ci_low: ArrayLike, *, axis: int = 1
-) -> tuple[NDArray[np.object_], NDArray[np.object_], NDArray[np.object_]]:
-    """The 2×2 discrepancy class per (area, field), with the two flags behind it.
+    felt_state: NDArray[np.object_], registered_state: NDArray[np.object_]
+) -> NDArray[np.object_]:
+    """The 2×2 class per (area, field) from the two components' states (``high``,
+    ``not_high``, ``unclear``; see :func:`scoring._comparison.three_state`).
 
-    * registered high: the lower 95 % limit of the SIR is above 1 (more registered cases than
-      the reference rate predicts, beyond chance);
-    * felt high: the share is at or above the median share of the area's fields with a
-      survey value (residents name this field more often than the typical field).
-
-    Returns ``(quadrant, felt_high, registered_high)`` as object arrays; ``None`` where a
-    component is missing (the class is then undefined and the reason says why).
+    ``unclear`` where either state is unclear; ``None`` where a component is missing (the
+    reason then says which one and why).
     """
-    s = np.asarray(share, dtype=np.float64)
-    low = np.asarray(sir_ci_low, dtype=np.float64)
-    known_s = np.isfinite(s)
-    median = typical_share(s, axis=axis)
-    felt_values = s >= median
-    registered_values = low > 1.0
-    known_r = np.isfinite(low)
-    felt = np.full(s.shape, None, dtype=object)
-    registered = np.full(s.shape, None, dtype=object)
-    out = np.full(s.shape, None, dtype=object)
     table = {
-        (True, True): Quadrant.BOTH_HIGH,
-        (True, False): Quadrant.FELT_ONLY,
-        (False, True): Quadrant.REGISTERED_ONLY,
-        (False, False): Quadrant.BOTH_LOW,
+        ("high", "high"): Quadrant.BOTH_HIGH,
+        ("high", "not_high"): Quadrant.FELT_ONLY,
+        ("not_high", "high"): Quadrant.REGISTERED_ONLY,
+        ("not_high", "not_high"): Quadrant.BOTH_LOW,
     }
-    for index in np.ndindex(s.shape):
-        if known_s[index]:
-            felt[index] = bool(felt_values[index])
-        if known_r[index]:
-            registered[index] = bool(registered_values[index])
-        if known_s[index] and known_r[index]:
-            out[index] = str(table[(bool(felt_values[index]), bool(registered_values[index]))])
-    return out, felt, registered
+    out = np.full(felt_state.shape, None, dtype=object)
+    for index in np.ndindex(felt_state.shape):
+        felt, registered = felt_state[index], registered_state[index]
+        if not isinstance(felt, str) or not isinstance(registered, str):
+            continue
+        out[index] = str(table.get((felt, registered), Quadrant.UNCLEAR))
+    return out
+
+
+def with_neutral(score: ArrayLike) -> FloatArray:
+    """A component with its missing cells set to :data:`NEUTRAL_SCORE`: a missing component
+    neither boosts nor sinks the present one."""
+    values = np.asarray(score, dtype=np.float64)
+    return np.asarray(np.where(np.isfinite(values), values, NEUTRAL_SCORE), dtype=np.float64)
 
 
 def rank_summary(priority_draws: ArrayLike, *, alpha: float = 0.05) -> RankSummary:

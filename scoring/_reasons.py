@@ -1,102 +1,205 @@
-"""One-line plain-language reasons per action field, in German and English, via ``t()``."""
+"""One-line plain-language reasons per action field, in German and English, via ``t()``.
+
+A reason names the reference and its population, the excess cases, whether few cases pulled
+the estimate toward the reference, what is unclear, and what the rank rests on when a component
+is missing — so a prevention manager can read it aloud in the KPR.
+"""
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
-from core import format_number, t
+from core import format_integer, format_number, format_population, t
 
 #: Languages every reason is produced in (the ranking has ``reason`` and ``reason_en``).
 REASON_LANGUAGES: tuple[str, str] = ("de", "en")
+#: Below this weight of the area's own data the reason says that few cases pulled the estimate
+#: toward the reference (the shrunken estimate is then mostly the reference level).
+SHRINKAGE_NOTE_BELOW = 0.5
 
 
-def _estimate(
-    value: float | None, low: float | None, high: float | None
-) -> tuple[float, float, float] | None:
-    """The point estimate with its interval, or ``None`` when any of the three is missing."""
-    if value is None or low is None or high is None:
-        return None
-    if not (math.isfinite(value) and math.isfinite(low) and math.isfinite(high)):
-        return None
-    return value, low, high
+@dataclass(frozen=True)
+class RegisteredFigures:
+    """The registered side of one row, as the reason quotes it (NaN where missing)."""
+
+    cases: float
+    expected: float
+    sir: float
+    sir_low: float
+    sir_high: float
+    excess: float
+    excess_low: float
+    excess_high: float
+    sir_shrunk: float
+    weight: float
+    state: str | None
+    rate: float
+    rate_low: float
+    rate_high: float
+
+
+@dataclass(frozen=True)
+class Reference:
+    """What the registered side is compared with, for the reason's words."""
+
+    name: str | None
+    #: The area lies inside the named reference: "im übrigen Sachsen".
+    rest_of: bool
+    population: float
+
+
+@dataclass(frozen=True)
+class PerceivedFigures:
+    """The survey side of one row (NaN where missing)."""
+
+    share: float
+    share_low: float
+    share_high: float
+    state: str | None
+    threshold: float
+    suppressed: bool
+    no_substantive: bool
+
+
+def _finite(*values: float) -> bool:
+    return all(math.isfinite(v) for v in values)
 
 
 def _sir_digits(value: float) -> int:
     return 1 if value >= 0.095 else 2
 
 
+def _reference_words(reference: Reference, lang: str) -> str:
+    population = (
+        format_population(reference.population, lang) if math.isfinite(reference.population) else ""
+    )
+    if reference.name:
+        key = (
+            "scoring.reason.reference_rest"
+            if reference.rest_of
+            else "scoring.reason.reference_named"
+        )
+        return t(key, lang, name=reference.name, population=population)
+    return t("scoring.reason.reference_pool", lang, population=population)
+
+
+def registered_words(figures: RegisteredFigures, reference: Reference, lang: str) -> str:
+    """The registered half of a reason."""
+    if not _finite(figures.sir, figures.sir_low, figures.sir_high):
+        if _finite(figures.rate, figures.rate_low, figures.rate_high):
+            return t(
+                "scoring.reason.rate_only",
+                lang,
+                rate=format_number(figures.rate, 1, lang),
+                low=format_number(figures.rate_low, 1, lang),
+                high=format_number(figures.rate_high, 1, lang),
+            )
+        return t("scoring.reason.no_incidents", lang)
+    digits = _sir_digits(figures.sir)
+    parts = [
+        t(
+            "scoring.reason.registered",
+            lang,
+            sir=format_number(figures.sir, digits, lang),
+            low=format_number(figures.sir_low, digits, lang),
+            high=format_number(figures.sir_high, digits, lang),
+            reference=_reference_words(reference, lang),
+        )
+    ]
+    if _finite(figures.excess, figures.excess_low, figures.excess_high):
+        key = "scoring.reason.excess_more" if figures.excess >= 0 else "scoring.reason.excess_fewer"
+        parts.append(
+            t(
+                key,
+                lang,
+                count=round(abs(figures.excess)),
+                cases=format_integer(abs(figures.excess), lang),
+                low=format_integer(figures.excess_low, lang),
+                high=format_integer(figures.excess_high, lang),
+            )
+        )
+    if math.isfinite(figures.weight) and figures.weight < SHRINKAGE_NOTE_BELOW:
+        parts.append(
+            t(
+                "scoring.reason.shrunk",
+                lang,
+                cases=format_integer(figures.cases, lang),
+                expected=format_number(figures.expected, 1, lang),
+                shrunk=format_number(figures.sir_shrunk, _sir_digits(figures.sir_shrunk), lang),
+            )
+        )
+    if figures.state == "unclear":
+        parts.append(t("scoring.reason.registered_unclear", lang))
+    return ", ".join(parts)
+
+
+def perceived_words(figures: PerceivedFigures, lang: str, min_cell: int) -> str:
+    """The survey half of a reason."""
+    if _finite(figures.share, figures.share_low, figures.share_high):
+        words = t(
+            "scoring.reason.perceived",
+            lang,
+            share=format_number(100 * figures.share, 0, lang),
+            low=format_number(100 * figures.share_low, 0, lang),
+            high=format_number(100 * figures.share_high, 0, lang),
+        )
+        if figures.state == "unclear":
+            words += ", " + t(
+                "scoring.reason.perceived_unclear",
+                lang,
+                threshold=format_number(100 * figures.threshold, 0, lang),
+            )
+        return words
+    if figures.suppressed:
+        return t("scoring.reason.suppressed", lang, min_cell=min_cell)
+    if figures.no_substantive:
+        return t("scoring.reason.no_substantive", lang)
+    return t("scoring.reason.no_survey", lang)
+
+
 def reason(
     *,
     label: str,
     lang: str,
-    sir: float | None,
-    sir_ci_low: float | None,
-    sir_ci_high: float | None,
-    rate: float | None,
-    rate_ci_low: float | None,
-    rate_ci_high: float | None,
-    reference_name: str | None,
-    share: float | None,
-    share_ci_low: float | None,
-    share_ci_high: float | None,
-    suppressed: bool,
+    registered: RegisteredFigures,
+    reference: Reference,
+    perceived: PerceivedFigures,
     min_cell: int,
 ) -> str:
-    """One line such as "Graffiti: 2,1-mal so häufig wie in Sachsen (95 %-KI 2,0–2,2); 38 % der
-    Befragten sehen ein ziemliches oder großes Problem (31–45 %)".
+    """One line such as "Graffiti: 2,1-mal so häufig wie im übrigen Sachsen (3,4 Mio. Einw.;
+    95 %-KI 2,0–2,2), 1.227 Fälle mehr als erwartet (1.100–1.350); 38 % der Befragten sehen
+    ein ziemliches oder großes Problem (31–45 %)".
 
-    When a component is missing the line says so and says what the rank rests on, since the
-    missing component is left out of the priority, not counted as zero.
+    A missing component is scored neutral (neither raising nor lowering the rank); the line
+    says so.
     """
-    sir_estimate = _estimate(sir, sir_ci_low, sir_ci_high)
-    rate_estimate = _estimate(rate, rate_ci_low, rate_ci_high)
-    share_estimate = _estimate(share, share_ci_low, share_ci_high)
-    has_registered = sir_estimate is not None
-    has_perceived = share_estimate is not None
-    if sir_estimate is not None:
-        sir, sir_ci_low, sir_ci_high = sir_estimate
-        digits = _sir_digits(sir)
-        reference = (
-            t("scoring.reason.reference_named", lang, name=reference_name)
-            if reference_name
-            else t("scoring.reason.reference_all", lang)
-        )
-        registered = t(
-            "scoring.reason.registered",
-            lang,
-            sir=format_number(sir, digits, lang),
-            low=format_number(sir_ci_low, digits, lang),
-            high=format_number(sir_ci_high, digits, lang),
-            reference=reference,
-        )
-    elif rate_estimate is not None:
-        rate, rate_ci_low, rate_ci_high = rate_estimate
-        registered = t(
-            "scoring.reason.rate_only",
-            lang,
-            rate=format_number(rate, 1, lang),
-            low=format_number(rate_ci_low, 1, lang),
-            high=format_number(rate_ci_high, 1, lang),
-        )
-    else:
-        registered = t("scoring.reason.no_incidents", lang)
-    if share_estimate is not None:
-        share, share_ci_low, share_ci_high = share_estimate
-        perceived = t(
-            "scoring.reason.perceived",
-            lang,
-            share=format_number(100 * share, 0, lang),
-            low=format_number(100 * share_ci_low, 0, lang),
-            high=format_number(100 * share_ci_high, 0, lang),
-        )
-    elif suppressed:
-        perceived = t("scoring.reason.suppressed", lang, min_cell=min_cell)
-    else:
-        perceived = t("scoring.reason.no_survey", lang)
+    registered_text = registered_words(registered, reference, lang)
+    perceived_text = perceived_words(perceived, lang, min_cell)
+    has_registered = _finite(registered.sir)
+    has_perceived = _finite(perceived.share)
     if has_registered and not has_perceived:
-        perceived = f"{perceived} – {t('scoring.reason.incidents_only', lang)}"
+        perceived_text = f"{perceived_text} – {t('scoring.reason.perceived_neutral', lang)}"
     elif has_perceived and not has_registered:
-        registered = f"{registered} – {t('scoring.reason.survey_only', lang)}"
-    elif not has_registered and not has_perceived:
-        perceived = f"{perceived} – {t('scoring.reason.unranked', lang)}"
-    return t("scoring.reason.line", lang, label=label, registered=registered, perceived=perceived)
+        registered_text = f"{registered_text} – {t('scoring.reason.registered_neutral', lang)}"
+    return t(
+        "scoring.reason.line",
+        lang,
+        label=label,
+        registered=registered_text,
+        perceived=perceived_text,
+    )
+
+
+def unranked_reason(
+    registered: RegisteredFigures, perceived: PerceivedFigures, lang: str, min_cell: int
+) -> str | None:
+    """Why a field has no rank (neither component), or ``None`` when it has one."""
+    if _finite(registered.sir) or _finite(perceived.share):
+        return None
+    return t(
+        "scoring.reason.unranked_because",
+        lang,
+        registered=registered_words(registered, Reference(None, False, math.nan), lang),
+        perceived=perceived_words(perceived, lang, min_cell),
+    )

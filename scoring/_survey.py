@@ -44,6 +44,7 @@ SURVEY_INDICATOR_COLUMNS: tuple[str, ...] = (
     "n_eff",
     "n_items",
     "suppressed",
+    "n_answered",
 )
 
 
@@ -240,7 +241,10 @@ def survey_indicators(
     smallest item's, and ``n_respondents`` the smallest item count (conservative). The
     interval is Wilson's on Kish's effective sample size
     :math:`n_{\mathrm{eff}} = (\sum_V w_i)^2 / \sum_V w_i^2` of the cell. Cells with fewer than
-    ``min_cell`` respondents get ``NaN`` values and ``suppressed = True``.
+    ``min_cell`` respondents get ``NaN`` values and ``suppressed = True`` — except cells where
+    at least ``min_cell`` answered and all of them non-substantively ("weiß nicht"): those have
+    no share and say so (``n_answered``), as nothing is hidden. ``n_answered`` counts the
+    respondents with any listed answer.
 
     Returns a long table with :data:`SURVEY_INDICATOR_COLUMNS`; ``district`` is ``None`` for
     the whole survey, else the district code as text.
@@ -266,6 +270,7 @@ def survey_indicators(
         item_shares: list[FloatArray] = []
         item_n: list[FloatArray] = []
         item_eff: list[FloatArray] = []
+        item_answered: list[FloatArray] = []
         for variable in target.variables:
             if variable.id not in responses.columns:
                 continue
@@ -290,12 +295,19 @@ def survey_indicators(
                 square_total = squares_all.sum(axis=1)
                 item_eff.append(np.where(square_total > 0, total**2 / square_total, 0.0))
             item_n.append(counts_all.sum(axis=1).astype(np.float64))
+            # Respondents with any listed answer, "weiß nicht" included: 40 who all said
+            # "weiß nicht" are 40 respondents without a substantive answer, not "fewer than 5".
+            listed = code_positions(responses[variable.id], codes) >= 0
+            answered = np.bincount(bins3[listed] // 3, minlength=n_groups).astype(np.float64)
+            item_answered.append(np.append(answered[:-1], answered.sum()))
         if not item_shares:
             continue
         share = np.mean(np.vstack(item_shares), axis=0)
         n_resp = np.min(np.vstack(item_n), axis=0)
         n_eff = np.min(np.vstack(item_eff), axis=0)
-        suppressed = n_resp < min_cell
+        n_answered = np.min(np.vstack(item_answered), axis=0)
+        only_non_substantive = (n_resp == 0) & (n_answered >= min_cell)
+        suppressed = (n_resp < min_cell) & ~only_non_substantive
         low, high = wilson_interval(share * n_eff, n_eff, alpha=alpha)
         labels: list[str | None] = [*district_codes, WHOLE_SURVEY]
         for position, label in enumerate(labels):
@@ -312,6 +324,7 @@ def survey_indicators(
                     "n_eff": np.nan if hidden else float(n_eff[position]),
                     "n_items": len(item_shares),
                     "suppressed": hidden,
+                    "n_answered": int(n_answered[position]),
                 }
             )
     frame = pd.DataFrame(rows, columns=list(SURVEY_INDICATOR_COLUMNS))

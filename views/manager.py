@@ -12,7 +12,7 @@ from pathlib import Path
 import streamlit as st
 
 from core import t
-from views import data, exports, overview, priorities
+from views import data, exports, findings, overview, priorities
 from views._session import Manager, language
 
 SIGNIN_FILE = Path(__file__).with_name("signin.py")
@@ -20,6 +20,7 @@ SIGNIN_PATH = "anmelden"
 OVERVIEW_PATH = "uebersicht"
 DATA_PATH = "daten"
 PRIORITIES_PATH = "prioritaeten"
+FINDINGS_PATH = "befragungsergebnisse"
 EXPORTS_PATH = "export"
 
 
@@ -66,6 +67,12 @@ def pages(manager: Manager | None) -> list[st.Page]:
             title=t("manager.priorities.title", lang),
             url_path=PRIORITIES_PATH,
             icon=":material/leaderboard:",
+        ),
+        st.Page(
+            findings.render,
+            title=t("findings.title", lang),
+            url_path=FINDINGS_PATH,
+            icon=":material/insights:",
         ),
         st.Page(
             exports.render,

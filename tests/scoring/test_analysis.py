@@ -22,7 +22,8 @@ from tests.scoring._scoring_data import (
 REQUIRED = [
     "area", "field", "rank", "rank_low", "rank_high", "priority", "quadrant", "cases",
     "population", "rate_per_100k", "rate_ci_low", "rate_ci_high", "reference_rate", "sir",
-    "sir_ci_low", "sir_ci_high", "sir_p", "eb_rate", "share_problem", "share_ci_low",
+    "sir_ci_low", "sir_ci_high", "sir_p", "excess", "sir_shrunk", "registered_state",
+    "felt_state", "share_problem", "share_ci_low",
     "share_ci_high", "n_respondents", "suppressed", "reason", "reason_en",
 ]  # fmt: skip
 
@@ -60,7 +61,8 @@ def test_ranking_has_every_column_and_the_districts(inputs: dict[str, object]) -
     graffiti = city.set_index("field").loc["graffiti"]
     assert graffiti["rank"] == 1
     assert graffiti["rank_low"] <= graffiti["rank"] <= graffiti["rank_high"]
-    assert "-mal so häufig wie in" in graffiti["reason"]
+    assert "-mal so häufig wie im übrigen" in graffiti["reason"]
+    assert "Fälle mehr als erwartet" in graffiti["reason"]
     assert "times as frequent as" in graffiti["reason_en"]
     assert graffiti["sir"] > 1.5
 
@@ -69,15 +71,17 @@ def test_missing_component_is_never_zero(inputs: dict[str, object]) -> None:
     city = _run(inputs).set_index("area").loc[MUNICIPALITY].set_index("field")
     littering = city.loc["vermuellung"]  # survey only: no incident keys
     assert pd.isna(littering["sir"])
-    assert littering["priority"] == pytest.approx(littering["perceived_score"])
-    assert littering["priority"] > 0
-    assert "Rang nur nach der Befragung" in littering["reason"]
+    # the missing registered side counts as neutral (0.5): it neither boosts the present
+    # component (as leaving it out did) nor sinks the field (as zero would)
+    assert littering["priority"] == pytest.approx(0.5 * littering["perceived_score"] + 0.25)
+    assert "Polizeiseite neutral gewertet" in littering["reason"]
     damage = city.loc["sachbeschaedigung"]  # incidents only: no survey item
-    assert damage["priority"] == pytest.approx(damage["registered_score"])
-    assert "Rang nur nach den Polizeidaten" in damage["reason"]
+    assert damage["priority"] == pytest.approx(0.5 * damage["registered_score"] + 0.25)
+    assert "Befragungsseite neutral gewertet" in damage["reason"]
     theft = city.loc["diebstahl"]  # neither
     assert pd.isna(theft["rank"])
     assert pd.isna(theft["priority"])
+    assert theft["unranked_reason"].startswith("Ohne Rang: keine Polizeidaten")
 
 
 def test_ranks_do_not_depend_on_row_order(

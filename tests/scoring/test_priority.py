@@ -11,20 +11,29 @@ from scoring import (
     rank_fields,
     rank_summary,
     registered_score,
-    typical_share,
     weight_sensitivity,
+    with_neutral,
 )
 
 
 def test_scores_are_on_a_common_scale() -> None:
     assert registered_score(np.array([1.0, 2.0, 0.5])) == pytest.approx([0.5, 2 / 3, 1 / 3])
     share = np.array([[0.2, 0.4, 0.3, np.nan]])
-    typical = typical_share(share)
-    assert typical[0, 0] == pytest.approx(0.3)
-    scores = perceived_score(share, typical)
+    scores = perceived_score(share, 0.3)
     assert scores[0, 2] == pytest.approx(0.5)
     assert scores[0, 1] > 0.5 > scores[0, 0]
     assert np.isnan(scores[0, 3])
+
+
+def test_a_fields_score_does_not_depend_on_the_other_fields() -> None:
+    """The perceived score compares a share with its own reference, not with other fields."""
+    alone = perceived_score(np.array([[0.4]]), 0.25)
+    among = perceived_score(np.array([[0.4, 0.9, 0.05, 0.6]]), 0.25)
+    assert among[0, 0] == pytest.approx(alone[0, 0])
+
+
+def test_a_missing_component_is_neutral() -> None:
+    assert with_neutral(np.array([0.8, np.nan])).tolist() == [0.8, 0.5]
 
 
 def test_missing_component_is_left_out_not_zero() -> None:
@@ -62,13 +71,17 @@ def test_rank_summary_of_certain_draws() -> None:
     assert summary.low.tolist() == summary.high.tolist() == [[3.0, 1.0, 2.0]]
 
 
-def test_quadrants() -> None:
-    share = np.array([[0.5, 0.5, 0.1, 0.1, np.nan]])
-    sir_low = np.array([[1.2, 0.8, 1.2, 0.8, 1.5]])
-    quadrant, felt, registered = quadrants(share, sir_low)
-    assert quadrant[0].tolist() == ["both_high", "felt_only", "registered_only", "both_low", None]
-    assert felt[0, 4] is None
-    assert registered[0, 4] is True
+def test_quadrants_have_an_honest_unclear() -> None:
+    felt = np.array([["high", "high", "not_high", "not_high", "unclear", None]], dtype=object)
+    registered = np.array([["high", "not_high", "high", "not_high", "high", "high"]], dtype=object)
+    assert quadrants(felt, registered)[0].tolist() == [
+        "both_high",
+        "felt_only",
+        "registered_only",
+        "both_low",
+        "unclear",
+        None,
+    ]
 
 
 def test_sensitivity_is_zero_when_the_order_cannot_change(rng: np.random.Generator) -> None:
