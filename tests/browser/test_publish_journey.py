@@ -61,8 +61,11 @@ class Manager(StreamlitPage):
 
     def upload_questionnaire(self, name: str, text: str) -> None:
         expander = self.page.get_by_text(t("publishing.page.title", LANG), exact=True)
-        if self.page.get_by_label(t("publishing.page.upload", LANG)).count() == 0:
+        if not self.page.get_by_test_id("stFileUploaderDropzone").first.is_visible():
             expander.click()
+            self.page.get_by_test_id("stFileUploaderDropzone").first.wait_for(
+                timeout=STEP_TIMEOUT_MS
+            )
         self.page.locator("input[type=file]").first.set_input_files(
             {"name": name, "mimeType": "application/x-yaml", "buffer": text.encode("utf-8")}
         )
