@@ -95,7 +95,6 @@ from app._workspace import (
     reweighted,
     sample_vs_population,
     stratum_rates,
-    top_fields,
     trend_data,
 )
 
@@ -183,6 +182,5 @@ __all__ = [
     "synthetic_population",
     "synthetic_responses",
     "table_columns",
-    "top_fields",
     "trend_data",
 ]

@@ -34,7 +34,7 @@ from core import (
     suppress_small_cells,
     t,
 )
-from reporting import ReportInput, field_label, render_report
+from reporting import field_label
 from scoring import (
     DEFAULT_WEIGHTS,
     Analysis,
@@ -526,36 +526,6 @@ def sample_tables(inputs: AnalysisInputs, lang: str) -> dict[str, pd.DataFrame]:
     return out
 
 
-def report_html(
-    analysis: Analysis,
-    inputs: AnalysisInputs,
-    catalogue: ActionFieldCatalogue,
-    lang: str,
-    *,
-    recommendations: Mapping[str, str] | None = None,
-    municipality: str | None = None,
-) -> str:
-    """The self-contained HTML report "Sicherheitsanalyse <Kommune> <Jahr>" of ``analysis``."""
-    meta = inputs.questionnaire.meta
-    names = area_names(analysis, inputs, lang)
-    year = analysis.year or int(pd.Timestamp.today().year)
-    trend = trend_data(inputs, catalogue, analysis.area)
-    data = ReportInput(
-        municipality=municipality or meta.municipality or _plain_name(analysis, inputs),
-        year=year,
-        ranking=analysis.ranking[analysis.ranking["area"] == analysis.area],
-        catalogue=catalogue,
-        n_respondents=len(inputs.responses),
-        sample=sample_tables(inputs, lang),
-        survey_indicators=heatmap_indicators(analysis),
-        incident_trend=trend,
-        recommendations=dict(recommendations or {}),
-        demo=is_demo(analysis.area, inputs.questionnaire),
-        district_labels={a: n for a, n in names.items() if a != analysis.area},
-    )
-    return render_report(data, lang)
-
-
 def _plain_name(analysis: Analysis, inputs: AnalysisInputs) -> str:
     for table in (inputs.incidents, inputs.population):
         if table is not None and "area_name" in table.columns:
@@ -570,12 +540,6 @@ def report_filename(municipality: str, year: int | None, lang: str = "de") -> st
     parts = (t("common.app_title", lang), municipality, str(year or ""))
     safe = ("".join(c if c.isalnum() else "_" for c in part).strip("_") for part in parts)
     return "_".join(part for part in safe if part) + ".html"
-
-
-def top_fields(analysis: Analysis, count: int = 3) -> list[str]:
-    """The ``count`` highest-ranked fields of the municipality (for the recommendation texts)."""
-    rows = analysis.ranking[analysis.ranking["area"] == analysis.area]
-    return [str(f) for f in rows.sort_values("rank")["field"].head(count)]
 
 
 def default_weights() -> dict[str, float]:
@@ -596,12 +560,10 @@ __all__ = [
     "is_demo",
     "ranking_view",
     "report_filename",
-    "report_html",
     "response_rates",
     "reweighted",
     "sample_tables",
     "sample_vs_population",
     "stratum_rates",
-    "top_fields",
     "trend_data",
 ]

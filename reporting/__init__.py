@@ -56,7 +56,6 @@ from reporting._letters import (
     letters_pdf,
 )
 from reporting._pdf import render_pdf
-from reporting._report import ReportInput, render_report
 
 __all__ = [
     "CODE_COLUMNS",
@@ -71,7 +70,6 @@ __all__ = [
     "LetterKit",
     "Paragraph",
     "Point",
-    "ReportInput",
     "Section",
     "Table",
     "codebook_csv",
@@ -98,7 +96,6 @@ __all__ = [
     "render_docx",
     "render_html_document",
     "render_pdf",
-    "render_report",
     "responses_csv",
     "responses_sav",
     "responses_xlsx",

@@ -23,6 +23,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from core import InvalidInput, Location, Problem
+from scoring._areas import area_label
 from scoring._comparison import FALLBACK_GAMMA_SHAPE, Dispersion, three_state
 from scoring._data_checks import missing_field_keys, unknown_keys
 from scoring._incidents import field_counts
@@ -881,7 +882,7 @@ def analyse(
     # 6. The ranking table with its reasons and warnings; 7. priority, rank, interval, sensitivity.
     ranking = ranking_table(grid, chosen_year, perceived, registered_scores, reference_shares)
     reference_words = Reference(
-        name=(data.names.get(reference, reference) if reference is not None else None),
+        name=(area_label(reference, data.names) if reference is not None else None),
         rest_of=choice.contains_area if choice is not None else False,
         population=float("nan"),
     )

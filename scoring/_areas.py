@@ -77,3 +77,15 @@ def innermost(areas: Iterable[str], names: Mapping[str, str] | None = None) -> s
     """The areas that contain no other listed area."""
     unique = set(areas)
     return {a for a in unique if not any(contains(a, i, names) for i in unique)}
+
+
+def area_label(key: str, names: Mapping[str, str] | None = None) -> str:
+    """What to call an area in a sentence: its name from the data, a Land's name for a Land
+    key ("14" → "Sachsen"), else the key itself."""
+    known = (names or {}).get(key)
+    if known:
+        return known
+    for name, land_key in LAND_KEYS.items():
+        if key == land_key:
+            return "-".join(part.capitalize() for part in name.split("-"))
+    return key

@@ -97,14 +97,18 @@ def registered_words(figures: RegisteredFigures, reference: Reference, lang: str
             )
         return t("scoring.reason.no_incidents", lang)
     digits = _sir_digits(figures.sir)
+    known_population = math.isfinite(reference.population)
     parts = [
         t(
-            "scoring.reason.registered",
+            "scoring.reason.registered_population"
+            if known_population
+            else "scoring.reason.registered",
             lang,
             sir=format_number(figures.sir, digits, lang),
             low=format_number(figures.sir_low, digits, lang),
             high=format_number(figures.sir_high, digits, lang),
             reference=_reference_words(reference, lang),
+            population=format_population(reference.population, lang),
         )
     ]
     if _finite(figures.excess, figures.excess_low, figures.excess_high):

@@ -1,5 +1,6 @@
 """Exports: the responses (CSV, XLSX, SPSS) with the codebook, the ranking (CSV, XLSX) and
-the HTML report "Sicherheitsanalyse <Kommune> <Jahr>" with the manager's recommendations."""
+the report "Sicherheitsanalyse <Kommune> <Jahr>" as PDF, HTML and DOCX with the manager's
+recommendations for every ranked field."""
 
 from __future__ import annotations
 
@@ -7,7 +8,15 @@ from functools import partial
 
 import streamlit as st
 
-from app import is_demo, report_filename, report_html, top_fields
+from app import (
+    REPORT_FORMATS,
+    REPORT_MIME_TYPES,
+    ReportFormat,
+    is_demo,
+    report_file,
+    report_file_name,
+    response_rates,
+)
 from core import format_integer, t
 from reporting import (
     codebook_csv,
@@ -73,22 +82,25 @@ def _report(
     lang: str,
     recommendations: tuple[tuple[str, str], ...],
     municipality: str,
+    report_format: ReportFormat,
 ) -> bytes:
-    """The HTML report, made again only when something in it changed."""
+    """The report in ``report_format``, made when its button is clicked and again only when
+    something in it changed."""
     area, reference, year, perceived, registered = choice
     _base, analysis = cached_analysis(
         questionnaire_id, Choice(area, reference, year, perceived, registered)
     )
     assert not isinstance(analysis, list), "the page shows problems instead of the report"
-    document = report_html(
+    return report_file(
         analysis,
         cached_inputs(questionnaire_id),
         workspace().catalogue,
         lang,
+        report_format,
         recommendations=dict(recommendations),
         municipality=municipality or None,
+        rates=response_rates(workspace().store, questionnaire_id),
     )
-    return document.encode("utf-8")
 
 
 def render() -> None:
@@ -158,7 +170,10 @@ def render() -> None:
         inputs.questionnaire.meta.municipality or "",
     )
     recommendations: dict[str, str] = {}
-    for field_id in top_fields(analysis):
+    ranked = analysis.ranking[
+        (analysis.ranking["area"] == analysis.area) & analysis.ranking["rank"].notna()
+    ]
+    for field_id in ranked["field"].astype(str):
         text = _kept_text_input(
             kept,
             f"manager.exports.recommendation.{record.id}.{field_id}",
@@ -169,20 +184,23 @@ def render() -> None:
         if text.strip():
             recommendations[field_id] = text
     choice = remembered_choice(record.id)
-    document = _report(
-        record.id,
-        data_version(record.id),
-        (choice.area, choice.reference, choice.year, choice.perceived, choice.registered),
-        lang,
-        tuple(sorted(recommendations.items())),
-        municipality.strip(),
-    )
-    name = municipality.strip() or inputs.questionnaire.meta.municipality or analysis.area
-    st.download_button(
-        t("manager.exports.download_report", lang),
-        document,
-        file_name=report_filename(name, analysis.year, lang),
-        mime="text/html",
-        type="primary",
-        key="manager.exports.report",
-    )
+    name = municipality.strip() or None
+    report_columns = st.columns(len(REPORT_FORMATS))
+    for column, report_format in zip(report_columns, REPORT_FORMATS, strict=True):
+        column.download_button(
+            t(f"manager.exports.download_report_{report_format}", lang),
+            partial(
+                _report,
+                record.id,
+                data_version(record.id),
+                (choice.area, choice.reference, choice.year, choice.perceived, choice.registered),
+                lang,
+                tuple(sorted(recommendations.items())),
+                municipality.strip(),
+                report_format,
+            ),
+            file_name=report_file_name(analysis, inputs, report_format, lang, municipality=name),
+            mime=REPORT_MIME_TYPES[report_format],
+            type="primary" if report_format == "pdf" else "secondary",
+            key=f"manager.exports.report_{report_format}",
+        )

@@ -16,7 +16,6 @@ from pathlib import Path
 
 import docx
 import pytest
-from bench._seed import seed_demo
 from pypdf import PdfReader
 from typer.testing import CliRunner
 
@@ -26,6 +25,7 @@ from cli import app as cli
 from core import t
 from reporting import Bullets, Document, Figure, KeyFindings, Paragraph, Table
 from storage import Store
+from tests.fixtures import seed_open_demo
 from tests.reporting.test_report_document import outline_titles, strip_number
 
 QUESTIONNAIRE = "sicherheitsbefragung"
@@ -35,14 +35,14 @@ runner = CliRunner()
 @pytest.fixture(scope="module")
 def demo_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     url = f"sqlite:///{tmp_path_factory.mktemp('report') / 'demo.db'}"
-    seed_demo(url)
+    seed_open_demo(url)
     return url
 
 
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Document]:
     url = f"sqlite:///{tmp_path_factory.mktemp('report') / 'tiny.db'}"
-    seed_demo(url, responses=6)
+    seed_open_demo(url, responses=6)
     with Store(url) as store:
         workspace = Workspace(store)
         inputs = workspace.inputs(QUESTIONNAIRE)

@@ -15,12 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from bench._seed import seed_demo
 
 from core import t
 from storage import Accounts
 from tests.browser._driver import StreamlitPage
 from tests.browser.conftest import RunningApp
+from tests.fixtures import seed_open_demo
 from views import manager as manager_pages
 
 pytestmark = pytest.mark.browser
@@ -35,7 +35,7 @@ STEP_TIMEOUT_MS = 90_000
 def app_database_url(tmp_path: Path, request: pytest.FixtureRequest) -> str:
     """The demo municipality with ``request.param`` responses, and the manager's account."""
     url = f"sqlite:///{tmp_path / 'app.db'}"
-    seed_demo(url, responses=request.param)
+    seed_open_demo(url, responses=request.param)
     with Accounts(url) as accounts:
         accounts.add_user(NAME, PASSWORD)
     return url

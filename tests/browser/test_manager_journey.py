@@ -13,9 +13,11 @@ import io
 from pathlib import Path
 from typing import Any
 
+import docx
 import pandas as pd
 import pyreadstat
 import pytest
+from pypdf import PdfReader
 
 from app import csv_bytes
 from core import t
@@ -136,9 +138,21 @@ def test_manager_signs_in_uploads_ranks_reweights_and_downloads(
         recommendation.fill("Mehr <b>Licht</b> am Bahnhof")
         page.get_by_role("heading", name=t("manager.exports.report", LANG)).first.click()
         manager.settle()
-        report = manager.download(t("manager.exports.download_report", LANG)).decode("utf-8")
-        assert "Sicherheitsanalyse Musterstadt (DEMO)" in report
+        report = manager.download(t("manager.exports.download_report_html", LANG)).decode("utf-8")
+        assert "Sicherheitsanalyse" in report
+        assert "Musterstadt (DEMO)" in report
         assert "Mehr &lt;b&gt;Licht&lt;/b&gt; am Bahnhof" in report
+        assert "<script" not in report
+        pdf = PdfReader(
+            io.BytesIO(manager.download(t("manager.exports.download_report_pdf", LANG)))
+        )
+        assert len(pdf.pages) > 5
+        assert "Musterstadt (DEMO)" in (pdf.metadata.title or "")
+        assert "Mehr <b>Licht</b> am Bahnhof" in " ".join(p.extract_text() for p in pdf.pages)
+        word = docx.Document(
+            io.BytesIO(manager.download(t("manager.exports.download_report_docx", LANG)))
+        )
+        assert any("Mehr <b>Licht</b> am Bahnhof" in p.text for p in word.paragraphs)
         sav = tmp_path / "antworten.sav"
         sav.write_bytes(manager.download("SPSS (.sav)"))
         frame, meta = pyreadstat.read_sav(str(sav))
@@ -161,7 +175,7 @@ def test_anonymous_visitor_cannot_open_an_analysis_page_by_url(
             page.wait_for_timeout(1000)
             body = page.locator("body").inner_text()
             assert t("manager.priorities.weights", LANG) not in body
-            assert t("manager.exports.download_report", LANG) not in body
+            assert t("manager.exports.download_report_pdf", LANG) not in body
             assert page.get_by_role("slider").count() == 0
             assert page.get_by_test_id("stDataFrame").count() == 0
     finally:

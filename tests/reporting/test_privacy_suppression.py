@@ -13,13 +13,11 @@ import pytest
 from app import heatmap_indicators
 from core import MIN_CELL_SIZE
 from reporting import (
-    ReportInput,
     district_heatmap,
     quadrant_chart,
     rank_chart,
     ranking_csv,
     ranking_xlsx,
-    render_report,
 )
 from scoring import Analysis, analyse
 from tests.scoring._scoring_data import (
@@ -112,44 +110,3 @@ def test_charts_place_no_suppressed_cell(analysis: Analysis) -> None:
     )
     assert "< 5" in set(text[row])
     assert np.isnan(z[row][text[row] == "< 5"]).all()
-
-
-def test_the_report_shows_small_sample_cells_and_small_districts_as_less_than_5(
-    analysis: Analysis,
-) -> None:
-    catalogue = small_catalogue()
-    sample = pd.DataFrame({"category": ["Nord", "Süd"], "count": [1996, MIN_CELL_SIZE - 1]})
-    document = render_report(
-        ReportInput(
-            municipality="Musterstadt",
-            year=2024,
-            ranking=analysis.ranking[analysis.ranking["area"] == SMALL],
-            catalogue=catalogue,
-            n_respondents=2000,
-            sample={"district": sample},
-            survey_indicators=heatmap_indicators(analysis),
-        ),
-        "de",
-    )
-    assert '<td>Süd</td><td class="num">&lt; 5</td>' in document
-    assert "weniger als 5 Befragte" in document  # the reason says why the share is missing
-    assert "&lt; 5" in document.split("Süd", 1)[1].split("</tr>", 1)[0]
-
-
-def test_the_report_renders_a_municipality_with_fields_it_cannot_place(
-    analysis: Analysis,
-) -> None:
-    """Littering has no police data and a small item no share: no quadrant, still a report."""
-    ranking = analysis.ranking[analysis.ranking["area"] == MUNICIPALITY]
-    assert ranking["quadrant"].isna().any()
-    document = render_report(
-        ReportInput(
-            municipality="Musterstadt",
-            year=2024,
-            ranking=ranking,
-            catalogue=small_catalogue(),
-            n_respondents=2000,
-        ),
-        "en",
-    )
-    assert "both high" in document.lower() or "Both" in document

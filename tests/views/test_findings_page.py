@@ -6,11 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from bench._seed import seed_demo
 from streamlit.testing.v1 import AppTest
 
 from core import t
 from storage import DATABASE_URL_ENV_VAR
+from tests.fixtures import seed_open_demo
 from tests.views.test_manager_pages import demo_url
 from tests.views.test_manager_pages import page as manager_page
 
@@ -20,7 +20,7 @@ __all__ = ["demo_url"]  # the demo database fixture, shared with the other manag
 @pytest.fixture
 def tiny_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     url = f"sqlite:///{tmp_path / 'tiny.db'}"
-    seed_demo(url, responses=6)
+    seed_open_demo(url, responses=6)
     monkeypatch.setenv(DATABASE_URL_ENV_VAR, url)
     return url
 
