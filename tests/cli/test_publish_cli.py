@@ -42,6 +42,23 @@ def answer(database_url: str, path: Path) -> None:
         assert result.stored
 
 
+def create_codes(database_url: str, out: Path, count: int) -> str:
+    """A batch of ``count`` codes for the town's survey written to ``out``; its id."""
+    code, output = run(
+        database_url,
+        "codes", "create", "--questionnaire", "kleinstadt", "--count", str(count), "--out", str(out),
+    )  # fmt: skip
+    assert code == 0, output
+    return out.read_text(encoding="utf-8-sig").splitlines()[1].split(";")[1]
+
+
+def letters(database_url: str, batch: str, codes: Path, out: Path, *extra: str) -> tuple[int, str]:
+    return run(
+        database_url,
+        "codes", "letters", "--batch", batch, "--codes", str(codes), "--out", str(out), *extra,
+    )  # fmt: skip
+
+
 def edit(path: Path) -> None:
     """Rename a variable and relabel a code: what a town might do between two waves."""
     text = path.read_text(encoding="utf-8")
@@ -151,21 +168,13 @@ def test_letters_for_a_batch_from_its_codes_file(
 ) -> None:
     assert run(sqlite_url, "questionnaire", "publish", str(town))[0] == 0
     codes_file = tmp_path / "codes.csv"
-    code, output = run(
-        sqlite_url,
-        "codes", "create", "--questionnaire", "kleinstadt", "--count", "4", "--out", str(codes_file),
-    )  # fmt: skip
-    assert code == 0, output
+    batch = create_codes(sqlite_url, codes_file, 4)
     rows = [line.split(";") for line in codes_file.read_text(encoding="utf-8-sig").splitlines()]
     assert rows[0] == ["code", "batch", "stratum"]
-    batch, codes = rows[1][1], [row[0] for row in rows[1:]]
+    codes = [row[0] for row in rows[1:]]
 
     pdf, docx = tmp_path / "letters.pdf", tmp_path / "letters.docx"
-    code, output = run(
-        sqlite_url,
-        "codes", "letters", "--batch", batch, "--codes", str(codes_file),
-        "--out", str(pdf), "--docx", str(docx),
-    )  # fmt: skip
+    code, output = letters(sqlite_url, batch, codes_file, pdf, "--docx", str(docx))
     assert code == 0, output
     assert "4 letters" in output
     pages = PdfReader(io.BytesIO(pdf.read_bytes())).pages
@@ -178,37 +187,28 @@ def test_letters_refuse_a_codes_file_of_another_batch_by_row(
     sqlite_url: str, town: Path, tmp_path: Path
 ) -> None:
     assert run(sqlite_url, "questionnaire", "publish", str(town))[0] == 0
-    files = []
-    for name in ("a.csv", "b.csv"):
-        files.append(tmp_path / name)
-        assert run(
-            sqlite_url,
-            "codes", "create", "--questionnaire", "kleinstadt", "--count", "2", "--out", str(files[-1]),
-        )[0] == 0  # fmt: skip
-    batch_a = files[0].read_text(encoding="utf-8-sig").splitlines()[1].split(";")[1]
+    first, second = tmp_path / "a.csv", tmp_path / "b.csv"
+    batch = create_codes(sqlite_url, first, 2)
+    create_codes(sqlite_url, second, 2)
     mixed = tmp_path / "mixed.csv"
-    lines = files[0].read_text(encoding="utf-8-sig").splitlines()
-    lines.append(files[1].read_text(encoding="utf-8-sig").splitlines()[2])
+    lines = first.read_text(encoding="utf-8-sig").splitlines()
+    lines.append(second.read_text(encoding="utf-8-sig").splitlines()[2])
     lines.append("not-a-code;x;")
     mixed.write_text("\n".join(lines) + "\n", encoding="utf-8")
     out = tmp_path / "letters.pdf"
-    code, output = run(
-        sqlite_url, "codes", "letters", "--batch", batch_a, "--codes", str(mixed), "--out", str(out)
-    )
+    code, output = letters(sqlite_url, batch, mixed, out)
     assert code == 1
     assert f"{mixed}: row 5: error: code:" in output  # the malformed code
     assert not out.exists()
     lines.pop()
     mixed.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    code, output = run(
-        sqlite_url, "codes", "letters", "--batch", batch_a, "--codes", str(mixed), "--out", str(out)
-    )
+    code, output = letters(sqlite_url, batch, mixed, out)
     assert code == 1
-    assert f"{mixed}: row 4: error: code: This code does not belong to batch {batch_a}" in output
+    assert f"{mixed}: row 4: error: code: This code does not belong to batch {batch}" in output
     assert not out.exists()
 
 
-def test_letters_need_a_known_batch_and_an_address(
+def test_letters_need_a_known_batch_an_address_and_a_date(
     sqlite_url: str, town: Path, tmp_path: Path
 ) -> None:
     town.write_text(
@@ -217,42 +217,17 @@ def test_letters_need_a_known_batch_and_an_address(
     )
     assert run(sqlite_url, "questionnaire", "publish", str(town))[0] == 0
     codes_file, out = tmp_path / "codes.csv", tmp_path / "letters.pdf"
-    assert run(
-        sqlite_url,
-        "codes", "create", "--questionnaire", "kleinstadt", "--count", "1", "--out", str(codes_file),
-    )[0] == 0  # fmt: skip
-    batch = codes_file.read_text(encoding="utf-8-sig").splitlines()[1].split(";")[1]
-    code, output = run(
-        sqlite_url,
-        "codes",
-        "letters",
-        "--batch",
-        "nope",
-        "--codes",
-        str(codes_file),
-        "--out",
-        str(out),
-    )
+    batch = create_codes(sqlite_url, codes_file, 1)
+    code, output = letters(sqlite_url, "nope", codes_file, out)
     assert code == 1
     assert "error: --batch: There is no code batch “nope”" in output
-    code, output = run(
-        sqlite_url,
-        "codes",
-        "letters",
-        "--batch",
-        batch,
-        "--codes",
-        str(codes_file),
-        "--out",
-        str(out),
-    )
+    code, output = letters(sqlite_url, batch, codes_file, out)
     assert code == 1
     assert "meta.letter.url" in output
-    code, output = run(
-        sqlite_url,
-        "codes", "letters", "--batch", batch, "--codes", str(codes_file), "--out", str(out),
-        "--url", "befragung.kleinstadt.de", "--deadline", "31.12.2026",
-    )  # fmt: skip
+    code, output = letters(sqlite_url, batch, codes_file, out, "--url", "befragung.kleinstadt.de")
+    assert code == 1
+    assert "is not a web address" in output
+    code, output = letters(sqlite_url, batch, codes_file, out, "--deadline", "31.12.2026")
     assert code == 1
     assert "--deadline" in output
     assert not out.exists()
