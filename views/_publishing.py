@@ -112,7 +112,8 @@ def _show_diff(plan: PublishPlan, lang: str) -> None:
     if plan.diff.empty:
         st.caption(t("publishing.diff_empty", lang))
     else:
-        st.dataframe(diff_table(plan.diff, lang), hide_index=True)
+        # A plain table: every change readable at once, in the page's text (and its print).
+        st.table(diff_table(plan.diff, lang).set_index(t("publishing.col.change", lang)))
 
 
 def _publish(text: str, filename: str, plan: PublishPlan, lang: str) -> None:

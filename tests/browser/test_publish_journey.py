@@ -134,7 +134,7 @@ def test_publish_preview_and_a_new_version_with_its_diff(
         manager.overview()
         manager.upload_questionnaire("kleinstadt.yaml", EDITED)
         manager.see(t("publishing.diff_title", LANG, revision=first.revision))
-        table = page.get_by_test_id("stDataFrame").filter(has_text="years_here")
+        table = page.get_by_test_id("stTable").filter(has_text="years_here")
         table.first.wait_for(timeout=STEP_TIMEOUT_MS)
         manager.see(t("storage.publish.has_responses", LANG, id="kleinstadt", count=1)[:40])
         assert records(url)["kleinstadt"].revision == first.revision
