@@ -35,6 +35,7 @@ from app._inputs import (
     assemble_inputs,
     inputs_from_files,
     inputs_from_store,
+    merged_population,
     read_responses_file,
     run_analysis,
 )
@@ -151,6 +152,7 @@ __all__ = [
     "inputs_from_store",
     "is_demo",
     "letter_kit",
+    "merged_population",
     "missing_bars",
     "places_table",
     "plan_publication",

@@ -82,6 +82,28 @@ class ImportedTable(Protocol):
     def margins(self) -> pd.DataFrame | None: ...
 
 
+def merged_population(
+    uploaded: pd.DataFrame | None, derived: pd.DataFrame | None
+) -> pd.DataFrame | None:
+    """One population table: every area × year of the uploaded table, and the populations
+    derived from a BKA table (cases × 100,000 / HZ) for the areas and years the upload lacks.
+
+    An uploaded population of the town must not drop the other Kreise a BKA table brings (the
+    comparison would then have no reference); where both have an area, the uploaded figure
+    wins. ``derived`` says per row where it came from, so the analysis can list it.
+    """
+    if uploaded is None and derived is None:
+        return None
+    if uploaded is None:
+        return derived
+    own = uploaded.assign(derived=False) if "derived" not in uploaded.columns else uploaded
+    if derived is None or not len(derived):
+        return own
+    keys = own[["area", "year"]].astype(str).agg("|".join, axis=1)
+    other = derived[~derived[["area", "year"]].astype(str).agg("|".join, axis=1).isin(set(keys))]
+    return pd.concat([own, other.assign(derived=True)], ignore_index=True)
+
+
 def assemble_inputs(
     questionnaire: Questionnaire,
     responses: pd.DataFrame,
@@ -90,13 +112,13 @@ def assemble_inputs(
     incidents: ImportedTable | None,
     population: ImportedTable | None,
 ) -> AnalysisInputs:
-    """The inputs from what was read: an uploaded population table wins over the populations
-    derived from a BKA table; the margins come from the uploaded table only."""
-    totals: pd.DataFrame | None = None
-    if population is not None:
-        totals = population.table
-    elif incidents is not None:
-        totals = incidents.derived_population
+    """The inputs from what was read: populations from an uploaded table and those derived from
+    a BKA table, merged (:func:`merged_population`); the margins come from the uploaded table
+    only."""
+    totals = merged_population(
+        population.table if population is not None else None,
+        incidents.derived_population if incidents is not None else None,
+    )
     return AnalysisInputs(
         questionnaire=questionnaire,
         responses=responses,

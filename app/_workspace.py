@@ -226,6 +226,18 @@ def ranking_view(
                 for s, suppressed in zip(rows["share_problem"], rows["suppressed"], strict=True)
             ],
             t("manager.col.sir", lang): [format_number(v, 2, lang) for v in rows["sir"]],
+            t("manager.col.excess", lang): [
+                _signed_interval(v, lo, hi, lang)
+                for v, lo, hi in zip(
+                    rows["excess"], rows["excess_low"], rows["excess_high"], strict=True
+                )
+            ],
+            t("manager.col.change", lang): [
+                _ratio_interval(v, lo, hi, lang)
+                for v, lo, hi in zip(
+                    rows["change_ratio"], rows["change_low"], rows["change_high"], strict=True
+                )
+            ],
             t("manager.col.respondents", lang): [
                 _respondents(n, suppressed, lang)
                 for n, suppressed in zip(rows["n_respondents"], rows["suppressed"], strict=True)
@@ -238,6 +250,27 @@ def ranking_view(
         shift = [_shift(before.get(f), r) for f, r in zip(rows["field"], rows["rank"], strict=True)]
         out.insert(1, t("manager.col.shift", lang), shift)
     return out.reset_index(drop=True)
+
+
+def _signed_interval(value: object, low: object, high: object, lang: str) -> str:
+    """Excess cases as ``+93 (61 bis 127)``; empty where there are none to show."""
+    if any(pd.isna(v) for v in (value, low, high)):  # type: ignore[call-overload]
+        return ""
+    sign = "+" if float(value) >= 0 else "−"  # type: ignore[arg-type]
+    return (
+        f"{sign}{format_integer(abs(float(value)), lang)} "  # type: ignore[arg-type]
+        f"({format_integer(low, lang)} {t('manager.to', lang)} {format_integer(high, lang)})"
+    )
+
+
+def _ratio_interval(value: object, low: object, high: object, lang: str) -> str:
+    """A rate ratio with its interval, ``×3,0 (0,88–10,24)``; empty where there is none."""
+    if any(pd.isna(v) for v in (value, low, high)):  # type: ignore[call-overload]
+        return ""
+    return (
+        f"×{format_number(value, 2, lang)} "
+        f"({format_number(low, 2, lang)}–{format_number(high, 2, lang)})"
+    )
 
 
 def _interval(low: object, high: object) -> str:
@@ -327,10 +360,11 @@ def funnel_data(analysis: Analysis, field_id: str) -> tuple[pd.DataFrame, pd.Dat
         return None
     largest = float(points["population"].max())
     grid = np.geomspace(max(float(points["population"].min()) / 2, 100.0), largest * 1.5, 120)
-    phi = (
-        float(rows["phi"].dropna().iloc[0]) if "phi" in rows and rows["phi"].notna().any() else None
-    )
-    limits = funnel_limits(float(reference.iloc[0]), grid, phi=phi)
+    # Areas differ beyond chance where the dispersion test showed it: then the additive
+    # random-effects limits (Spiegelhalter 2005, 3.3), else the exact Poisson ones.
+    spread = analysis.dispersion.get(field_id)
+    tau2 = 1.0 / spread.shape if spread is not None and spread.source == "estimated" else None
+    limits = funnel_limits(float(reference.iloc[0]), grid, tau2=tau2)
     limits = limits.rename(
         columns={
             "lower_95": "low_95",

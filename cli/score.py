@@ -19,7 +19,7 @@ import pandas as pd
 import typer
 
 from app import AnalysisChoice, inputs_from_files, run_analysis
-from cli._options import LangOption, fail
+from cli._options import LangOption, fail, problem_line
 from core import InvalidInput, Location, Problem, current_language, neutralise_formula, t
 from scoring import DEFAULT_WEIGHTS, RANKING_COLUMNS, suppress_ranking
 
@@ -139,4 +139,7 @@ def score(
         _write_atomically(ranking, out)
     except InvalidInput as error:
         raise fail(error.problems, language) from None
+    # The same located warnings the priorities page shows, one line each.
+    for warning in analysis.warnings:
+        typer.echo(problem_line(warning, language), err=True)
     typer.echo(t("scoring.cli.written", language, rows=len(ranking), path=out))

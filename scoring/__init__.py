@@ -41,7 +41,7 @@ from scoring._priority import (
     weight_sensitivity,
     with_neutral,
 )
-from scoring._rates import funnel_limits, incident_indicators, trend
+from scoring._rates import funnel_limits, incident_indicators
 from scoring._schema import (
     INCIDENT_RATE_COLUMNS,
     PUBLISHED_RANKING_COLUMNS,
@@ -117,7 +117,6 @@ __all__ = [
     "suppress_ranking",
     "survey_findings",
     "survey_indicators",
-    "trend",
     "trim_and_rake",
     "weight_sensitivity",
     "wilson_interval",

@@ -689,6 +689,29 @@ def add_reasons(
         ranking[column] = pd.array(texts, dtype="string")
 
 
+def population_sources(totals: pd.DataFrame | None, year: int | None) -> list[Problem]:
+    """A note of where the populations of ``year`` came from, when some were derived from a
+    BKA table (cases × 100,000 / HZ) rather than uploaded: which areas from which source."""
+    if totals is None or "derived" not in totals.columns or year is None:
+        return []
+    rows = totals[totals["year"].astype(int) == year]
+    derived = rows["derived"].astype(bool)
+    if not derived.any():
+        return []
+    return [
+        Problem(
+            Location(field="population"),
+            "scoring.warning.population_sources",
+            {
+                "uploaded": ", ".join(sorted(rows.loc[~derived, "area"].astype(str))) or "–",
+                "derived": ", ".join(sorted(rows.loc[derived, "area"].astype(str))),
+                "year": year,
+            },
+            severity="warning",
+        )
+    ]
+
+
 def data_warnings(
     incidents: pd.DataFrame | None,
     catalogue: ActionFieldCatalogue,
@@ -894,7 +917,7 @@ def analyse(
         chosen_year,
         dispersion,
         weighting_warnings(responses, survey_weights, raked_to),
-    )
+    ) + population_sources(totals, chosen_year)
     analysis = Analysis(
         ranking=ranking,
         survey_indicators=survey,

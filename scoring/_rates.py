@@ -1,4 +1,5 @@
-"""Incident indicators: rates, SIR, empirical Bayes, funnel plots and trends.
+"""Incident indicators: rates, SIR, empirical Bayes and funnel plots (change over time is
+:func:`scoring._comparison.rate_change`).
 
 All rates are per 100,000 inhabitants. Counts are treated as Poisson with the population as
 exposure. Groups are ``year × field`` (and ``breakdown`` where the counts have one).
@@ -14,7 +15,6 @@ of its districts.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Iterable, Sequence
 
 import numpy as np
@@ -290,6 +290,7 @@ def funnel_limits(
     *,
     levels: Sequence[float] = (0.95, 0.998),
     phi: float | None = None,
+    tau2: float | None = None,
 ) -> pd.DataFrame:
     """Funnel-plot control limits (rates per 100,000) over a population grid.
 
@@ -302,6 +303,10 @@ def funnel_limits(
 
     With ``phi > 1`` the normal approximation inflated by :math:`\\sqrt\\phi`:
     :math:`\\theta_0 \\pm z_p \\sqrt{\\phi\\, \\theta_0 / n}` (section 3.2), floored at 0.
+    With ``tau2`` (the additive between-area variance of the SIR, shown by a test:
+    :func:`scoring._comparison.gamma_shape`) the additive random-effects form
+    :math:`\\theta_0 \\pm z_p \\sqrt{\\theta_0 / n + \\tau^2 \\theta_0^2}` (section 3.3): the limits
+    no longer narrow to nothing for large areas, since areas differ beyond chance.
 
     Returns
     -------
@@ -320,7 +325,10 @@ def funnel_limits(
     for level in levels:
         label = f"{level * 100:g}".replace(".", "_")
         for side, p in (("lower", (1 - level) / 2), ("upper", 1 - (1 - level) / 2)):
-            if phi is not None and phi > 1:
+            if tau2 is not None and tau2 > 0:
+                z = stats.norm.ppf(p)
+                limit = np.maximum(theta + z * np.sqrt(theta / n + tau2 * theta**2), 0.0)
+            elif phi is not None and phi > 1:
                 z = stats.norm.ppf(p)
                 limit = np.maximum(theta + z * np.sqrt(phi * theta / n), 0.0)
             else:
@@ -334,130 +342,3 @@ def funnel_limits(
                 limit = np.maximum(r - step, 0.0) / n
             out[f"{side}_{label}"] = PER * limit
     return out
-
-
-# --- trend -------------------------------------------------------------------------------------
-
-
-def _glm_trend(years: np.ndarray, cases: np.ndarray, pop: np.ndarray) -> dict[str, object]:
-    import statsmodels.api as sm
-    from statsmodels.discrete.discrete_model import NegativeBinomial
-
-    centred = years - years.mean()
-    exog = sm.add_constant(centred)
-    offset = np.log(pop)
-    poisson = sm.GLM(cases, exog, family=sm.families.Poisson(), offset=offset).fit()
-    dispersion = float(poisson.pearson_chi2 / poisson.df_resid)
-    method, beta, se = "poisson", float(poisson.params[1]), float(poisson.bse[1])
-    if dispersion > OVERDISPERSION_THRESHOLD:
-        with warnings.catch_warnings():
-            # A non-converged NB fit is detected below and falls back to quasi-Poisson.
-            warnings.simplefilter("ignore")
-            try:
-                nb = NegativeBinomial(cases, exog, offset=offset).fit(disp=0, maxiter=200)
-                converged = bool(nb.mle_retvals.get("converged", False))
-                nb_beta, nb_se = float(nb.params[1]), float(nb.bse[1])
-            except (np.linalg.LinAlgError, ValueError):
-                converged, nb_beta, nb_se = False, np.nan, np.nan
-        if converged and np.isfinite(nb_se):
-            method, beta, se = "negative_binomial", nb_beta, nb_se
-        else:
-            method, se = "quasi_poisson", se * np.sqrt(dispersion)
-    z = stats.norm.ppf(0.975)
-    return {
-        "method": method,
-        "slope_pct": 100 * np.expm1(beta),
-        "slope_ci_low": 100 * np.expm1(beta - z * se),
-        "slope_ci_high": 100 * np.expm1(beta + z * se),
-        "p_value": float(2 * stats.norm.sf(abs(beta / se))) if se > 0 else np.nan,
-        "dispersion": dispersion,
-        "kendall_tau": np.nan,
-    }
-
-
-def _short_trend(years: np.ndarray, cases: np.ndarray, pop: np.ndarray) -> dict[str, object]:
-    log_rate = np.log((cases + 0.5) / pop)  # +0.5: zero counts stay finite
-    slope, _, low, high = stats.theilslopes(log_rate, years, alpha=0.95)
-    rate = cases / pop
-    if np.ptp(rate) == 0 or len(years) < 3:
-        tau, p = np.nan, np.nan
-    else:
-        result = stats.kendalltau(years, rate)
-        tau, p = float(result.statistic), float(result.pvalue)
-    return {
-        "method": "theil_sen",
-        "slope_pct": 100 * np.expm1(slope),
-        "slope_ci_low": 100 * np.expm1(low),
-        "slope_ci_high": 100 * np.expm1(high),
-        "p_value": p,
-        "dispersion": np.nan,
-        "kendall_tau": tau,
-    }
-
-
-_NO_TREND: dict[str, object] = {
-    "method": "none",
-    "slope_pct": np.nan,
-    "slope_ci_low": np.nan,
-    "slope_ci_high": np.nan,
-    "p_value": np.nan,
-    "dispersion": np.nan,
-    "kendall_tau": np.nan,
-}
-
-
-def trend(counts: pd.DataFrame, population: pd.DataFrame) -> pd.DataFrame:
-    """Trend of the rate per area × field over the years given, as % change per year.
-
-    - :math:`\\ge 5` years: Poisson GLM :math:`\\log E[x_t] = \\log n_t + \\beta_0 + \\beta_1 t`.
-      If the Pearson dispersion :math:`X^2 / (T - 2)` exceeds 1.5, a negative-binomial model
-      (NB2, dispersion by maximum likelihood) replaces it (quasi-Poisson if that does not
-      converge). Slope :math:`100 (e^{\\beta_1} - 1)` % per year, Wald 95 % CI and p.
-    - 2–4 years: Theil–Sen slope of :math:`\\log((x_t + 0.5) / n_t)` with its 95 % interval
-      (Sen 1968), and Kendall's :math:`\\tau` of rate against year with its p-value (from 3
-      years; NaN when the rates are constant).
-    - Fewer than 2 years or no cases at all: method ``none``, NaN.
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``area, field`` (``breakdown``), ``n_years, first_year, last_year, method, slope_pct,
-        slope_ci_low, slope_ci_high, p_value, dispersion, kendall_tau``.
-
-    References
-    ----------
-    McCullagh & Nelder (1989) Generalized Linear Models, 2nd ed. Hilbe (2011) Negative
-    Binomial Regression. Sen, P. K. (1968) JASA 63:1379. Kendall, M. G. (1938) Biometrika
-    30:81.
-    """
-    group = ["area", "field", *(["breakdown"] if "breakdown" in counts.columns else [])]
-    pop = _population_totals(population)[["area", "year", "population"]]
-    frame = counts.copy()
-    frame["area"] = frame["area"].astype("string")
-    if "population" in frame.columns:
-        frame = frame.drop(columns="population")
-    frame = frame.merge(pop, on=["area", "year"], how="inner")
-    frame = frame[frame["population"] > 0].sort_values([*group, "year"])
-    records: list[dict[str, object]] = []
-    for key, part in frame.groupby(group, sort=True, dropna=False):
-        years = part["year"].to_numpy(dtype=float)
-        cases = part["cases"].to_numpy(dtype=float)
-        pops = part["population"].to_numpy(dtype=float)
-        if len(years) < 2 or cases.sum() == 0:
-            result = dict(_NO_TREND)
-        elif len(years) >= MIN_GLM_YEARS:
-            result = _glm_trend(years, cases, pops)
-        else:
-            result = _short_trend(years, cases, pops)
-        ids = dict(zip(group, key if isinstance(key, tuple) else (key,), strict=True))
-        records.append(
-            {
-                **ids,
-                "n_years": len(years),
-                "first_year": int(years.min()),
-                "last_year": int(years.max()),
-                **result,
-            }
-        )
-    columns = [*group, "n_years", "first_year", "last_year", *_NO_TREND]
-    return pd.DataFrame(records, columns=columns)

@@ -144,7 +144,8 @@ def complementary_mask(ranking: pd.DataFrame) -> pd.Series:
         if "share_problem" in ranking.columns
         else pd.Series(np.nan, index=ranking.index)
     )
-    positives = (share * counts).round()
+    # A district without respondents has no positives (not an unknown number of them).
+    positives = (share * counts).round().mask(counts == 0, 0.0)
     keys = [c for c in ("year", "field") if c in ranking.columns]
     for _, group in ranking.groupby(keys, dropna=False, sort=False):
         parts = group.index[group["district"].notna()]

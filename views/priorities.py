@@ -23,7 +23,7 @@ from app import (
     ranking_view,
     trend_data,
 )
-from core import escape_free_text, format_integer, t
+from core import escape_free_text, escape_markdown, format_integer, t
 from reporting import (
     district_heatmap,
     field_label,
@@ -148,6 +148,12 @@ def render() -> None:
         return
     if is_demo(analysis.area, inputs.questionnaire):
         demo_banner(lang)
+    if analysis.warnings:
+        with st.expander(
+            f"{t('manager.priorities.warnings', lang)} ({len(analysis.warnings)})", expanded=True
+        ):
+            for warning in analysis.warnings:
+                st.warning(escape_markdown(problem_message(warning, lang)))
     names = area_names(analysis, inputs, lang)
     shown = st.selectbox(
         t("manager.priorities.area", lang),

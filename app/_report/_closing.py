@@ -64,6 +64,9 @@ def limitations(context: Context) -> list[Section]:
         ]
     else:
         items.append(c.t("document.limit.no_police"))
+    # The analysis's own located warnings (missing keys, unreachable margins, few reference
+    # areas …): the same ones the priorities page and the command line show.
+    items += [warning.message(lang) for warning in c.analysis.warnings]
     return [Section(c.t("document.ch.limitations"), 1, (Bullets(tuple(items)),))]
 
 

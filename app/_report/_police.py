@@ -40,6 +40,19 @@ from scoring import (
 from survey import ActionFieldCatalogue, Design
 
 
+def _excess(row: pd.Series, lang: str) -> str:
+    """Excess cases with their interval (``+93 (61 bis 127)``), or a dash where none."""
+    values = [row.get(k) for k in ("excess", "excess_low", "excess_high")]
+    if any(v is None or pd.isna(v) for v in values):
+        return "–"
+    value, low, high = (float(v) for v in values)  # type: ignore[arg-type]
+    sign = "+" if value >= 0 else "−"
+    return (
+        f"{sign}{format_integer(abs(value), lang)} "
+        f"({format_integer(low, lang)}–{format_integer(high, lang)})"
+    )
+
+
 def police(context: Context) -> list[Section]:
     c, lang = context, context.lang
     rows = c.municipality_rows()
@@ -62,6 +75,7 @@ def police(context: Context) -> list[Section]:
             ),
             format_number(r["reference_rate"], 0, lang),
             c.ratio_interval(r["sir"], r["sir_ci_low"], r["sir_ci_high"]),
+            _excess(r, lang),
         )
         for _, r in rows.iterrows()
     )
@@ -71,7 +85,7 @@ def police(context: Context) -> list[Section]:
             float(r["sir"]),
             float(r["sir_ci_low"]),
             float(r["sir_ci_high"]),
-            bool(r["sir_ci_low"] > 1),
+            r["registered_state"] == "high",
         )
         for _, r in rows.sort_values("sir", ascending=False).iterrows()
         if pd.notna(r["sir"]) and float(r["sir"]) > 0
@@ -93,9 +107,10 @@ def police(context: Context) -> list[Section]:
                 c.t("document.col.rate"),
                 c.t("document.col.reference_rate", reference=c.reference_name),
                 c.t("document.col.sir"),
+                c.t("document.col.excess"),
             ),
             table_rows,
-            (False, True, True, True, True),
+            (False, True, True, True, True, True),
         ),
     ]
     if bars:

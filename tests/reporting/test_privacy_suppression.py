@@ -110,3 +110,66 @@ def test_charts_place_no_suppressed_cell(analysis: Analysis) -> None:
     )
     assert "< 5" in set(text[row])
     assert np.isnan(z[row][text[row] == "< 5"]).all()
+
+
+# --- complementary suppression of the published ranking, attacked by differences ---------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from scoring import PUBLISHED_RANKING_COLUMNS, suppress_ranking  # noqa: E402
+
+
+def _published_ranking(parts: list[tuple[int, int]]) -> pd.DataFrame:
+    """One field: the town row (its total) and one row per district, as analyse() gives them."""
+    town_n = sum(n for n, _ in parts) + 7  # respondents without a district count in the town
+    town_y = sum(y for _, y in parts) + 3
+    rows = [("T", None, town_n, town_y)] + [
+        (f"T-{i:02d}", f"{i:02d}", n, y) for i, (n, y) in enumerate(parts)
+    ]
+    frame = pd.DataFrame(rows, columns=["area", "district", "n_respondents", "positives"])
+    frame["field"] = "graffiti"
+    frame["year"] = 2025
+    frame["share_problem"] = (frame["positives"] / frame["n_respondents"]).where(
+        frame["n_respondents"] > 0
+    )
+    frame["share_ci_low"] = frame["share_problem"] * 0.8
+    frame["share_ci_high"] = frame["share_problem"] * 1.2
+    frame["n_eff"] = frame["n_respondents"].astype(float)
+    frame["felt_state"] = "unclear"
+    frame["suppressed"] = False
+    return frame.drop(columns="positives")
+
+
+district_tables = st.lists(
+    st.integers(0, 15).flatmap(lambda n: st.tuples(st.just(n), st.integers(0, n))),
+    min_size=2,
+    max_size=7,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(district_tables)
+def test_no_published_ranking_lets_a_hidden_district_be_recovered(
+    parts: list[tuple[int, int]],
+) -> None:
+    """What an attacker sees in the published ranking (the export, the CLI file, the page):
+    the town row and every shown district. No hidden district's respondents or answers may
+    follow from the town minus the shown districts."""
+    published = suppress_ranking(_published_ranking(parts), blank_counts=True)
+    districts = published[published["district"].notna()]
+    hidden = districts["n_respondents"].isna()
+    small = [0 < n < MIN_CELL_SIZE for n, _ in parts]
+    assert all(h for h, s in zip(hidden, small, strict=True) if s), "every small district hidden"
+    town = published[published["district"].isna()].iloc[0]
+    if pd.isna(town["n_respondents"]) or not hidden.any():
+        return
+    assert hidden.sum() >= 2, "a single hidden district is the town minus the others"
+    hidden_n = [n for (n, _), h in zip(parts, hidden, strict=True) if h]
+    hidden_y = [y for (_, y), h in zip(parts, hidden, strict=True) if h]
+    assert sum(hidden_n) >= MIN_CELL_SIZE
+    assert sum(hidden_n) > len(hidden_n)  # not all single respondents
+    assert 0 < sum(hidden_y) < sum(hidden_n)  # nobody's answer follows from the total
+    for column in ("share_problem", "share_ci_low", "share_ci_high", "n_eff", "felt_state"):
+        assert districts.loc[hidden, column].isna().all()
+    assert set(PUBLISHED_RANKING_COLUMNS) & set(published.columns)

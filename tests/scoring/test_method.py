@@ -229,3 +229,34 @@ def test_a_field_without_its_keys_is_a_warning(rng: np.random.Generator) -> None
     )
     missing = [w for w in result.warnings if w.key == "scoring.warning.field_keys_missing"]
     assert any(w.location.field == "sachbeschaedigung" for w in missing)
+
+
+def test_an_uploaded_population_is_merged_with_the_derived_one_and_listed(
+    rng: np.random.Generator,
+) -> None:
+    """Adding --population used to replace the BKA-derived populations: the other areas
+    dropped out and every SIR was 1.0."""
+    from app import merged_population
+
+    derived = small_population()
+    derived = derived[derived["sex"].isna()].drop(columns=["sex", "age_group"])
+    uploaded = derived[derived["area"] == MUNICIPALITY].assign(population=61_000.0)
+    merged = merged_population(uploaded, derived)
+    assert merged is not None
+    assert set(merged["area"]) == set(derived["area"])
+    assert merged.loc[merged["area"] == MUNICIPALITY, "population"].tolist() == [61_000.0]
+    result = analyse(
+        small_questionnaire(),
+        small_responses(500, rng),
+        catalogue=small_catalogue(),
+        incidents=small_incidents(rng),
+        population=merged,
+        area=MUNICIPALITY,
+        rng=np.random.default_rng(3),
+        draws=400,
+    )
+    town = _town(result.ranking)
+    assert town.loc["graffiti", "sir"] > 1.5  # the reference is still there
+    note = next(w for w in result.warnings if w.key == "scoring.warning.population_sources")
+    assert MUNICIPALITY in note.params["uploaded"]
+    assert LAND in note.params["derived"]

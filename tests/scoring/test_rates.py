@@ -9,7 +9,7 @@ from statsmodels.stats.rates import confint_poisson
 from statsmodels.stats.rates import test_poisson as poisson_test
 
 from core import InvalidInput
-from scoring import funnel_limits, incident_indicators, trend
+from scoring import funnel_limits, incident_indicators
 
 AREAS = [f"14{i:03d}" for i in range(20)]
 FIELDS = ["graffiti", "gewalt", "drogen"]
@@ -196,47 +196,6 @@ def test_funnel_limits() -> None:
     assert (wider["upper_95"] > limits["upper_95"]).all()
 
 
-def test_trend_poisson_recovers_the_growth(rng: np.random.Generator) -> None:
-    years = np.arange(2015, 2024)
-    pop = 100_000
-    counts = rng.poisson(500 * 1.1 ** (years - years[0]))
-    frame = pd.DataFrame({"area": "a", "year": years, "field": "f", "cases": counts})
-    population = pd.DataFrame({"area": "a", "year": years, "population": pop})
-    (row,) = trend(frame, population).itertuples(index=False)
-    assert row.method == "poisson"
-    assert row.n_years == 9
-    assert row.slope_ci_low < 10 < row.slope_ci_high
-    assert row.slope_pct == pytest.approx(10, abs=2)
-    assert row.p_value < 1e-6
-
-
-def test_trend_switches_to_negative_binomial_when_overdispersed(
-    rng: np.random.Generator,
-) -> None:
-    years = np.arange(2012, 2024)
-    mean = 300 * rng.gamma(2.0, 0.5, size=len(years))
-    frame = pd.DataFrame({"area": "a", "year": years, "field": "f", "cases": rng.poisson(mean)})
-    population = pd.DataFrame({"area": "a", "year": years, "population": 50_000})
-    (row,) = trend(frame, population).itertuples(index=False)
-    assert row.dispersion > 1.5
-    assert row.method in {"negative_binomial", "quasi_poisson"}
-    assert row.slope_ci_low < row.slope_pct < row.slope_ci_high
-
-
-def test_short_series_use_theil_sen_and_kendall() -> None:
-    frame = pd.DataFrame(
-        {"area": "a", "year": [2021, 2022, 2023], "field": "f", "cases": [10, 20, 40]}
-    )
-    population = pd.DataFrame({"area": "a", "year": [2021, 2022, 2023], "population": 1000})
-    (row,) = trend(frame, population).itertuples(index=False)
-    assert row.method == "theil_sen"
-    assert row.kendall_tau == pytest.approx(1.0)
-    assert row.slope_pct == pytest.approx(100 * (np.exp(np.log(40.5 / 20.5)) - 1), rel=0.3)
-    single = trend(frame.iloc[:1], population)
-    assert single["method"].tolist() == ["none"]
-    assert np.isnan(single["slope_pct"].iloc[0])
-
-
 def test_margin_rows_of_a_population_table_are_not_totals() -> None:
     counts = pd.DataFrame({"area": ["a"], "year": 2023, "field": "f", "cases": [5]})
     population = pd.DataFrame(
@@ -250,3 +209,16 @@ def test_margin_rows_of_a_population_table_are_not_totals() -> None:
     )
     result = incident_indicators(counts, population)
     assert result["population"].tolist() == [1000]
+
+
+def test_additive_funnel_limits_do_not_narrow_to_nothing_for_large_areas() -> None:
+    from scoring import funnel_limits
+
+    populations = np.array([1_000.0, 100_000.0, 10_000_000.0])
+    poisson = funnel_limits(500.0, populations)
+    additive = funnel_limits(500.0, populations, tau2=0.04)
+    width_poisson = poisson["upper_95"] - poisson["lower_95"]
+    width_additive = additive["upper_95"] - additive["lower_95"]
+    assert (width_additive >= width_poisson - 1e-9).all()
+    # ±1.96·sqrt(τ²)·θ0 is what remains for a huge area
+    assert width_additive.iloc[-1] == pytest.approx(2 * 1.96 * 0.2 * 500.0, rel=0.01)
