@@ -14,7 +14,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from core import format_percent, format_short, number_separators, t
+from core import format_percent, format_short, localized, number_separators, t
 from survey import ActionFieldCatalogue
 
 QUADRANT_COLOURS: Mapping[str, str] = {
@@ -32,7 +32,7 @@ def field_label(catalogue: ActionFieldCatalogue, field_id: str, lang: str) -> st
     if field_id not in catalogue:
         return field_id
     label = catalogue.get(field_id).label
-    return label.get(lang) or label.get("de") or field_id
+    return localized(label, lang, default=field_id)
 
 
 def _layout(fig: go.Figure, title: str, height: int, lang: str) -> go.Figure:

@@ -45,6 +45,7 @@ from openpyxl.utils import get_column_letter
 from core import (
     FORMULA_PATTERN,
     current_language,
+    localized,
     neutralise_formula,
     remove_illegal_text,
     t,
@@ -471,7 +472,7 @@ def ranking_table(
     if lang != "de" and "reason_en" in table.columns:
         table["reason"] = table["reason_en"]
     if catalogue is not None and "field" in table.columns:
-        labels = {f.id: f.label.get(lang) or f.label.get("de") or f.id for f in catalogue.fields}
+        labels = {f.id: localized(f.label, lang, default=f.id) for f in catalogue.fields}
         table["field"] = table["field"].map(lambda f: labels.get(f, f))
     if "quadrant" in table.columns:
         table["quadrant"] = table["quadrant"].map(lambda q: _quadrant_label(q, lang))

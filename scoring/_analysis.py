@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from core import InvalidInput, Location, Problem
+from core import InvalidInput, Location, Problem, localized
 from scoring._areas import area_label
 from scoring._comparison import FALLBACK_GAMMA_SHAPE, Dispersion, three_state
 from scoring._data_checks import missing_field_keys, unknown_keys
@@ -673,7 +673,7 @@ def add_reasons(
             ("de", "reason", "unranked_reason"),
             ("en", "reason_en", "unranked_reason_en"),
         ):
-            label = labels.get(lang) or labels.get("de") or field_id
+            label = localized(labels, lang, default=field_id)
             columns[column].append(
                 reason(
                     label=label,

@@ -42,49 +42,15 @@ from scoring._comparison import (
     three_state,
 )
 from scoring._rates import garwood_interval
+from scoring._schema import INCIDENT_COLUMNS
 
 FloatArray = NDArray[np.float64]
 
 PER = 100_000.0
 
-#: Columns of :func:`registered_side`, one row per analysed area × field.
-REGISTERED_COLUMNS: tuple[str, ...] = (
-    "cases",
-    "population",
-    "rate_per_100k",
-    "rate_ci_low",
-    "rate_ci_high",
-    "reference_rate",
-    "reference_population",
-    "expected",
-    "sir",
-    "sir_ci_low",
-    "sir_ci_high",
-    "sir_p",
-    "excess",
-    "excess_low",
-    "excess_high",
-    "sir_shrunk",
-    "sir_shrunk_low",
-    "sir_shrunk_high",
-    "shrinkage_weight",
-    "registered_low",
-    "registered_high_limit",
-    "registered_state",
-    "prior_shape",
-    "prior_source",
-    "phi",
-    "phi_p",
-    "change_ratio",
-    "change_low",
-    "change_high",
-    "change_p",
-    "change_method",
-    "change_years",
-    "yearly_pct",
-    "yearly_low",
-    "yearly_high",
-)
+#: Columns of :func:`registered_side`, one row per analysed area × field (the ranking's
+#: registered columns, :data:`scoring._schema.INCIDENT_COLUMNS`).
+REGISTERED_COLUMNS: tuple[str, ...] = INCIDENT_COLUMNS
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from core import LocalizedText
+from core import LocalizedText, localized
 
 Code = int | str
 
@@ -315,9 +315,7 @@ class Questionnaire(Strict):
 
     def text(self, text: LocalizedText, lang: str) -> str:
         """``text`` in ``lang``, falling back to the default language."""
-        return (
-            text.get(lang) or text.get(self.meta.default_language) or next(iter(text.values()), "")
-        )
+        return localized(text, lang, fallback=self.meta.default_language)
 
     def design_item(self, design: Design) -> Item | None:
         return next((i for i in self.items() if getattr(i, "design", None) == design), None)
