@@ -17,20 +17,30 @@ import streamlit as st
 from core import UI_LANGUAGES, t
 from reporting import CODE_FRAGMENT
 
-#: Waits up to ~10 s for the code form (the page may still be loading), then gives up.
+#: Waits up to two minutes for the code form (a slow phone or a busy server may take long
+#: to draw the first page), then gives up: the resident can still type the printed code.
 _SCRIPT = """<script>
 (() => {{
-  const match = new RegExp("(?:^#|&){key}=([^&]*)").exec(window.location.hash);
-  if (!match) return;
+  // Streamlit rewrites the address (pushState without the fragment) as soon as the page sets
+  // a query parameter, which may be before this runs: the document's own navigation entry
+  // still has the address the QR code opened.
+  const opened = performance.getEntriesByType("navigation").map((entry) => entry.name);
+  const pattern = new RegExp("#(?:.*&)?{key}=([^&]*)");
+  const match = [window.location.href, ...opened].map((url) => pattern.exec(url)).find(Boolean);
+  // Once per loaded document: the script runs again on every rerun of the page.
+  if (!match || window.sicherheitsanalyseCodeTaken) return;
+  window.sicherheitsanalyseCodeTaken = true;
   const code = decodeURIComponent(match[1]).slice(0, 40);
-  history.replaceState(history.state, "", window.location.pathname + window.location.search);
+  if (window.location.hash) {{
+    history.replaceState(history.state, "", window.location.pathname + window.location.search);
+  }}
   const labels = {labels};
   let tries = 0;
   const fill = () => {{
     const input = [...document.querySelectorAll('[data-testid="stForm"] input')]
       .find((el) => labels.includes(el.getAttribute("aria-label")));
     if (!input) {{
-      if (++tries < 50) setTimeout(fill, 200);
+      if (++tries < 600) setTimeout(fill, 200);
       return;
     }}
     const setValue = Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, "value").set;

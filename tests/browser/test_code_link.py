@@ -46,7 +46,10 @@ def test_the_qr_link_enters_the_code_and_removes_it_from_the_address_bar(
         page.goto(letter_link(f"{running_app.url}/", code))
         resident = StreamlitPage(page)
         resident.settle()
-        page.get_by_role("button", name=t("form.start", LANG)).wait_for(timeout=60_000)
+        try:
+            page.get_by_role("button", name=t("form.start", LANG)).wait_for(timeout=60_000)
+        except Exception as missed:  # say what the resident saw instead
+            raise AssertionError(page.locator("body").inner_text()) from missed
         assert "#" not in page.url
         assert code not in page.url
         assert not any(code in url for url in requested)  # no request ever carried it
