@@ -1,4 +1,6 @@
-"""``sicherheitsanalyse report``: the Sicherheitsanalyse as PDF, HTML or DOCX from the database.
+"""``sicherheitsanalyse report``: the Sicherheitsanalyse as PDF, HTML or DOCX, from the database
+or, like ``score``, from files (``--responses`` names the responses file; ``--questionnaire``
+is then the questionnaire's YAML file).
 
 It runs the same analysis as the manager pages (the questionnaire's municipality, reference
 area and latest police year) and writes the report of :mod:`app._report`. Bad input exits 1
@@ -17,11 +19,15 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from app import (
     REPORT_FORMATS,
+    AnalysisChoice,
+    AnalysisInputs,
     ReportFormat,
     Workspace,
+    inputs_from_files,
     render_report_file,
     report_document,
     response_rates,
+    run_analysis,
 )
 from cli._options import DatabaseOption, LangOption, QuestionnaireIdOption, fail, output_file
 from core import InvalidInput, Location, Problem, current_language, format_integer, t
@@ -97,6 +103,19 @@ def report_command(
     publisher: Annotated[
         str | None, typer.Option("--publisher", help=t("cli.report.publisher"))
     ] = None,
+    responses: Annotated[
+        Path | None, typer.Option("--responses", help=t("cli.report.responses"))
+    ] = None,
+    incidents: Annotated[
+        Path | None, typer.Option("--incidents", help=t("cli.report.incidents"))
+    ] = None,
+    population: Annotated[
+        Path | None, typer.Option("--population", help=t("cli.report.population"))
+    ] = None,
+    area: Annotated[str | None, typer.Option("--area", help=t("cli.score.area"))] = None,
+    reference: Annotated[
+        str | None, typer.Option("--reference", help=t("cli.score.reference"))
+    ] = None,
     database_url: DatabaseOption = None,
     lang: LangOption = None,
 ) -> None:
@@ -105,16 +124,25 @@ def report_command(
     try:
         chosen = _format(report_format, out)
         texts = _recommendations(recommendations)
-        with Store(database_url) as store:
-            workspace = Workspace(store)
-            _unknown_fields(texts, workspace.catalogue.ids(), recommendations)
-            inputs = workspace.inputs(questionnaire_id)
-            analysis = workspace.analyse(inputs)
-            rates = response_rates(store, questionnaire_id)
+        rates = None
+        if responses is not None:
+            # From files, as `score` reads them: no database, no code batches.
+            inputs: AnalysisInputs = inputs_from_files(
+                Path(questionnaire_id), responses, incidents=incidents, population=population
+            )
+            _unknown_fields(texts, inputs.catalogue.ids(), recommendations)
+            analysis = run_analysis(inputs, AnalysisChoice(area=area, reference=reference))
+        else:
+            with Store(database_url) as store:
+                workspace = Workspace(store)
+                _unknown_fields(texts, workspace.catalogue.ids(), recommendations)
+                inputs = workspace.inputs(questionnaire_id)
+                analysis = workspace.analyse(inputs)
+                rates = response_rates(store, questionnaire_id)
         document = report_document(
             analysis,
             inputs,
-            workspace.catalogue,
+            inputs.catalogue,
             lang,
             recommendations=texts,
             publisher=publisher,

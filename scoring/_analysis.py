@@ -22,9 +22,14 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
-from core import InvalidInput, Location, Problem, localized
+from core import InvalidInput, Location, Problem, localized, t
 from scoring._areas import area_label
-from scoring._comparison import FALLBACK_GAMMA_SHAPE, Dispersion, three_state
+from scoring._comparison import (
+    FALLBACK_GAMMA_SHAPE,
+    MIN_AREAS_FOR_SHAPE,
+    Dispersion,
+    three_state,
+)
 from scoring._data_checks import missing_field_keys, unknown_keys
 from scoring._incidents import field_counts
 from scoring._intervals import beta_draws
@@ -59,7 +64,7 @@ from scoring._registered import (
 )
 from scoring._schema import INCIDENT_COLUMNS, RANKING_COLUMNS
 from scoring._survey import MIN_CELL, Measure, district_variable, survey_indicators, tagged_fields
-from scoring._weights import Margin, margin_gaps, population_margins, trim_and_rake
+from scoring._weights import Margin, MarginGap, margin_gaps, population_margins, trim_and_rake
 from survey import ActionFieldCatalogue, Design, Questionnaire, Variable
 
 FloatArray = NDArray[np.float64]
@@ -246,19 +251,28 @@ def choose_year(data: IncidentData, year: int | None) -> tuple[int | None, list[
     return year, []
 
 
+def reference_areas(reference: str | Sequence[str] | None) -> tuple[str, ...]:
+    """The reference as a tuple of area keys or names: one area, or a chosen set of areas
+    ("14521,14522,14523" or a sequence: e.g. the other municipalities of the Kreis)."""
+    if reference is None:
+        return ()
+    parts = reference.split(",") if isinstance(reference, str) else list(reference)
+    return tuple(p.strip() for p in parts if p.strip())
+
+
 def check_reference_and_population(
-    data: IncidentData, reference: str | None, totals: pd.DataFrame | None
+    data: IncidentData, reference: str | Sequence[str] | None, totals: pd.DataFrame | None
 ) -> list[Problem]:
     """Problems of the incident side: an unknown reference area, no population at all."""
     if data.counts is None:
         return []
     problems: list[Problem] = []
-    if reference is not None and reference not in data.areas:
+    for unknown in [r for r in reference_areas(reference) if r not in data.areas]:
         problems.append(
             _problem(
                 "scoring.reference_unknown",
                 "reference",
-                reference=reference,
+                reference=unknown,
                 areas=_sorted_join(list(data.areas)),
             )
         )
@@ -270,14 +284,20 @@ def check_reference_and_population(
 
 
 def incident_side(
-    data: IncidentData, year: int | None, totals: pd.DataFrame, reference: str | None
+    data: IncidentData,
+    year: int | None,
+    totals: pd.DataFrame,
+    reference: str | Sequence[str] | None,
 ) -> pd.DataFrame:
     """Rates, SIR and their intervals per area × field of ``year``
     (:func:`scoring.incident_indicators`); an empty table without incident data."""
     if data.counts is None:
         return _no_incident_indicators()
     indicators = incident_indicators(
-        data.counts[data.counts["year"] == year], totals, reference=reference
+        data.counts[data.counts["year"] == year],
+        totals,
+        # the funnel's centre: a single named reference, else the pooled areas
+        reference=refs[0] if len(refs := reference_areas(reference)) == 1 else None,
     )
     return indicators.assign(area=indicators["area"].astype(str))
 
@@ -291,11 +311,14 @@ def _no_incident_indicators() -> pd.DataFrame:
 
 
 def choose_area(
-    area: str | None, reference: str | None, incident_areas: set[str], known_areas: set[str]
+    area: str | None,
+    reference: str | Sequence[str] | None,
+    incident_areas: set[str],
+    known_areas: set[str],
 ) -> tuple[str | None, list[Problem]]:
     """The municipality: ``area`` if the data know it, else the one outermost incident area.
 
-    Without ``area``, the candidates are the incident areas other than the reference that are
+    Without ``area``, the candidates are the incident areas other than the reference(s) that are
     no district (``<key><separator><code>``) of another; exactly one must remain.
     """
     if area is not None:
@@ -306,10 +329,11 @@ def choose_area(
         return area, []
     if not incident_areas:
         return None, []
+    chosen = reference_areas(reference)
     candidates = [
         a
         for a in incident_areas
-        if a != reference and not any(_is_district_of(a, b) for b in incident_areas - {reference})
+        if a not in chosen and not any(_is_district_of(a, b) for b in incident_areas - set(chosen))
     ]
     if len(candidates) == 1:
         return candidates[0], []
@@ -728,38 +752,100 @@ def data_warnings(
         warnings += unknown_keys(incidents, catalogue)
         if year is not None:
             warnings += missing_field_keys(incidents, catalogue, area=municipality, year=year)
-    few = sorted(f for f, d in dispersion.items() if d.source == "fallback")
+    few = [f for f in catalogue.ids() if f in dispersion and dispersion[f].source == "fallback"]
     if few:
+        every = len(few) == len(dispersion)
+        labels = ", ".join(localized(catalogue.get(f).label, "de", default=f) for f in few)
         warnings.append(
             Problem(
                 Location(field="reference"),
-                "scoring.warning.few_reference_areas",
-                {"fields": ", ".join(few), "minimum": 5},
+                "scoring.warning.few_reference_areas_all"
+                if every
+                else "scoring.warning.few_reference_areas",
+                {"fields": labels, "minimum": MIN_AREAS_FOR_SHAPE},
                 severity="warning",
             )
         )
     return warnings + gaps
 
 
+#: Below this many respondents the survey side cannot carry a statement of its own: the
+#: page, the report and the command line say so first (the findings page uses the same
+#: threshold on the effective sample size).
+SMALL_SURVEY = 20
+
+
 def weighting_warnings(
-    responses: pd.DataFrame, weights: NDArray[np.float64] | None, margins: Sequence[Margin]
+    questionnaire: Questionnaire,
+    responses: pd.DataFrame,
+    weights: NDArray[np.float64] | None,
+    margins: Sequence[Margin],
 ) -> list[Problem]:
-    """One located warning per margin category the weighting could not reach
-    (:func:`scoring.margin_gaps`), with the achieved and the target share."""
+    """One located warning per margin (sex, age group, district …) whose categories the
+    weighting could not reach (:func:`scoring.margin_gaps`): how many groups, and the one
+    furthest off with its achieved and target share, named as the questionnaire names it."""
     if weights is None:
+        return []
+    by_margin: dict[tuple[str, ...], list[MarginGap]] = {}
+    for gap in margin_gaps(responses, weights, margins):
+        by_margin.setdefault(gap.columns, []).append(gap)
+    warnings = []
+    for columns, gaps in by_margin.items():
+        worst = max(gaps, key=lambda g: abs(g.achieved - g.target))
+        warnings.append(
+            Problem(
+                Location(field="/".join(columns)),
+                "scoring.warning.margin_not_reached",
+                {
+                    "margin": " × ".join(_variable_label(questionnaire, c) for c in columns),
+                    "count": len(gaps),
+                    "category": _category_label(questionnaire, columns, worst.category),
+                    "achieved": round(100 * worst.achieved),
+                    "target": round(100 * worst.target),
+                },
+                severity="warning",
+            )
+        )
+    return warnings
+
+
+def _variable_label(questionnaire: Questionnaire, variable_id: str) -> str:
+    """A weighting variable by what it is ("Geschlecht"), not by its question text."""
+    variable = next((v for v in questionnaire.variables() if v.id == variable_id), None)
+    if variable is None:
+        return variable_id
+    language = questionnaire.meta.default_language
+    if variable.design is not None:
+        return t(f"scoring.design.{variable.design}", language)
+    return questionnaire.text(variable.label, language)
+
+
+def _category_label(
+    questionnaire: Questionnaire, columns: tuple[str, ...], category: object
+) -> str:
+    """A margin category as the questionnaire's option labels ("weiblich, 65 Jahre und älter")."""
+    codes = category if isinstance(category, tuple) else (category,)
+    labels = []
+    for column, code in zip(columns, codes, strict=False):
+        variable = next((v for v in questionnaire.variables() if v.id == column), None)
+        options = variable.scale.options if variable is not None and variable.scale else []
+        label = next((o.label for o in options if str(o.code) == str(code)), None)
+        language = questionnaire.meta.default_language
+        labels.append(questionnaire.text(label, language) if label else str(code))
+    return ", ".join(labels)
+
+
+def survey_size_warning(survey: pd.DataFrame, responses: pd.DataFrame) -> list[Problem]:
+    """A warning, shown first, when the survey has fewer than :data:`SMALL_SURVEY` responses."""
+    if len(responses) >= SMALL_SURVEY:
         return []
     return [
         Problem(
-            Location(field="/".join(gap.columns)),
-            "scoring.warning.margin_not_reached",
-            {
-                "category": gap.category,
-                "achieved": round(100 * gap.achieved, 1),
-                "target": round(100 * gap.target, 1),
-            },
+            Location(field="responses"),
+            "scoring.warning.small_survey",
+            {"n": len(responses), "minimum": SMALL_SURVEY},
             severity="warning",
         )
-        for gap in margin_gaps(responses, weights, margins)
     ]
 
 
@@ -774,7 +860,7 @@ def analyse(
     incidents: pd.DataFrame | None = None,
     population: pd.DataFrame | None = None,
     area: str | None = None,
-    reference: str | None = None,
+    reference: str | Sequence[str] | None = None,
     year: int | None = None,
     weights: Mapping[str, float] | None = None,
     margins: Sequence[Margin] | None = None,
@@ -803,8 +889,10 @@ def analyse(
         The official key of the municipality the survey belongs to. Needed when the incident
         data holds several candidate areas.
     reference
-        The reference area (key or name); the municipality is compared with the reference
-        *minus* itself where it lies inside it. By default the outermost areas of the input
+        The reference area (key or name), or a chosen set of areas (a sequence, or keys
+        separated by commas: e.g. the other municipalities of the Kreis, or those of the same
+        size class); the municipality is compared with the reference *minus* itself where it
+        lies inside it. By default the outermost areas of the input
         other than the municipality, pooled. An error when the reference is the municipality
         or the input holds nothing else.
     year
@@ -852,7 +940,7 @@ def analyse(
     choice: ReferenceChoice | None = None
     if data.counts is not None and not problems:
         choice, reference_problems = choose_reference(
-            data.areas, data.names, municipality, reference
+            data.areas, data.names, municipality, reference_areas(reference) or None
         )
         problems += reference_problems
     if problems:
@@ -905,7 +993,11 @@ def analyse(
     # 6. The ranking table with its reasons and warnings; 7. priority, rank, interval, sensitivity.
     ranking = ranking_table(grid, chosen_year, perceived, registered_scores, reference_shares)
     reference_words = Reference(
-        name=(area_label(reference, data.names) if reference is not None else None),
+        name=(
+            area_label(choice.areas[0], data.names)
+            if choice is not None and choice.name is not None
+            else None
+        ),
         rest_of=choice.contains_area if choice is not None else False,
         population=float("nan"),
     )
@@ -916,8 +1008,9 @@ def analyse(
         municipality,
         chosen_year,
         dispersion,
-        weighting_warnings(responses, survey_weights, raked_to),
+        weighting_warnings(questionnaire, responses, survey_weights, raked_to),
     ) + population_sources(totals, chosen_year)
+    warnings = survey_size_warning(survey, responses) + warnings
     analysis = Analysis(
         ranking=ranking,
         survey_indicators=survey,

@@ -15,8 +15,9 @@ where the area lies inside it):
    (:func:`scoring._comparison.poisson_gamma`): the registered score, the rank and its
    simulation use it, so 3 cases in a village do not outrank 1,200 excess cases in a city;
 4. the state: *high* where the overdispersion-aware interval
-   :math:`\mathrm{SIR} \pm z\sqrt{E + E^2/\alpha}/E` (Spiegelhalter 2005; with no shown
-   overdispersion the exact interval of step 1) lies above 1, *not high* where it lies at or
+   :math:`\mathrm{SIR} \pm z\sqrt{E + E^2/\alpha}/E` (Spiegelhalter 2005; where no
+   overdispersion was shown, or too few areas to test it, the exact interval of step 1) lies
+   above 1, *not high* where it lies at or
    below 1, else *unclear*. Zero cases with few expected are therefore unclear, never
    "certainly low".
 """
@@ -69,16 +70,16 @@ def choose_reference(
     areas: set[str],
     names: dict[str, str],
     municipality: str,
-    reference: str | None,
+    reference: tuple[str, ...] | None,
 ) -> tuple[ReferenceChoice | None, list[Problem]]:
     """The reference of the comparison, or the problem that makes a comparison impossible.
 
-    A named reference must not be the municipality itself. By default the outermost areas of
-    the incident data are pooled; if they are only the municipality (and its districts), there
-    is nothing to compare with.
+    A named reference (one area, or a chosen set of areas) must not be the municipality
+    itself. By default the outermost areas of the incident data are pooled; if they are only
+    the municipality (and its districts), there is nothing to compare with.
     """
-    if reference is not None:
-        if reference == municipality:
+    if reference:
+        if municipality in reference:
             return None, [
                 Problem(
                     Location(field="reference"),
@@ -88,9 +89,9 @@ def choose_reference(
             ]
         return (
             ReferenceChoice(
-                (reference,),
-                names.get(reference, reference),
-                contains(reference, municipality, names),
+                tuple(reference),
+                names.get(reference[0], reference[0]) if len(reference) == 1 else None,
+                any(contains(r, municipality, names) for r in reference),
             ),
             [],
         )
@@ -151,9 +152,12 @@ def registered_side(
     spread_areas = innermost(set(this_year["area"]), names) - set(analysed)
     spread_areas = {a for a in spread_areas if not any(contains(a, b, names) for b in analysed)}
     dispersion: dict[str, Dispersion] = {}
-    for field_id, rows in this_year[this_year["area"].isin(spread_areas)].groupby("field"):
-        rate = rows["cases"].sum() / rows["population"].sum()
-        dispersion[str(field_id)] = gamma_shape(rows["cases"], rows["population"] * rate)
+    spread_rows = this_year[this_year["area"].isin(spread_areas)]
+    for field_id in sorted(set(this_year["field"].astype(str))):
+        rows = spread_rows[spread_rows["field"].astype(str) == field_id]
+        people_total = rows["population"].sum()
+        rate = rows["cases"].sum() / people_total if people_total > 0 else 0.0
+        dispersion[field_id] = gamma_shape(rows["cases"], rows["population"] * rate)
     out: list[dict[str, object]] = []
     for area in analysed:
         own = this_year[this_year["area"] == area]
@@ -190,7 +194,9 @@ def _figures(
     expected = float(ratio.expected)
     shrunk = poisson_gamma(o, expected, spread.shape, alpha=alpha)
     sir = float(ratio.ratio)
-    if math.isinf(spread.shape):
+    if spread.source != "estimated":
+        # No spread shown by the data (or too few areas to test it): the exact interval; the
+        # fallback prior only shrinks the estimate, it does not widen the state's interval.
         state_low, state_high = float(ratio.ratio_low), float(ratio.ratio_high)
     else:
         z = float(stats.norm.ppf(1 - alpha / 2))

@@ -7,8 +7,10 @@ from __future__ import annotations
 from storage._accounts import (
     ADMIN_NAME,
     FREE_ATTEMPTS,
+    MAX_CONCURRENT_VERIFICATIONS,
     MAX_DELAY_SECONDS,
     MIN_PASSWORD_LENGTH,
+    SESSION_MAX_DELAY_SECONDS,
     Accounts,
     SignInResult,
     SignInStatus,
@@ -20,7 +22,7 @@ from storage._accounts import (
 )
 from storage._answers import MODES
 from storage._batches import BatchMembership
-from storage._codes import CodeBatch, CodeBatchSummary, CodeStatus
+from storage._codes import WRONG_CODES_PER_MINUTE, CodeBatch, CodeBatchSummary, CodeStatus
 from storage._datasets import Dataset, DatasetKind, Datasets, DatasetSummary
 from storage._drafts import Draft
 from storage._engine import (
@@ -53,13 +55,16 @@ __all__ = [
     "DATABASE_URL_ENV_VAR",
     "DATASET_TABLES",
     "FREE_ATTEMPTS",
+    "MAX_CONCURRENT_VERIFICATIONS",
     "MAX_DELAY_SECONDS",
     "MIGRATIONS",
     "MIN_PASSWORD_LENGTH",
     "MODES",
+    "SESSION_MAX_DELAY_SECONDS",
     "SQLITE_PAGE_SIZE",
     "STORAGE_TABLES",
     "TEST_RESPONSE_TABLES",
+    "WRONG_CODES_PER_MINUTE",
     "Accounts",
     "BatchMembership",
     "CodeBatch",

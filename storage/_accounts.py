@@ -5,13 +5,33 @@ Used when OIDC (``st.login``) is not configured. Two tables (declared in
 
 * ``users``: name (unique, lower case), argon2id hash, role, the day the account was created;
 * ``sign_in_throttle``: failed attempts per attempted user name and the moment before which
-  the next attempt is refused. It is about managers, never about respondents, and a row is
+  the next attempt is refused. The name is stored only as a keyed hash (the key lives in the
+  key file, :mod:`storage._keys`): whatever was typed into the name field, even a password,
+  never reaches the database. It is about managers, never about respondents, and a row is
   deleted on the next successful sign-in.
 
-Back-off: the first :data:`FREE_ATTEMPTS` failures cost nothing; after that the wait doubles
-with every failure, ``wait = BASE_DELAY_SECONDS · 2^(failures − FREE_ATTEMPTS)``, capped at
-:data:`MAX_DELAY_SECONDS`. Unknown names are throttled the same way and verified against a
-dummy hash, so neither the answer nor its timing tells whether a name exists.
+Sign-in cannot be turned against the server or the rightful user:
+
+* **Bounded work.** One argon2 check takes 64 MiB and tens of milliseconds. At most
+  :data:`MAX_CONCURRENT_VERIFICATIONS` run at once in the process (a semaphore shared by every
+  :class:`Accounts`); an attempt that finds no free slot within
+  :data:`VERIFY_WAIT_SECONDS` is refused as *busy*, without counting as a failure and without
+  checking anything.
+* **Reserved, then checked.** Before the password is checked, the attempt is counted as a
+  failure in one atomic statement (an upsert whose update only happens when the name is not
+  throttled, ``RETURNING`` the count), which also sets the back-off the failure would earn. So
+  parallel attempts cannot all slip through between reading and writing the counter: once the
+  free attempts are used, exactly one attempt at a time per name is checked. A successful
+  check deletes the row again.
+* **Short back-off.** The first :data:`FREE_ATTEMPTS` failures cost nothing; after that the
+  wait doubles with every failure, ``wait = BASE_DELAY_SECONDS · 2^(failures − FREE_ATTEMPTS)``,
+  capped at :data:`MAX_DELAY_SECONDS` (30 s). Anyone can make a name wait, so the cap is short:
+  an attacker who fails on purpose delays the rightful user by at most half a minute, while
+  guessing stays limited to about two attempts per minute per name (and the argon2 bound). The
+  browser session has its own, longer back-off (``views/signin.py``).
+
+Unknown names are throttled the same way and verified against a dummy hash, so neither the
+answer nor its timing tells whether a name exists.
 """
 
 from __future__ import annotations
@@ -20,6 +40,7 @@ import contextlib
 import math
 import re
 import secrets
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -40,6 +61,7 @@ from sqlalchemy.exc import IntegrityError
 
 from core import InvalidInput, Location, Problem, t
 from storage._engine import make_engine
+from storage._keys import key_file_path, load_keys
 from storage._schema import (
     ACCOUNT_TABLES,
     MAX_NAME_LENGTH,
@@ -47,6 +69,7 @@ from storage._schema import (
     sign_in_throttle_table,
     users_table,
 )
+from survey import keyed_hash
 
 MIN_PASSWORD_LENGTH = 12
 #: Long enough for any pass phrase, short enough that hashing cannot be used to burn CPU.
@@ -56,7 +79,17 @@ ADMIN_NAME = "admin"
 
 FREE_ATTEMPTS = 3
 BASE_DELAY_SECONDS = 1.0
-MAX_DELAY_SECONDS = 15 * 60.0
+#: Longest wait one name can be put under, by anyone (see the module docstring).
+MAX_DELAY_SECONDS = 30.0
+#: Longest wait of one browser session after its own failures: it only slows the session that
+#: failed, so it may be long (an attacker with fresh sessions still meets the per-name wait).
+SESSION_MAX_DELAY_SECONDS = 15 * 60.0
+#: argon2 checks running at once in this process; each takes 64 MiB with the defaults.
+MAX_CONCURRENT_VERIFICATIONS = 2
+#: How long an attempt waits for a free check before it is refused as busy.
+VERIFY_WAIT_SECONDS = 2.0
+#: Process-wide: several Accounts objects (one per database URL) share the bound.
+_VERIFICATION_SLOTS = threading.BoundedSemaphore(MAX_CONCURRENT_VERIFICATIONS)
 #: Throttle rows of names that have been quiet this long are removed.
 THROTTLE_RETENTION = timedelta(days=1)
 
@@ -70,6 +103,8 @@ class SignInStatus(StrEnum):
     OK = "ok"
     WRONG = "wrong"
     THROTTLED = "throttled"
+    #: Every password check of the process was in use: nothing was checked or counted.
+    BUSY = "busy"
 
 
 @dataclass(frozen=True)
@@ -94,7 +129,9 @@ class SignInResult:
         if self.status is SignInStatus.OK:
             return ""
         if self.status is SignInStatus.THROTTLED:
-            return t("accounts.sign_in_throttled", lang, seconds=math.ceil(self.wait_seconds))
+            return t("accounts.sign_in_throttled", lang, count=max(1, math.ceil(self.wait_seconds)))
+        if self.status is SignInStatus.BUSY:
+            return t("accounts.sign_in_busy", lang)
         return t("accounts.sign_in_wrong", lang)
 
 
@@ -174,11 +211,13 @@ def _utc_now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-def back_off_seconds(failures: int) -> float:
-    """Seconds to wait after ``failures`` consecutive failures (see the module docstring)."""
+def back_off_seconds(failures: int, cap: float = MAX_DELAY_SECONDS) -> float:
+    """Seconds to wait after ``failures`` consecutive failures (see the module docstring);
+    ``cap`` is the longest wait (per name: :data:`MAX_DELAY_SECONDS`; a browser session gets
+    :data:`SESSION_MAX_DELAY_SECONDS`)."""
     if failures < FREE_ATTEMPTS:
         return 0.0
-    return min(MAX_DELAY_SECONDS, BASE_DELAY_SECONDS * 2.0 ** (failures - FREE_ATTEMPTS))
+    return min(cap, BASE_DELAY_SECONDS * 2.0 ** min(failures - FREE_ATTEMPTS, 32))
 
 
 _DUMMY_HASHES: dict[tuple[object, ...], str] = {}
@@ -221,6 +260,10 @@ class Accounts:
     clock
         Returns the current UTC time (naive); injectable so back-off can be tested without
         sleeping.
+    throttle_key
+        The key that hashes attempted names; default: the installation's key file.
+    verify_wait
+        Seconds an attempt waits for a free password check before it is refused as busy.
     """
 
     def __init__(
@@ -229,13 +272,24 @@ class Accounts:
         *,
         hasher: PasswordHasher | None = None,
         clock: Callable[[], datetime] = _utc_now,
+        throttle_key: bytes | None = None,
+        verify_wait: float = VERIFY_WAIT_SECONDS,
     ) -> None:
         self._owns_engine = not isinstance(engine, Engine)
         self.engine = engine if isinstance(engine, Engine) else make_engine(engine)
         self._hasher = hasher or PasswordHasher()
         self._clock = clock
+        self._verify_wait = verify_wait
         self._dummy_hash = _dummy_hash(self._hasher)
-        metadata.create_all(self.engine, tables=list(ACCOUNT_TABLES))
+        with self.engine.begin() as connection:
+            metadata.create_all(connection, tables=list(ACCOUNT_TABLES))
+            if throttle_key is None:
+                throttle_key = load_keys(connection, key_file_path(self.engine.url)).throttle
+        self._throttle_key = throttle_key
+
+    def _name_hash(self, normalised: str) -> str:
+        """The throttle row's key for an attempted name (typed text never reaches the file)."""
+        return keyed_hash(self._throttle_key, "sign-in", normalised)
 
     def close(self) -> None:
         """Release the engine if this object created it from a URL."""
@@ -287,7 +341,7 @@ class Accounts:
             if changed:
                 connection.execute(
                     delete(sign_in_throttle_table).where(
-                        sign_in_throttle_table.c.name == normalised
+                        sign_in_throttle_table.c.name_hash == self._name_hash(normalised)
                     )
                 )
         if not changed:
@@ -315,7 +369,9 @@ class Accounts:
                     )
             connection.execute(delete(users_table).where(users_table.c.name == normalised))
             connection.execute(
-                delete(sign_in_throttle_table).where(sign_in_throttle_table.c.name == normalised)
+                delete(sign_in_throttle_table).where(
+                    sign_in_throttle_table.c.name_hash == self._name_hash(normalised)
+                )
             )
 
     def users(self) -> list[UserRecord]:
@@ -357,43 +413,46 @@ class Accounts:
     # --- signing in -----------------------------------------------------------------------
 
     def verify(self, name: str, password: str) -> SignInResult:
-        """Check a sign-in attempt, with exponential back-off per attempted name.
+        """Check a sign-in attempt: bounded, reserved atomically, with back-off per name.
 
         A throttled attempt is refused without looking at the password and does not count as
-        a further failure.
+        a further failure; so is a *busy* one (no free password check within the wait).
         """
         normalised = normalise_name(name)[:MAX_NAME_LENGTH]
-        if not NAME_PATTERN.match(normalised):
-            # No user has such a name (and PostgreSQL cannot even compare a NUL byte): the
-            # same work as a real check, without touching the database.
-            self._check_against_dummy(password)
-            return SignInResult(SignInStatus.WRONG, normalised)
+        if not _VERIFICATION_SLOTS.acquire(timeout=self._verify_wait):
+            return SignInResult(SignInStatus.BUSY, normalised)
+        try:
+            return self._verify(normalised, password)
+        finally:
+            _VERIFICATION_SLOTS.release()
+
+    def _verify(self, normalised: str, password: str) -> SignInResult:
         now = self._clock()
-        with self.engine.connect() as connection:
-            throttle = connection.execute(
-                select(sign_in_throttle_table.c.not_before).where(
-                    sign_in_throttle_table.c.name == normalised
-                )
-            ).first()
-            user = connection.execute(
-                select(users_table.c.password_hash, users_table.c.role).where(
-                    users_table.c.name == normalised
-                )
-            ).first()
-        if throttle is not None and throttle.not_before > now:
-            return SignInResult(
-                SignInStatus.THROTTLED, normalised, (throttle.not_before - now).total_seconds()
-            )
+        name_hash = self._name_hash(normalised)
+        reserved = self._reserve(name_hash, now)
+        if isinstance(reserved, SignInResult):
+            return SignInResult(reserved.status, normalised, reserved.wait_seconds)
+        user = None
+        if NAME_PATTERN.match(normalised):
+            # A name no user can have is not even looked up (PostgreSQL cannot compare a NUL).
+            with self.engine.connect() as connection:
+                user = connection.execute(
+                    select(users_table.c.password_hash, users_table.c.role).where(
+                        users_table.c.name == normalised
+                    )
+                ).first()
         if user is None or len(password) > MAX_PASSWORD_LENGTH:
             self._check_against_dummy(password)
-            return self._fail(normalised, now)
+            return SignInResult(SignInStatus.WRONG, normalised, reserved)
         try:
             self._hasher.verify(user.password_hash, password)
         except (VerifyMismatchError, VerificationError, InvalidHashError):
-            return self._fail(normalised, now)
+            return SignInResult(SignInStatus.WRONG, normalised, reserved)
         with self.engine.begin() as connection:
             connection.execute(
-                delete(sign_in_throttle_table).where(sign_in_throttle_table.c.name == normalised)
+                delete(sign_in_throttle_table).where(
+                    sign_in_throttle_table.c.name_hash == name_hash
+                )
             )
             if self._hasher.check_needs_rehash(user.password_hash):
                 connection.execute(
@@ -408,27 +467,42 @@ class Accounts:
         with contextlib.suppress(VerificationError):
             self._hasher.verify(self._dummy_hash, password[:MAX_PASSWORD_LENGTH])
 
-    def _fail(self, name: str, now: datetime) -> SignInResult:
-        """Count one more failure for ``name`` and set its next allowed moment."""
+    def _reserve(self, name_hash: str, now: datetime) -> float | SignInResult:
+        """Count this attempt as a failure before checking it, atomically.
+
+        One upsert increments the counter only when the name is not throttled (its update's
+        ``WHERE``), and returns the new count; no row comes back for a throttled name. Both
+        engines serialise it per row (SQLite's write lock, PostgreSQL's row lock, with the
+        ``WHERE`` re-evaluated on the latest row version), so parallel attempts cannot all
+        pass. The back-off the failure earns is set in the same transaction. Returns that
+        back-off in seconds, or the THROTTLED result with the remaining wait.
+        """
         table = sign_in_throttle_table
         with self.engine.begin() as connection:
-            connection.execute(delete(table).where(table.c.not_before < now - THROTTLE_RETENTION))
             upsert = _dialect_insert(connection.dialect.name)(table).values(
-                name=name, failures=1, not_before=now
+                name_hash=name_hash, failures=1, not_before=now
             )
             failures = connection.execute(
                 upsert.on_conflict_do_update(
-                    index_elements=[table.c.name],
+                    index_elements=[table.c.name_hash],
                     set_={"failures": table.c.failures + 1},
+                    where=table.c.not_before <= now,
                 ).returning(table.c.failures)
-            ).scalar_one()
+            ).scalar_one_or_none()
+            if failures is None:
+                not_before = connection.execute(
+                    select(table.c.not_before).where(table.c.name_hash == name_hash)
+                ).scalar_one()
+                wait = max(0.0, (not_before - now).total_seconds())
+                return SignInResult(SignInStatus.THROTTLED, "", wait)
             wait = back_off_seconds(failures)
             connection.execute(
                 update(table)
-                .where(table.c.name == name)
+                .where(table.c.name_hash == name_hash)
                 .values(not_before=now + timedelta(seconds=wait))
             )
-        return SignInResult(SignInStatus.WRONG, name, wait)
+            connection.execute(delete(table).where(table.c.not_before < now - THROTTLE_RETENTION))
+        return wait
 
     @staticmethod
     def _role(role: UserRole | str, problems: list[Problem]) -> str:

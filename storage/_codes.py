@@ -6,6 +6,9 @@ A code knows whether it was used, never by which response.
 from __future__ import annotations
 
 import secrets
+import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -20,6 +23,42 @@ from storage._schema import access_codes_table, code_batches_table
 from survey import generate_code, keyed_hash, normalise_code
 
 MAX_CODES_PER_BATCH = 1_000_000
+#: Wrong codes per questionnaire and minute, summed over every session of the process, after
+#: which code checks pause until the minute is over. A respondent's own session has its own,
+#: earlier back-off; this one cannot be reset by reloading the page (a new session).
+WRONG_CODES_PER_MINUTE = 30
+_WINDOW_SECONDS = 60.0
+
+
+class WrongCodeLimiter:
+    """Counts wrong codes per questionnaire in fixed one-minute windows, in memory.
+
+    Nothing about an attempt reaches the database (no time, no count, no address): the
+    limiter exists to make guessing slow for everyone, not to record anyone. Per process:
+    with several app replicas each limits on its own.
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock
+        self._windows: dict[str, tuple[float, int]] = {}
+        self._lock = threading.Lock()
+
+    def record_failure(self, questionnaire_id: str) -> None:
+        now = self._clock()
+        with self._lock:
+            start, failures = self._windows.get(questionnaire_id, (now, 0))
+            if now - start >= _WINDOW_SECONDS:
+                start, failures = now, 0
+            self._windows[questionnaire_id] = (start, failures + 1)
+
+    def wait(self, questionnaire_id: str) -> float:
+        """Seconds until codes of the questionnaire are checked again (0: now)."""
+        now = self._clock()
+        with self._lock:
+            start, failures = self._windows.get(questionnaire_id, (now, 0))
+        if failures < WRONG_CODES_PER_MINUTE or now - start >= _WINDOW_SECONDS:
+            return 0.0
+        return _WINDOW_SECONDS - (now - start)
 
 
 class CodeStatus(StrEnum):
@@ -55,6 +94,7 @@ class Codes:
 
     def __init__(self, database: Database) -> None:
         self._database = database
+        self.limiter = WrongCodeLimiter()
 
     def hash(self, questionnaire_id: str, normalised: str) -> str:
         """The stored form of a normalised code (see :func:`survey.normalise_code`)."""
@@ -141,10 +181,14 @@ class Codes:
         """Whether typed ``code`` can still submit a response to the questionnaire."""
         normalised = normalise_code(code)
         if normalised is None:
+            self.limiter.record_failure(questionnaire_id)
             return CodeStatus.UNKNOWN
         with self._database.read() as connection:
             used = self.used(connection, questionnaire_id, normalised)
-        return status_of(used)
+        status = status_of(used)
+        if status is CodeStatus.UNKNOWN:
+            self.limiter.record_failure(questionnaire_id)
+        return status
 
     def used(
         self, connection: Connection, questionnaire_id: str, normalised: str, *, lock: bool = False

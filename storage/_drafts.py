@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from core import InvalidInput, Location, Problem
+from core import InvalidInput, Location, Problem, remove_illegal_text
 from storage._answers import is_code, validate_answers
 from storage._codes import Codes, CodeStatus, status_of
 from storage._engine import Database
@@ -123,11 +123,11 @@ def _plain_answers(answers: Mapping[str, Any]) -> dict[str, Any]:
                 )
             )
             continue
-        plain[key] = (
-            list(dict.fromkeys(value))
-            if isinstance(value, list | tuple | set | frozenset)
-            else value
-        )
+        if isinstance(value, list | tuple | set | frozenset):
+            plain[key] = list(dict.fromkeys(value))
+        else:
+            # As the text kind's check does for a response: what XML cannot hold goes.
+            plain[key] = remove_illegal_text(value) if isinstance(value, str) else value
     if problems:
         raise InvalidInput(problems)
     if len(json.dumps(plain, ensure_ascii=False)) > MAX_DRAFT_CHARS:

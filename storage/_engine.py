@@ -20,7 +20,7 @@ from __future__ import annotations
 import contextlib
 import os
 import queue
-import secrets
+import random
 import sqlite3
 import threading
 import time
@@ -35,9 +35,9 @@ from sqlalchemy import Connection, Engine, bindparam, create_engine, event, sele
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from core import InvalidInput, StorageError
+from storage._keys import InstallationKeys, key_file_path, load_keys
 from storage._schema import (
     drafts_table,
-    installation_secrets_table,
     migrate,
     responses_table,
     submission_tokens_table,
@@ -79,7 +79,7 @@ def make_engine(url: str | None = None) -> Engine:
     if url.startswith("sqlite"):
         path = url.split("///", 1)[1] if "///" in url else ""
         if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            _private_file(Path(path))
         engine = create_engine(
             url,
             connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
@@ -92,9 +92,32 @@ def make_engine(url: str | None = None) -> Engine:
     )
 
 
+def _private_file(path: Path) -> None:
+    """Create the database's folder 0700 and its file 0600 before SQLite does (SQLite gives
+    the ``-wal`` and ``-shm`` files the mode of the database file), and tighten the modes of
+    an existing installation: answers and code hashes are nobody else's business on the
+    server either."""
+    folder = path.parent
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with contextlib.suppress(OSError):
+        if folder.stat().st_uid == os.getuid():
+            os.chmod(folder, folder.stat().st_mode & 0o700)
+    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    os.close(descriptor)
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        with contextlib.suppress(FileNotFoundError, PermissionError):
+            os.chmod(f"{path}{suffix}", 0o600)
+
+
 def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    # Deleted content (a submitted draft, a removed survey, moved keys) is overwritten with
+    # zeros instead of lingering in free pages. Set explicitly: some builds default to off.
+    cursor.execute("PRAGMA secure_delete=ON")
+    # When the WAL restarts after a checkpoint it is cut to nothing, so the file does not keep
+    # old frames (whole pages of earlier commits, in commit order) at its end.
+    cursor.execute("PRAGMA journal_size_limit=0")
     # Only takes effect on a new, empty file (before WAL): responses of ~1.5 kB then fit a
     # page of the WITHOUT ROWID table instead of spilling into overflow pages, which made
     # reading 100,000 responses take twice as long.
@@ -165,22 +188,52 @@ class PendingWrites:
                 [{"token_hash": token_hash} for token_hash in self.token_hashes],
             )
         if self.responses:
-            connection.execute(responses_table.insert(), self.responses)
+            if connection.dialect.name == "sqlite":
+                _insert_reshuffling_neighbours(connection, self.responses)
+            else:
+                connection.execute(responses_table.insert(), self.responses)
         if self.draft_keys:
             connection.execute(_DRAFT_DELETE, self.draft_keys)
 
 
 Unit = Callable[[Connection, PendingWrites], T]
 
+#: Most neighbours on each side rewritten with a new response (bounded by a page's bytes too).
+_NEIGHBOURS = 256
+_SHUFFLE = random.SystemRandom()
 
-@dataclass(frozen=True)
-class InstallationKeys:
-    """The installation's random hash keys: codes and drafts are hashed with different keys,
-    so their tables cannot be joined without the plaintext code."""
 
-    code: bytes
-    draft: bytes
-    token: bytes
+def _insert_reshuffling_neighbours(connection: Connection, rows: list[dict[str, Any]]) -> None:
+    """Insert responses so that no page of the SQLite file keeps them in submission order.
+
+    The table has no rowid, so a response's *page* follows its random id; but inside a page
+    SQLite places each new cell below the older ones, and the cell offsets of two responses
+    on one page would tell which was submitted first. So each new response is inserted
+    together with its neighbours by id, a page's worth on each side (the rows its page can
+    hold), deleted and re-inserted in random order: the offsets on that page then say nothing
+    about who came first. The rows and their ids stay exactly as they were. The new responses
+    of a batch are taken in random order too.
+    """
+    table = responses_table
+    pending = list(rows)
+    _SHUFFLE.shuffle(pending)
+    for row in pending:
+        neighbours: list[dict[str, Any]] = []
+        for query in (
+            select(table).where(table.c.id < row["id"]).order_by(table.c.id.desc()),
+            select(table).where(table.c.id > row["id"]).order_by(table.c.id),
+        ):
+            size = 0
+            for found in connection.execute(query.limit(_NEIGHBOURS)).mappings():
+                neighbours.append(dict(found))
+                size += len(found["answers"]) + 200  # the other columns, roughly
+                if size >= SQLITE_PAGE_SIZE:
+                    break
+        if neighbours:
+            connection.execute(table.delete().where(table.c.id.in_([n["id"] for n in neighbours])))
+        batch = [row, *neighbours]
+        _SHUFFLE.shuffle(batch)
+        connection.execute(table.insert(), batch)
 
 
 class Database:
@@ -197,34 +250,65 @@ class Database:
     def __init__(self, url: str | None = None, *, group_commit: bool | None = None) -> None:
         self.engine: Engine = make_engine(url)
         self.sqlite = self.engine.dialect.name == "sqlite"
+        self.committer: GroupCommitter | None = None
         if self.sqlite:
             _explicit_sqlite_transactions(self.engine)
         with self.write() as connection:
             migrate(connection)
             # Still under the migration's lock, so concurrent starts agree on the keys.
-            self.keys = InstallationKeys(
-                code=_installation_secret(connection, "code_hash_key"),
-                draft=_installation_secret(connection, "draft_hash_key"),
-                token=_installation_secret(connection, "token_hash_key"),
-            )
+            self.keys: InstallationKeys = load_keys(connection, key_file_path(self.engine.url))
+        self.checkpoint()
+        self.checkpointer = Checkpointer(self.checkpoint) if self.sqlite else None
         use_group = self.sqlite if group_commit is None else group_commit
         self.committer = GroupCommitter(self.run_alone, self.write) if use_group else None
 
     def close(self) -> None:
-        """Stop the committer thread and release the connections."""
+        """Stop the committer and checkpointer threads and release the connections."""
         if self.committer is not None:
             self.committer.stop()
+        if self.checkpointer is not None:
+            self.checkpointer.stop()
         self.engine.dispose()
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
         """A write transaction; on SQLite it takes the write lock at once (BEGIN IMMEDIATE),
-        so a transaction never fails half-way because another writer got there first."""
+        so a transaction never fails half-way because another writer got there first.
+
+        On SQLite the WAL is checkpointed and truncated once the writers have been quiet for
+        a moment (:class:`Checkpointer`)."""
         with self.engine.connect() as connection:
             if self.sqlite:
                 connection.execution_options(sqlite_begin="IMMEDIATE")
             with connection.begin():
                 yield connection
+        checkpointer = getattr(self, "checkpointer", None)  # None while migrating
+        if checkpointer is not None:
+            checkpointer.poke()
+
+    def checkpoint(self) -> bool:
+        """Copy the WAL into the database file and truncate the WAL to zero bytes (SQLite).
+
+        The WAL keeps every commit's pages in commit order: read frame by frame it tells which
+        response was stored after which, and which code was marked used in the same commit.
+        Truncating it whenever the writers are quiet leaves at most the commits of the current
+        burst in it. A writer or a reader on an older snapshot makes the checkpoint give up at
+        once (busy timeout 0) rather than stall anyone; the :class:`Checkpointer` retries.
+        Returns whether the WAL was emptied.
+        """
+        if not self.sqlite:
+            return False
+        with self.engine.connect() as connection:
+            raw = connection.connection.driver_connection
+            assert raw is not None
+            try:
+                raw.execute("PRAGMA busy_timeout=0")
+                busy = raw.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+            except sqlite3.OperationalError:
+                busy = 1
+            finally:
+                raw.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        return not busy
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
@@ -254,16 +338,70 @@ class Database:
         raise StorageError("the response could not be stored")
 
 
-def _installation_secret(connection: Connection, name: str) -> bytes:
-    """A random 32-byte key of this installation, created on first use."""
-    table = installation_secrets_table
-    value = connection.execute(
-        select(table.c.value).where(table.c.name == name)
-    ).scalar_one_or_none()
-    if value is None:
-        value = secrets.token_bytes(32)
-        connection.execute(table.insert().values(name=name, value=value))
-    return bytes(value)
+#: The writers must have been quiet this long before the WAL is truncated: one checkpoint
+#: costs two fsyncs, so doing it after every commit cut the submissions per second tenfold.
+CHECKPOINT_QUIET_SECONDS = 0.2
+#: Under steady load, a checkpoint is tried at least this often anyway.
+CHECKPOINT_MAX_DELAY_SECONDS = 10.0
+
+
+class Checkpointer:
+    """Truncates the SQLite WAL in its own thread once the writers have been quiet for
+    :data:`CHECKPOINT_QUIET_SECONDS` (at the latest :data:`CHECKPOINT_MAX_DELAY_SECONDS`
+    after a commit), so the submissions never wait for it."""
+
+    def __init__(self, checkpoint: Callable[[], bool]) -> None:
+        self._checkpoint = checkpoint
+        self._wake = threading.Condition()
+        self._last_commit: float | None = None
+        self._stopping = False
+        self._thread: threading.Thread | None = None
+
+    def poke(self) -> None:
+        """A commit happened: truncate the WAL after the next quiet moment."""
+        with self._wake:
+            if self._stopping:
+                return
+            self._last_commit = time.monotonic()
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._loop, name="survey-wal-checkpoint", daemon=True
+                )
+                self._thread.start()
+            self._wake.notify()
+
+    def stop(self) -> None:
+        with self._wake:
+            self._stopping = True
+            self._wake.notify()
+            thread = self._thread
+        if thread is not None:
+            thread.join()
+
+    def _loop(self) -> None:
+        while True:
+            with self._wake:
+                while self._last_commit is None and not self._stopping:
+                    self._wake.wait()
+                if self._stopping:
+                    return
+                first = self._last_commit
+                assert first is not None
+                # Wait for a quiet moment, but not for ever under steady load.
+                while not self._stopping:
+                    last = self._last_commit or first
+                    now = time.monotonic()
+                    due = min(last + CHECKPOINT_QUIET_SECONDS, first + CHECKPOINT_MAX_DELAY_SECONDS)
+                    if now >= due:
+                        break
+                    self._wake.wait(due - now)
+                if self._stopping:
+                    return
+                self._last_commit = None
+            if not self._checkpoint():
+                with self._wake:  # busy: try again after the next quiet moment
+                    if self._last_commit is None:
+                        self._last_commit = time.monotonic()
 
 
 class GroupCommitter:

@@ -48,6 +48,8 @@ schema_version_table = Table(
     Column("version", Integer, nullable=False),
 )
 
+#: Where databases before migration 4 kept the hash keys; emptied when the keys move to the key
+#: file (``storage._keys``), kept declared so that old databases can be read.
 installation_secrets_table = Table(
     "installation_secrets",
     metadata,
@@ -158,7 +160,7 @@ test_responses_table = Table(
 #: counting, analysis or export of ``responses`` can ever include them by mistake.
 TEST_RESPONSE_TABLES: tuple[Table, ...] = (test_responses_table,)
 
-# --- manager accounts: argon2 hashes, and failed sign-ins per attempted name -----------------
+# --- manager accounts: argon2 hashes, and failed sign-ins per (hashed) attempted name --------
 
 users_table = Table(
     "users",
@@ -173,7 +175,9 @@ users_table = Table(
 sign_in_throttle_table = Table(
     "sign_in_throttle",
     metadata,
-    Column("name", String(MAX_NAME_LENGTH), primary_key=True),
+    #: Keyed hash of the attempted name: whatever was typed (a password in the wrong field)
+    #: never reaches the file.
+    Column("name_hash", String(64), primary_key=True),
     Column("failures", Integer, nullable=False),
     #: UTC, without time zone (SQLite keeps none); refused before this moment.
     Column("not_before", DateTime(timezone=False), nullable=False),
@@ -229,6 +233,13 @@ def _responses_by_day_index(connection: Connection) -> None:
     )
 
 
+def _keyed_sign_in_throttle(connection: Connection) -> None:
+    # The old table held attempted names as typed. Its rows are only back-off state (a day at
+    # most), so dropping them loses nothing; secure_delete zeroes the freed pages.
+    connection.execute(text("DROP TABLE IF EXISTS sign_in_throttle"))
+    metadata.create_all(connection, tables=[sign_in_throttle_table])
+
+
 def _test_responses(connection: Connection) -> None:
     metadata.create_all(connection, tables=list(TEST_RESPONSE_TABLES))
 
@@ -238,7 +249,8 @@ MIGRATIONS: Sequence[Migration] = (
     Migration(1, "initial storage schema", _initial_schema),
     Migration(2, "manager accounts and saved datasets", _accounts_and_datasets),
     Migration(3, "index of responses per questionnaire and day", _responses_by_day_index),
-    Migration(4, "test answers of the manager's preview", _test_responses),
+    Migration(4, "sign-in throttle keyed by a hash of the name", _keyed_sign_in_throttle),
+    Migration(5, "test answers of the manager's preview", _test_responses),
 )
 
 CURRENT_VERSION = MIGRATIONS[-1].version

@@ -129,8 +129,15 @@ class Store:
         return self._codes.batches(questionnaire_id)
 
     def check_code(self, questionnaire_id: str, code: str) -> CodeStatus:
-        """Whether typed ``code`` can still submit a response to the questionnaire."""
+        """Whether typed ``code`` can still submit a response to the questionnaire. A wrong
+        code counts towards the questionnaire's limit (:meth:`code_wait`)."""
         return self._codes.check(questionnaire_id, code)
+
+    def code_wait(self, questionnaire_id: str) -> float:
+        """Seconds before codes of the questionnaire are checked again: more than
+        ``WRONG_CODES_PER_MINUTE`` wrong codes in this minute, from any session, pause every
+        check until the minute is over (0: check now). Kept in memory only."""
+        return self._codes.limiter.wait(questionnaire_id)
 
     # -- drafts -----------------------------------------------------------------------------
 

@@ -32,6 +32,7 @@ from survey._date_range import date_in_range, date_range, latest_date
 from survey._form import (
     FREE_CODE_ATTEMPTS,
     MAX_CODE_WAIT_SECONDS,
+    PRIVACY_ITEM_ID,
     Form,
     code_retry_wait,
     is_blank,
@@ -120,6 +121,7 @@ __all__ = [
     "KINDS",
     "MAX_CODE_WAIT_SECONDS",
     "MULTI_SEPARATOR",
+    "PRIVACY_ITEM_ID",
     "RESPONSE_META_COLUMNS",
     "Access",
     "ActionField",

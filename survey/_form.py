@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from core import Location, Problem
+from core import Location, Problem, t
 from survey._model import (
     BatteryItem,
     InfoItem,
@@ -38,6 +38,10 @@ Answers = Mapping[str, Any]
 FREE_CODE_ATTEMPTS = 3
 #: The longest wait, in seconds, between two code attempts of one session.
 MAX_CODE_WAIT_SECONDS = 60.0
+#: An info item with this id on the first page is the questionnaire's data-protection notice:
+#: the survey page shows it once, on its own screen before the first page, instead of the
+#: app's generic notice, and leaves it out of the page it stands on.
+PRIVACY_ITEM_ID = "privacy"
 
 
 def is_blank(value: Any) -> bool:
@@ -82,6 +86,11 @@ class PageCheck:
     def for_field(self, field: str) -> list[Problem]:
         return [p for p in self.problems if p.location.field == field]
 
+    @property
+    def skipped(self) -> tuple[str, ...]:
+        """The fields of the soft-required questions this check asks about, in page order."""
+        return tuple(p.location.field or "" for p in self.problems if p.severity == "warning")
+
 
 class Form:
     """The rules of one questionnaire's form; build once per questionnaire and reuse."""
@@ -94,6 +103,7 @@ class Form:
             for item in questionnaire.items()
             for spec in kind_of(item).specs(item, questionnaire)
         }
+        self._numbers = _question_numbers(questionnaire)
         self._show_if: dict[str, Expression] = {}
         self._validate: dict[str, list[Expression]] = {}
         for section in questionnaire.sections:
@@ -119,6 +129,46 @@ class Form:
             # The loader rejects such questionnaires; reaching this is a programming error.
             raise ValueError(f"expression {source!r} does not compile: {problems}")
         return expression
+
+    # --- numbers and the privacy notice ------------------------------------------------------
+
+    def question_number(self, answer_id: str) -> int | None:
+        """The printed number of the question that asks ``answer_id`` (an item or a battery
+        statement, which shares its battery's number); ``None`` for info items.
+
+        Questions are numbered 1, 2, ... in questionnaire order over all pages, hidden
+        follow-up questions included, so a number never changes while a respondent answers
+        and is the same as on the paper questionnaire.
+        """
+        return self._numbers.get(answer_id)
+
+    def skipped_numbers(self, fields: Iterable[str]) -> list[int]:
+        """The question numbers of ``fields``, once each, ascending (a battery counts once)."""
+        numbers = {self.question_number(field) for field in fields}
+        return sorted(n for n in numbers if n is not None)
+
+    def soft_prompt(self, fields: Iterable[str], lang: str) -> str | None:
+        """One question for all soft-required blanks of a page, naming them by number.
+
+        A respondent on a phone sees one short message above the buttons instead of one box
+        per skipped item that repeats the whole question; the numbers are printed before each
+        question, so "Frage 3 und 5" is easy to find.
+        """
+        numbers = [str(n) for n in self.skipped_numbers(fields)]
+        if not numbers:
+            return None
+        listed = numbers[0]
+        if len(numbers) > 1:
+            listed = f"{', '.join(numbers[:-1])} {t('form.and', lang)} {numbers[-1]}"
+        return t("form.skipped_questions", lang, count=len(numbers), numbers=listed)
+
+    def privacy_notice(self) -> InfoItem | None:
+        """The questionnaire's own data-protection notice (see :data:`PRIVACY_ITEM_ID`)."""
+        sections = self.questionnaire.sections
+        for item in sections[0].items if sections else []:
+            if isinstance(item, InfoItem) and item.id == PRIVACY_ITEM_ID:
+                return item
+        return None
 
     # --- visibility -------------------------------------------------------------------------
 
@@ -278,6 +328,17 @@ class Form:
         spec = self._specs[key]
         checked = kind_named(spec.kind).check(spec, value, lang)
         return [checked] if isinstance(checked, Problem) else []
+
+
+def _question_numbers(questionnaire: Questionnaire) -> dict[str, int]:
+    numbers: dict[str, int] = {}
+    for number, item in enumerate(
+        (i for i in questionnaire.items() if not isinstance(i, InfoItem)), start=1
+    ):
+        numbers[item.id] = number
+        if isinstance(item, BatteryItem):
+            numbers.update((statement.id, number) for statement in item.statements)
+    return numbers
 
 
 def _problem(field: str, key: str, severity: str = "error", **params: Any) -> Problem:

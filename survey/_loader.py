@@ -551,7 +551,9 @@ def _shape_problems(doc: _Document, root: type[BaseModel], error: ValidationErro
         elif kind == "too_short":
             problems.append(
                 Problem(
-                    doc.location(path), "questionnaire.too_short", {"min": ctx.get("min_length", 1)}
+                    doc.location(path),
+                    "questionnaire.too_short",
+                    {"count": ctx.get("min_length", 1)},
                 )
             )
         elif kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
@@ -863,7 +865,7 @@ class _Checker:
             return None
         assert item.options is not None
         if not item.options:
-            self.error((*path, "options"), "questionnaire.too_short", min=1)
+            self.error((*path, "options"), "questionnaire.too_short", count=1)
             return None
         self.check_options(path, item.options, None)
         return Scale(options=item.options)

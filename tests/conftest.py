@@ -43,8 +43,12 @@ def postgres_available() -> None:
 
 
 @pytest.fixture
-def postgres_url(postgres_available: None) -> Iterator[str]:
-    """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
+def postgres_url(
+    postgres_available: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for one test, dropped afterwards; its key file
+    (``storage._keys``) is in the test's folder, not in the repository's ``data/``."""
+    monkeypatch.setenv("SICHERHEITSANALYSE_KEY_FILE", str(tmp_path / "postgres.keys"))
     with scratch_postgres_database() as url:
         yield url
 

@@ -22,6 +22,7 @@ import streamlit as st
 from app import Workspace
 from core import UI_LANGUAGES, Problem, catalogue, current_language, escape_markdown, t
 from storage import Accounts, QuestionnaireRecord, SignInResult, oidc_manager_allowed
+from views._edge import grant_download_pass, revoke_download_pass
 from views.survey_page import store
 
 MANAGER_KEY = "manager.account"
@@ -95,6 +96,7 @@ def sign_in(name: str, password: str) -> SignInResult:
 def sign_out() -> None:
     """Forget the manager of this session (and leave the identity provider's session)."""
     manager = current_manager()
+    revoke_download_pass(st.session_state)
     for key in [k for k in st.session_state if str(k).startswith("manager.")]:
         if key != LANGUAGE_KEY:
             del st.session_state[key]
@@ -133,8 +135,12 @@ def require_manager() -> Manager:
 
 
 def page_frame(title_key: str) -> tuple[Manager, str]:
-    """What each manager page starts with: the guard, language switch, title and sign-out."""
+    """What each manager page starts with: the guard, language switch, title and sign-out.
+
+    It also renews the session's download pass (``views/_edge.py``): only a browser holding
+    it gets the files of the page's download buttons."""
     manager = require_manager()
+    st.html(grant_download_pass(st.session_state), unsafe_allow_javascript=True)
     lang = language_switch()
     st.sidebar.caption(t("manager.signed_in_as", lang, name=escape_markdown(manager.name)))
     if st.sidebar.button(t("manager.sign_out", lang), key="manager.sign_out_button"):

@@ -4,11 +4,17 @@ An upload is imported at once and shown as a preview with every row-level proble
 is saved until the manager presses "save". Bad rows either block the upload (all of them are
 listed) or, if the manager chooses, are left out and listed. Saved datasets are listed with
 source, years and row count, and can be deleted.
+
+An upload is read once: the result is kept in the session under the upload's id, so the
+page's reruns (every click, the "skip bad rows" box aside) show it without parsing the file
+again. The size, zip and encoding limits are enforced by ``sources`` before parsing.
 """
 
 from __future__ import annotations
 
 import io
+from collections.abc import Callable, MutableMapping
+from typing import Any
 
 import pandas as pd
 import streamlit as st
@@ -19,6 +25,8 @@ from storage import DatasetKind
 from views._session import data_changed, page_frame, workspace
 
 PREVIEW_ROWS = 50
+#: The session's last read upload: ((kind, upload id, skip), result or the refusal).
+PARSED_KEY = "manager.data.parsed"
 
 
 def render() -> None:
@@ -40,7 +48,10 @@ def render() -> None:
     )
     skip = st.checkbox(t("manager.data.skip_bad_rows", lang), key="manager.data.skip")
     if upload is not None:
-        _preview(kind, upload.name, upload.getvalue(), skip, lang)
+        parsed = parsed_upload(
+            st.session_state, kind, upload.file_id, upload.name, upload.getvalue, skip
+        )
+        _preview(kind, upload.name, parsed, lang)
     st.subheader(t("manager.data.saved", lang))
     saved = ws.datasets.list()
     if not saved:
@@ -67,11 +78,36 @@ def render() -> None:
             st.rerun()
 
 
-def _preview(kind: DatasetKind, filename: str, data: bytes, skip: bool, lang: str) -> None:
+def parsed_upload(
+    state: MutableMapping[Any, Any],
+    kind: DatasetKind,
+    upload_id: str,
+    filename: str,
+    content: Callable[[], bytes],
+    skip: bool,
+) -> ImportResult | InvalidInput:
+    """The upload read by ``sources`` once per file (and choice of kind and skipping), kept in
+    the session ``state``; a refused file is kept as its :class:`InvalidInput`. Only the last
+    upload is kept, so a session holds at most one parsed file."""
+    key = (kind.value, upload_id, skip)
+    cached = state.get(PARSED_KEY)
+    if isinstance(cached, tuple) and cached[0] == key:
+        return cached[1]  # type: ignore[no-any-return]
     reader = read_incidents if kind is DatasetKind.INCIDENTS else read_population
+    result: ImportResult | InvalidInput
     try:
-        result: ImportResult = reader(io.BytesIO(data), filename=filename, skip_bad_rows=skip)
+        result = reader(io.BytesIO(content()), filename=filename, skip_bad_rows=skip)
     except InvalidInput as error:
+        result = error
+    state[PARSED_KEY] = (key, result)
+    return result
+
+
+def _preview(
+    kind: DatasetKind, filename: str, parsed: ImportResult | InvalidInput, lang: str
+) -> None:
+    if isinstance(parsed, InvalidInput):
+        error = parsed
         st.error(
             t(
                 "manager.data.rejected",
@@ -82,6 +118,7 @@ def _preview(kind: DatasetKind, filename: str, data: bytes, skip: bool, lang: st
         )
         _problem_table(error.problems, lang)
         return
+    result = parsed
     st.success(
         t(
             "manager.data.read_ok",

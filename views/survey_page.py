@@ -30,11 +30,14 @@ from storage import (
 )
 from survey import Access, Form, Questionnaire, code_retry_wait, load_questionnaire_text
 from views._preview import preview_banner, previewed
-from views._widgets import forget_widgets, render_item
+from views._widgets import apply_form_style, forget_widgets, render_item
 
 Stage = Literal["code", "intro", "form", "thanks"]
 SURVEY_PARAM = "survey"
 LANGUAGE_PARAM = "lang"
+#: The form page the respondent is on (1-based), in the URL so that a session the server lost
+#: (a restart) can tell the respondent so. Only the page number: never the code or an answer.
+PAGE_PARAM = "seite"
 
 
 @dataclass
@@ -57,6 +60,8 @@ class SurveySession:
     error: str | None = None
     #: The page last drawn: when it changes, the new page starts at its top.
     drawn_page: int | None = None
+    #: The URL named a form page, but the server had no session: it was lost (a restart).
+    lost: bool = False
 
 
 def _close_store(store: Store) -> None:
@@ -96,13 +101,14 @@ def render() -> None:
     q = form.questionnaire
     lang = _language(q)
     state = _session(q, record.access)
+    apply_form_style(lang)
     st.title(q.text(q.meta.title, lang))
     if record.id == preview:
         preview_banner(lang)
     if state.stage == "code":
         _code_stage(form, state, lang)
     elif state.stage == "intro":
-        _intro_stage(state, lang)
+        _intro_stage(form, state, lang)
     elif state.stage == "form":
         _form_stage(form, state, lang)
     else:
@@ -114,9 +120,21 @@ def _session(q: Questionnaire, access: Access) -> SurveySession:
     key = f"survey.{q.id}.session"
     if key not in st.session_state:
         needs_code = access == Access.CODE and previewed() != q.id
-        st.session_state[key] = SurveySession(stage="code" if needs_code else "intro")
+        st.session_state[key] = SurveySession(
+            stage="code" if needs_code else "intro",
+            lost=PAGE_PARAM in st.query_params,
+        )
+        st.query_params.pop(PAGE_PARAM, None)
     session: SurveySession = st.session_state[key]
     return session
+
+
+def _lost_session_notice(state: SurveySession, lang: str, *, with_code: bool) -> None:
+    """Tell a respondent whose session the server lost what happened (once)."""
+    if state.lost:
+        key = "privacy.session_lost.code" if with_code else "privacy.session_lost.open"
+        st.warning(t(key, lang), icon=":material/history:")
+        state.lost = False
 
 
 def _language(q: Questionnaire) -> str:
@@ -182,6 +200,7 @@ def _text(texts: dict[str, str], lang: str) -> str:
 
 def _code_stage(form: Form, state: SurveySession, lang: str) -> None:
     q = form.questionnaire
+    _lost_session_notice(state, lang, with_code=True)
     st.subheader(t("form.code_title", lang))
     with st.form(f"survey.{q.id}.code_form"):
         entered = st.text_input(t("form.code_label", lang))
@@ -189,7 +208,12 @@ def _code_stage(form: Form, state: SurveySession, lang: str) -> None:
         checked = st.form_submit_button(t("form.code_submit", lang), type="primary")
     if not checked:
         return
-    wait = code_retry_wait(state.code_failures, time.monotonic() - state.last_code_failure)
+    # The session's own back-off (a reload resets it) and the questionnaire's limit of wrong
+    # codes per minute over every session (a reload does not).
+    wait = max(
+        code_retry_wait(state.code_failures, time.monotonic() - state.last_code_failure),
+        store().code_wait(q.id),
+    )
     if wait > 0:
         st.error(t("form.code_wait", lang, count=int(wait + 0.999)))
         return
@@ -218,9 +242,14 @@ def _code_stage(form: Form, state: SurveySession, lang: str) -> None:
     st.rerun()
 
 
-def _intro_stage(state: SurveySession, lang: str) -> None:
-    st.subheader(t("form.privacy_title", lang))
-    st.markdown(t("form.privacy_text", lang))
+def _intro_stage(form: Form, state: SurveySession, lang: str) -> None:
+    _lost_session_notice(state, lang, with_code=False)
+    # One data-protection screen: the questionnaire's own notice where it has one (it names
+    # the controller and the deletion date), else the app's generic one; never both.
+    st.header(t("form.privacy_title", lang))
+    notice = form.privacy_notice()
+    q = form.questionnaire
+    st.markdown(q.text(notice.label, lang) if notice else t("form.privacy_text", lang))
     if st.button(t("form.start", lang), type="primary"):
         state.stage = "form"
         st.rerun()
@@ -234,24 +263,32 @@ def _form_stage(form: Form, state: SurveySession, lang: str) -> None:
     section = q.sections[state.page]
     position, total = form.progress(state.page, form.clean(state.answers))
     st.progress(position / total, text=t("form.progress", lang, position=position, total=total))
-    if state.notice:
-        st.success(state.notice)
-        state.notice = None
+    # Messages sit in containers drawn on every run, so that one appearing or going away does
+    # not shift the elements after it, which Streamlit would draw anew, losing the keyboard focus.
+    with st.container(key="survey-notice"):
+        if state.notice:
+            st.success(state.notice)
+            state.notice = None
     st.header(q.text(section.title, lang))
-    if state.drawn_page != state.page:
-        _start_at_top(state.page)
-        state.drawn_page = state.page
+    st.query_params[PAGE_PARAM] = str(state.page + 1)
 
-    shown = _problems_on_screen(form, state, lang)
+    shown, skipped = _problems_on_screen(form, state, lang)
+    privacy = form.privacy_notice()
     for item in section.items:
+        if item is privacy:
+            continue  # shown once, on the data-protection screen before the first page
         if form.item_visible(item, form.clean(state.answers)):
             render_item(form, item, state.answers, lang, lambda f: shown.get(f, []))
         else:
             _drop_hidden(item, state.answers)
-    if shown:
-        st.error(t("form.page_has_problems", lang))
-    if state.error:
-        st.error(state.error)
+    with st.container(key="survey-messages"):
+        if shown:
+            st.error(t("form.page_has_problems", lang))
+        prompt = form.soft_prompt(skipped, lang)
+        if prompt:
+            st.warning(prompt, icon=":material/help:")
+        if state.error:
+            st.error(state.error)
 
     is_last = form.next_page(state.page, form.clean(state.answers)) is None
     back_col, next_col = st.columns(2)
@@ -272,6 +309,12 @@ def _form_stage(form: Form, state: SurveySession, lang: str) -> None:
         if state.code is not None
         else False
     )
+    if state.drawn_page != state.page:
+        # Last on the page: the script element is gone on the next run, and an element that
+        # disappears shifts every later one, which Streamlit draws anew; the answer a keyboard
+        # user has just chosen would lose its focus to the page body.
+        _start_at_top(state.page)
+        state.drawn_page = state.page
     if back:
         _go_back(form, state)
     elif forward:
@@ -302,6 +345,18 @@ _START_AT_TOP = """<script>
   }};
   requestAnimationFrame(() => requestAnimationFrame(settle));
   setTimeout(settle, 150);
+  // The button that led here ("Befragung beginnen") may be removed only when the whole run is
+  // drawn, which drops the focus to the page body; then it goes back to the heading, unless
+  // the respondent has already pressed a key or touched the page.
+  let moved = false;
+  for (const kind of ["keydown", "pointerdown"]) {{
+    window.addEventListener(kind, () => {{ moved = true; }}, {{once: true, capture: true}});
+  }}
+  const refocus = () => {{
+    const now = document.activeElement;
+    if (!moved && (!now || now === document.body)) settle();
+  }};
+  for (const delay of [500, 1000, 2000]) setTimeout(refocus, delay);
 }})();
 </script>"""
 
@@ -310,18 +365,19 @@ def _start_at_top(page: int) -> None:
     st.html(_START_AT_TOP.format(page=page), unsafe_allow_javascript=True)
 
 
-def _problems_on_screen(form: Form, state: SurveySession, lang: str) -> dict[str, list[Problem]]:
-    """Once "next" was pressed on this page, its problems stay live next to their items."""
+def _problems_on_screen(
+    form: Form, state: SurveySession, lang: str
+) -> tuple[dict[str, list[Problem]], list[str]]:
+    """Once "next" was pressed on this page, its problems stay live: errors next to their
+    items, and the soft-required blanks asked about (still blank) for the one page prompt."""
     if state.checked_page != state.page:
-        return {}
+        return {}, []
     check = form.check_page(state.page, state.answers, lang, asked=frozenset())
     by_field: dict[str, list[Problem]] = {}
     for problem in check.problems:
-        field_id = problem.location.field or ""
-        if problem.severity == "warning" and field_id not in state.asked:
-            continue
-        by_field.setdefault(field_id, []).append(problem)
-    return by_field
+        if problem.severity == "error":
+            by_field.setdefault(problem.location.field or "", []).append(problem)
+    return by_field, [f for f in check.skipped if f in state.asked]
 
 
 def _drop_hidden(item: Any, answers: dict[str, Any]) -> None:
@@ -413,5 +469,6 @@ def _json_safe(answers: dict[str, Any]) -> dict[str, Any]:
 
 
 def _thanks_stage(q: Questionnaire, lang: str) -> None:
+    st.query_params.pop(PAGE_PARAM, None)
     st.header(t("form.thanks_title", lang))
     st.markdown(q.text(q.meta.thanks, lang) if q.meta.thanks else t("form.thanks_text", lang))

@@ -67,7 +67,7 @@ def main() -> None:
         port = _free_port()
         env = {**os.environ, "SICHERHEITSANALYSE_DATABASE_URL": url}
         server = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "survey_app.py", "--server.port", str(port),
+            [sys.executable, "-m", "streamlit", "run", "serve.py", "--server.port", str(port),
              "--server.address", "127.0.0.1", "--server.headless", "true"],
             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
@@ -90,7 +90,7 @@ def main() -> None:
                 _settle(page, 8000)
                 with page.expect_download() as download:
                     page.get_by_role(
-                        "button", name=t("manager.exports.download_report", "de")
+                        "button", name=t("manager.exports.download_report_html", "de")
                     ).click()
                 report_file = Path(scratch) / "report.html"
                 download.value.save_as(report_file)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from core import t
+from storage import Store
+from survey import Questionnaire, load_questionnaire
 from views import manager as manager_pages
 
 
@@ -48,3 +52,24 @@ class StreamlitPage:
         self.page.get_by_role("heading", name=t("manager.overview.title", lang)).first.wait_for(
             timeout=self.step_timeout_ms
         )
+
+
+def assert_stored(row: Mapping[str, Any], answers: Mapping[str, Any]) -> None:
+    """The stored response ``row`` holds every answer of the cleaned ``answers`` dict, in the
+    codebook layout (a 0/1 column per chosen option, yes/no as 1/0)."""
+    for answer_id, value in answers.items():
+        if isinstance(value, list):
+            for code in value:
+                assert row[f"{answer_id}__{code}"] == 1, answer_id
+        elif isinstance(value, bool):
+            assert row[answer_id] == int(value), answer_id
+        else:
+            assert str(row[answer_id]) == str(value), answer_id
+
+
+def publish(database_url: str, path: Path) -> Questionnaire:
+    """Publish the questionnaire file ``path`` in the app's database, as ``setup`` would."""
+    questionnaire = load_questionnaire(path)
+    with Store(database_url) as store:
+        store.publish_questionnaire(questionnaire, path.read_text(encoding="utf-8"))
+    return questionnaire

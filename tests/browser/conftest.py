@@ -1,4 +1,4 @@
-"""Browser tests: ``streamlit run survey_app.py`` on a free loopback port, driven by Debian chromium.
+"""Browser tests: ``streamlit run serve.py`` on a free loopback port, driven by Debian chromium.
 
 The app gets its own SQLite file through ``SICHERHEITSANALYSE_DATABASE_URL``. Chromium is the
 system's (``/usr/bin/chromium``), never a Playwright download. Where it is missing the tests
@@ -61,7 +61,8 @@ def app_database_url(tmp_path: Path) -> str:
 
 @pytest.fixture
 def running_app(app_database_url: str, tmp_path: Path) -> Iterator[RunningApp]:
-    """``streamlit run survey_app.py`` as a subprocess; stopped after the test."""
+    """``streamlit run serve.py`` (the production entry point: the pages behind the HTTP edge,
+    views/_edge.py) as a subprocess; stopped after the test."""
     port = _free_port()
     env = {
         **os.environ,
@@ -75,7 +76,7 @@ def running_app(app_database_url: str, tmp_path: Path) -> Iterator[RunningApp]:
             "-m",
             "streamlit",
             "run",
-            str(ROOT / "survey_app.py"),
+            str(ROOT / "serve.py"),
             "--server.address",
             "127.0.0.1",
             "--server.port",

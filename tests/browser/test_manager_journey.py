@@ -10,6 +10,8 @@ analysis page's URL gets no analysis.
 from __future__ import annotations
 
 import io
+import urllib.error
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +70,7 @@ class Manager(StreamlitPage):
     def download(self, button: str) -> bytes:
         with self.page.expect_download(timeout=STEP_TIMEOUT_MS) as info:
             self.page.get_by_role("button", name=button, exact=True).click()
+        self.last_download_url = str(info.value.url)
         path = info.value.path()
         return Path(path).read_bytes()
 
@@ -130,7 +133,12 @@ def test_manager_signs_in_uploads_ranks_reweights_and_downloads(
         page.get_by_test_id("stDataFrame").first.wait_for(timeout=STEP_TIMEOUT_MS)
         assert page.get_by_test_id("stException").count() == 0
 
-        # Downloads: the report and the SPSS file.
+        # The survey findings, then the downloads: the report in every format and SPSS.
+        manager.go("findings.title")
+        page.get_by_role("heading", name=t("findings.section.free_text", LANG)).wait_for(
+            timeout=STEP_TIMEOUT_MS
+        )
+        assert page.get_by_test_id("stException").count() == 0
         manager.go("manager.exports.title")
         # The manager's recommendation for the top field goes into the report, escaped.
         page.get_by_role("textbox").last.wait_for(timeout=STEP_TIMEOUT_MS)
@@ -139,6 +147,13 @@ def test_manager_signs_in_uploads_ranks_reweights_and_downloads(
         page.get_by_role("heading", name=t("manager.exports.report", LANG)).first.click()
         manager.settle()
         report = manager.download(t("manager.exports.download_report_html", LANG)).decode("utf-8")
+        # Before: the same /media/ URL answered 200 to an anonymous client while the session
+        # lived. Now only this browser, holding the session's download pass, gets it.
+        media_url = manager.last_download_url
+        assert "/media/" in media_url
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(media_url, timeout=30)
+        assert refused.value.code == 404
         assert "Sicherheitsanalyse" in report
         assert "Musterstadt (DEMO)" in report
         assert "Mehr &lt;b&gt;Licht&lt;/b&gt; am Bahnhof" in report

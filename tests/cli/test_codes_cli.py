@@ -83,7 +83,7 @@ def test_a_bad_count_fails_cleanly_and_writes_nothing(
     assert code == 1
     assert expected in output
     assert "Traceback" not in output
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["test.db"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["test.db", "test.db.keys"]
 
 
 def test_a_count_that_is_not_a_number_is_a_usage_error(tmp_path: Path, sqlite_url: str) -> None:

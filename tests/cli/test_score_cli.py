@@ -281,3 +281,38 @@ def test_reads_the_responses_from_a_workbook_too(files: dict[str, Path], tmp_pat
     result = _score({**files, "responses": workbook}, from_xlsx, *extra)
     assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
     assert from_csv.read_bytes() == from_xlsx.read_bytes()
+
+
+def test_the_report_from_files_like_score(files: dict[str, Path], tmp_path: Path) -> None:
+    """`report` reads the same files as `score` when --responses is given: no database."""
+    import docx
+
+    out = tmp_path / "bericht.docx"
+    result = CliRunner().invoke(
+        app,
+        [
+            "report",
+            "--questionnaire",
+            str(DEFAULT_QUESTIONNAIRE),
+            "--responses",
+            str(files["responses"]),
+            "--incidents",
+            str(files["incidents"]),
+            "--population",
+            str(files["population"]),
+            "--area",
+            MUNICIPALITY,
+            "--reference",
+            LAND,
+            "--out",
+            str(out),
+            "--database-url",
+            f"sqlite:///{tmp_path / 'never-created.db'}",
+        ],
+    )
+    assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
+    headings = [
+        p.text for p in docx.Document(str(out)).paragraphs if p.style.name.startswith("Heading")
+    ]
+    assert any("Prioritäten" in h for h in headings)
+    assert not (tmp_path / "never-created.db").exists()

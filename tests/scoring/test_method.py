@@ -260,3 +260,26 @@ def test_an_uploaded_population_is_merged_with_the_derived_one_and_listed(
     note = next(w for w in result.warnings if w.key == "scoring.warning.population_sources")
     assert MUNICIPALITY in note.params["uploaded"]
     assert LAND in note.params["derived"]
+
+
+def test_a_chosen_set_of_reference_areas(rng: np.random.Generator) -> None:
+    """E.g. the other municipalities of the Kreis: the town against their pooled rate."""
+    rows = [(f"14{i:03d}", 2024, "899500", 300 + 10 * i) for i in range(6)]
+    rows.append((MUNICIPALITY, 2024, "899500", 200))
+    people = [(a, 2024, None, None, 200_000.0) for a, *_ in rows[:-1]]
+    people.append((MUNICIPALITY, 2024, None, None, 60_000.0))
+    incidents = pd.DataFrame(rows, columns=["area", "year", "key", "count"])
+    population = pd.DataFrame(people, columns=["area", "year", "sex", "age_group", "population"])
+    town = _town(
+        _analyse(
+            rng,
+            incidents=incidents,
+            population=population,
+            area=MUNICIPALITY,
+            reference="14000, 14001,14002",
+        )
+    )
+    graffiti = town.loc["graffiti"]
+    assert graffiti["reference_population"] == pytest.approx(600_000.0)
+    expected_rate = (300 + 310 + 320) / 600_000
+    assert graffiti["sir"] == pytest.approx((200 / 60_000) / expected_rate)

@@ -531,3 +531,19 @@ def test_pending_migrations_run_once_in_order(
             version = connection.execute(text("select version from schema_version")).scalar_one()
             assert version == CURRENT_VERSION + 2
     assert applied == [CURRENT_VERSION + 1, CURRENT_VERSION + 2]
+
+
+def test_wrong_codes_of_every_session_pause_code_checks_for_the_rest_of_the_minute() -> None:
+    from storage._codes import WRONG_CODES_PER_MINUTE, WrongCodeLimiter
+
+    now = [1000.0]
+    limiter = WrongCodeLimiter(clock=lambda: now[0])
+    for _ in range(WRONG_CODES_PER_MINUTE - 1):
+        limiter.record_failure("befragung")
+    assert limiter.wait("befragung") == 0.0
+    limiter.record_failure("befragung")
+    now[0] += 10
+    assert limiter.wait("befragung") == pytest.approx(50.0)
+    assert limiter.wait("andere") == 0.0  # per questionnaire
+    now[0] += 50
+    assert limiter.wait("befragung") == 0.0

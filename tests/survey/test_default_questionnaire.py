@@ -7,10 +7,13 @@ import re
 import pytest
 
 from survey import (
+    BatteryItem,
     Design,
     InfoItem,
+    MultiChoiceItem,
     Questionnaire,
     Role,
+    SingleChoiceItem,
     YesNoItem,
     check_questionnaire,
     load_action_fields,
@@ -145,3 +148,30 @@ def test_variable_ids_are_stable_snake_case(questionnaire: Questionnaire) -> Non
 def test_about_fifteen_minutes(questionnaire: Questionnaire) -> None:
     # Roughly four answers a minute, closed questions included.
     assert 45 <= len(questionnaire.variables()) <= 90
+
+
+def test_worry_about_what_one_does_not_have_may_not_apply(questionnaire: Questionnaire) -> None:
+    worry = questionnaire.item("worry")
+    option = questionnaire.scale_of(worry).option(9)  # type: ignore[arg-type]
+    assert option is not None
+    assert option.non_substantive, "a car one does not have is never scored as no worry"
+    assert option.label == {"de": "trifft nicht zu", "en": "does not apply"}
+
+
+#: Answers one page asks for at most (a radio group, a number or text field, a check box):
+#: page 8 once held 10×5 radios, a trust question, 13 check boxes and a text field.
+MAX_INPUTS_PER_PAGE = 60
+
+
+def test_no_page_is_longer_than_a_phone_can_bear(questionnaire: Questionnaire) -> None:
+    for section in questionnaire.sections:
+        inputs = 0
+        for item in section.items:
+            if isinstance(item, BatteryItem):
+                inputs += len(item.statements) * len(questionnaire.scale_of(item).options)
+            elif isinstance(item, SingleChoiceItem | MultiChoiceItem):
+                inputs += len(questionnaire.scale_of(item).options)
+            elif not isinstance(item, InfoItem):
+                inputs += 1
+        assert inputs <= MAX_INPUTS_PER_PAGE, f"{section.id}: {inputs} inputs"
+    assert [i.id for i in questionnaire.sections[-2].items] == ["measures", "first_action"]

@@ -213,3 +213,44 @@ def test_the_date_range_is_written_as_the_language_writes_dates(form: Form) -> N
 def test_the_latest_date_is_a_year_ahead_even_from_a_leap_day() -> None:
     assert latest_date(date(2028, 2, 29)) == date(2029, 2, 28)
     assert latest_date(date(2026, 11, 24)) == date(2027, 11, 24)
+
+
+def test_questions_are_numbered_over_all_pages_and_a_battery_shares_one_number(
+    form: Form,
+) -> None:
+    # info items have no number; hidden follow-ups keep theirs, as on paper
+    assert form.question_number("privacy") is None
+    assert form.question_number("consent") == 1
+    assert form.question_number("safe_night") == 2
+    assert form.question_number("prob_graffiti") == form.question_number("prob_litter") == 3
+    assert form.question_number("avoid_where") == 5
+    assert form.skipped_numbers(["prob_litter", "safe_night", "prob_graffiti"]) == [2, 3]
+
+
+def test_one_soft_prompt_names_the_skipped_questions_by_number(form: Form) -> None:
+    check = form.check_page(SAFETY, {}, "de")
+    assert set(check.skipped) == {"safe_night", "prob_graffiti", "prob_litter"}
+    assert form.soft_prompt(check.skipped, "de") == (
+        "Sie haben die Fragen 2 und 3 nicht beantwortet. Trotzdem weiter? "
+        "Dann wählen Sie noch einmal „Weiter“."
+    )
+    assert form.soft_prompt(["safe_night"], "en") == (
+        "You have not answered question 2. Continue anyway? Then choose “Next” again."
+    )
+    assert form.soft_prompt([], "de") is None
+
+
+def test_three_skipped_questions_are_listed_with_commas_and_and() -> None:
+    form = Form(load_questionnaire(DEFAULT_QUESTIONNAIRE))
+    prompt = form.soft_prompt(["vict_theft", "vict_damage", "vict_hate"], "de")
+    numbers = [form.question_number(i) for i in ("vict_theft", "vict_damage", "vict_hate")]
+    assert prompt is not None
+    assert prompt.startswith(
+        f"Sie haben die Fragen {numbers[0]}, {numbers[1]} und {numbers[2]} nicht beantwortet."
+    )
+
+
+def test_the_privacy_notice_is_the_first_pages_privacy_info_item(form: Form) -> None:
+    notice = form.privacy_notice()
+    assert notice is not None
+    assert notice.label["de"] == "Ihre Angaben sind anonym."

@@ -437,3 +437,16 @@ def test_expression_problems_point_at_the_character_in_any_scalar_style(
     (problem,) = check_questionnaire_text(VALID.replace(old, f"show_if: {written}", 1)).problems
     assert problem.params["name"] == "nothing"
     assert (problem.location.line, problem.location.column) == (line, column)
+
+
+def test_a_list_that_is_too_short_is_counted_in_words() -> None:
+    text = (
+        "meta: {id: q, version: '1', title: {de: T}}\n"
+        "sections:\n"
+        "  - {id: s, title: {de: S}, items: []}\n"
+    )
+    problems = check_questionnaire_text(text, "q.yaml").problems
+    messages = [p.message("de") for p in problems if p.key == "questionnaire.too_short"]
+    assert messages == ["braucht mindestens 1 Eintrag"]
+    english = [p.message("en") for p in problems if p.key == "questionnaire.too_short"]
+    assert english == ["needs at least 1 entry"]

@@ -116,7 +116,7 @@ def test_repeated_failures_are_slowed_down_even_for_the_right_password(app_url: 
         at.button[0].click()
         at.run()
         messages.append(_texts(at))
-    throttled = t("accounts.sign_in_throttled", "de", seconds=1).split("1")[0]
+    throttled = t("accounts.sign_in_throttled", "de", count=2).split("2")[0]
     assert any(throttled in m for m in messages)
     assert MANAGER_KEY not in at.session_state  # the right password during the wait is refused
 
@@ -177,3 +177,22 @@ def test_sign_in_page_in_english(app_url: str) -> None:
     assert t("manager.signin.title", "en") in [e.value for e in at.title]
     _submit(at, NAME, "wrong-password-xyz")
     assert t("accounts.sign_in_wrong", "en") in _texts(at)
+
+
+def test_one_session_trying_many_names_is_slowed_down_by_its_own_failures(app_url: str) -> None:
+    """The per-name throttle alone lets one session try a fresh name each time; the session's
+    own back-off stops that (without storing anything about the client)."""
+    at = AppTest.from_string("from views import signin\nsignin.render()\n", default_timeout=TIMEOUT)
+    at.run()
+    messages = []
+    for index in range(4):
+        at.text_input[0].input(f"rate{index}")
+        at.text_input[1].input("wrong-password-1")
+        at.button[0].click()
+        at.run()
+        messages.append(_texts(at))
+    wrong = t("accounts.sign_in_wrong", "de")
+    throttled = t("accounts.sign_in_throttled", "de", count=2).split("2")[0]
+    assert all(wrong in m for m in messages[:3])
+    assert throttled in messages[3]
+    assert wrong not in messages[3]

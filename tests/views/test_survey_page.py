@@ -68,6 +68,11 @@ class Survey:
         matches[0].click()
         return self.run()
 
+    def enter_code(self, code: str) -> Survey:
+        """Type an access code into the code form and check it."""
+        self.at.text_input[0].input(code)
+        return self.click("Code prüfen")
+
     def widget(self, answer_id: str) -> Any:
         key = widget_key(self.q.id, answer_id)
         for kind in ("radio", "selectbox", "number_input", "text_input", "text_area"):
@@ -222,9 +227,12 @@ def test_hard_required_blocks_and_the_message_sits_at_the_item(
 def test_soft_required_asks_once_and_then_lets_go(store: Store, mini: Questionnaire) -> None:
     survey = started(store, mini).answer("consent", True).click("Weiter")
     survey.click("Weiter")
-    assert "Wie sicher fühlen Sie sich nachts?“ nicht beantwortet – trotzdem weiter?" in (
-        survey.problems()
+    # One prompt for the page naming the skipped questions by number, not a box per item.
+    assert survey.problems() == (
+        "Sie haben die Fragen 2 und 3 nicht beantwortet. Trotzdem weiter? "
+        "Dann wählen Sie noch einmal „Weiter“."
     )
+    assert "2. Wie sicher fühlen Sie sich nachts?" in [h.value for h in survey.at.subheader]
     assert survey.at.header[0].value == "Sicherheit"
     survey.click("Weiter")
     assert survey.at.header[0].value == "Zur Person"
@@ -282,7 +290,7 @@ def test_back_and_next_keep_answers_and_the_language_switch_keeps_them_too(
     language.set_value("en")
     survey.run()
     assert survey.at.header[0].value == "Safety"
-    assert survey.widget("safe_night").label == "How safe do you feel at night?"
+    assert survey.widget("safe_night").label == "2. How safe do you feel at night?"
     assert survey.widget("safe_night").value == 3
     survey.click("Next")
     assert survey.widget("district").value == "02"
@@ -355,6 +363,60 @@ def test_code_only_survey_asks_for_the_code_and_slows_down_guessing(store: Store
     survey.at.text_input[0].input(code)
     survey.click("Code prüfen")
     assert "Befragung beginnen" in [b.label for b in survey.at.button]
+
+
+def test_reloading_the_page_does_not_reset_the_limit_on_wrong_codes(
+    store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before: the code throttle lived in the browser session, so a reload (a new session)
+    started guessing afresh. Now wrong codes of every session count towards the
+    questionnaire's limit per minute, kept server-side and never written to the file."""
+    import storage._codes
+
+    monkeypatch.setattr(storage._codes, "WRONG_CODES_PER_MINUTE", 6)
+    q = publish(store, MINI, access=Access.CODE)
+    code = store.create_codes(q.id, 1).codes[0]
+    for _reload in range(2):  # each reload is a fresh session with fresh free attempts
+        survey = Survey(store, q).run()
+        for _ in range(3):
+            assert "nicht bekannt" in survey.enter_code("AAAA-BBBB-CCCC").problems()
+    fresh = Survey(store, q).run().enter_code(code)
+    assert "Bitte warten Sie" in fresh.problems()
+    assert "Ihr Zugangscode" in fresh.texts()
+
+
+def test_after_a_server_restart_a_coded_respondent_is_told_and_resumes_on_the_saved_page(
+    store: Store,
+) -> None:
+    """Before: a restart mid-survey silently dropped the answers and showed the privacy page.
+    The URL carries the page number (never the code), so the new session knows it lost one."""
+    q = publish(store, MINI, access=Access.CODE)
+    code = store.create_codes(q.id, 1).codes[0]
+    first = Survey(store, q).run().enter_code(code).click("Befragung beginnen")
+    first.answer("consent", True).click("Weiter")
+    first.answer("safe_night", 2)
+    page = first.at.query_params[survey_page.PAGE_PARAM]
+    assert page == ["2"] or page == "2"
+    assert code not in str(first.at.query_params)
+
+    survey_page._store.clear()  # the restart: the server forgets every session
+    survey_page._form.clear()
+    after = Survey(store, q)
+    after.at.query_params[survey_page.PAGE_PARAM] = "2"
+    after.run()
+    assert "Ihre Sitzung wurde unterbrochen" in after.problems()
+    assert "Willkommen zurück" in after.enter_code(code).texts()
+    assert after.at.header[0].value == "Sicherheit"  # the page saved when turning to it
+
+
+def test_after_a_server_restart_an_open_survey_says_the_answers_are_gone(store: Store) -> None:
+    q = publish(store, MINI)
+    after = Survey(store, q)
+    after.at.query_params[survey_page.PAGE_PARAM] = "3"
+    after.run()
+    assert "Ihre bisherigen Antworten sind daher nicht mehr vorhanden" in after.problems()
+    assert "Befragung beginnen" in [b.label for b in after.at.button]
+    assert survey_page.PAGE_PARAM not in after.at.query_params
 
 
 def test_a_coded_respondent_saves_and_resumes_in_another_session(store: Store) -> None:
@@ -497,7 +559,7 @@ def test_default_questionnaire_validation_skip_logic_language_and_back(store: St
     assert survey.at.header[0].value == "Ihr Wohnort"
     # district is soft-required: asked once, then the respondent may go on
     survey.answer("years_lived", 12).click("Weiter")
-    assert "nicht beantwortet – trotzdem weiter?" in survey.problems()
+    assert "Sie haben Frage 2 nicht beantwortet. Trotzdem weiter?" in survey.problems()
     survey.answer("years_lived", 130).click("Weiter")
     assert "Bitte geben Sie eine Zahl bis 100 ein (nicht 130)." in survey.problems()
     survey.answer("years_lived", 12).click("Weiter")
