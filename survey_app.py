@@ -5,7 +5,8 @@ from __future__ import annotations
 import streamlit as st
 
 from core import t
-from views import manager, survey_page
+from views import manager
+from views._public import survey_st_page
 from views._session import Manager, current_manager
 
 
@@ -14,16 +15,7 @@ def pages(signed_in: Manager | None = None) -> list[st.Page]:
 
     ``signed_in`` is the signed-in manager account, if any; manager pages are added for them.
     """
-    return [
-        st.Page(
-            survey_page.render,
-            title=t("form.survey_page"),
-            url_path="survey",
-            icon=":material/edit_note:",
-            default=signed_in is None,
-        ),
-        *manager.pages(signed_in),
-    ]
+    return [survey_st_page(default=signed_in is None), *manager.pages(signed_in)]
 
 
 def main() -> None:

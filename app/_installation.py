@@ -18,6 +18,7 @@ seeds them again from the same seed, so the same data come back; nothing else is
 
 from __future__ import annotations
 
+import dataclasses
 import io
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,6 +48,8 @@ DEMO_QUESTIONNAIRE_ID = "musterstadt-demo"
 #: The source of the demo's saved datasets: how they are listed, and found again to reset.
 DEMO_SOURCE = "Musterstadt (DEMO) – synthetisch"
 QUESTIONNAIRE_PATTERNS = ("*.yaml", "*.yml")
+#: The storage's refusal of a changed revision of a survey with responses.
+LIVE_SURVEY_REFUSAL = "storage.publish.has_responses"
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,12 @@ class SkippedFile:
 
     path: Path
     problems: tuple[Problem, ...]
+
+    @property
+    def live_survey_changed(self) -> bool:
+        """Skipped because it would change a survey that already has responses (publish it
+        as a new version instead), not because the file has errors."""
+        return any(p.key == LIVE_SURVEY_REFUSAL for p in self.problems)
 
 
 @dataclass(frozen=True)
@@ -155,7 +164,17 @@ def _publish_file(store: Store, path: Path) -> PublishedQuestionnaire:
     if result.questionnaire is None or result.errors:
         raise InvalidInput(result.errors or result.problems)
     questionnaire = result.questionnaire
-    store.publish_questionnaire(questionnaire, path.read_text(encoding="utf-8"))
+    try:
+        # Without new_version: a changed file of a live survey with responses is refused
+        # here and reported as skipped, never published behind the manager's back.
+        store.publish_questionnaire(questionnaire, path.read_text(encoding="utf-8"))
+    except InvalidInput as refused:
+        raise InvalidInput(
+            [
+                dataclasses.replace(p, location=dataclasses.replace(p.location, file=str(path)))
+                for p in refused.problems
+            ]
+        ) from None
     record = store.questionnaire(questionnaire.id)
     state = record.state if record is not None else QuestionnaireState.OPEN
     return PublishedQuestionnaire(path, questionnaire.id, questionnaire.revision, state)

@@ -1,19 +1,22 @@
 """``sicherheitsanalyse codes``: single-use access codes for the invitation letters.
 
 ``codes create`` writes the plaintext codes to a CSV for the mail merge with the register
-sample (columns ``code, batch, stratum``); the database keeps only keyed hashes of them, so
-this file is the only place the codes exist. The file is written next to its final name and
-renamed into place, and an existing file is never overwritten.
+sample (columns ``code;batch;stratum``, ``;``-separated like every export); the database keeps
+only keyed hashes of them, so this file is the only place the codes exist. ``codes letters``
+makes the batch's letters (PDF, and a DOCX mail-merge template) from that file. Every file is
+written next to its final name and renamed into place, and an existing file is never
+overwritten.
 """
 
 from __future__ import annotations
 
-import csv
+from datetime import date
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from app import batch_letters, read_codes_file
 from cli._options import DatabaseOption, LangOption, QuestionnaireIdOption, fail, output_file
 from core import (
     InvalidInput,
@@ -24,6 +27,7 @@ from core import (
     format_percent,
     t,
 )
+from reporting import codes_csv, letters_docx, letters_pdf
 from storage import Store
 from survey import load_questionnaire
 
@@ -88,11 +92,9 @@ def create(
         with Store(database_url) as store:
             _ensure_published(store, questionnaire, questionnaires_dir)
             # A bad count or a failed write leaves neither codes file nor temporary file.
-            with output_file(out, "w", encoding="utf-8-sig", newline="") as stream:
+            with output_file(out, "wb") as stream:
                 batch = store.create_codes(questionnaire, count, stratum=stratum)
-                writer = csv.writer(stream)
-                writer.writerow(["code", "batch", "stratum"])
-                writer.writerows([code, batch.id, batch.stratum or ""] for code in batch.codes)
+                stream.write(codes_csv(batch.codes, batch.id, batch.stratum))
     except InvalidInput as error:
         raise fail(error.problems, lang) from None
     typer.echo(
@@ -104,6 +106,88 @@ def create(
             path=out,
         )
     )
+
+
+@codes_app.command("letters", help=t("cli.codes.letters.help"))
+def letters(
+    batch: Annotated[str, typer.Option("--batch", help=t("cli.codes.letters.batch"))],
+    codes: Annotated[Path, typer.Option("--codes", help=t("cli.codes.letters.codes"))],
+    out: Annotated[Path, typer.Option("--out", help=t("cli.codes.letters.out"))],
+    docx: Annotated[Path | None, typer.Option("--docx", help=t("cli.codes.letters.docx"))] = None,
+    url: Annotated[str | None, typer.Option("--url", help=t("cli.codes.letters.url"))] = None,
+    deadline: Annotated[
+        str | None, typer.Option("--deadline", help=t("cli.codes.letters.deadline"))
+    ] = None,
+    database_url: DatabaseOption = None,
+    lang: LangOption = None,
+) -> None:
+    """Make the batch's letters: one A4 page per code of the codes file."""
+    ui_lang = lang or current_language()
+    try:
+        until = _deadline(deadline)
+        data = _read_input(codes)
+        codes_file = read_codes_file(data, str(codes))
+        with Store(database_url) as store:
+            made = batch_letters(
+                store,
+                batch,
+                codes_file.codes,
+                rows=codes_file.rows,
+                source=str(codes),
+                url=url,
+                deadline=until,
+                lang=lang,
+            )
+        for path in (out, docx):
+            if path is not None and path.exists():
+                raise InvalidInput(
+                    [Problem(Location(file=str(path)), "storage.cli.exists", {"path": path})]
+                )
+        # The letters hold the codes: as private as the codes file.
+        with output_file(out, "wb") as stream:
+            stream.write(letters_pdf(made.kit, made.codes))
+        if docx is not None:
+            with output_file(docx, "wb", private=False) as stream:
+                stream.write(letters_docx(made.kit))
+    except InvalidInput as error:
+        raise fail(error.problems, ui_lang) from None
+    typer.echo(
+        t(
+            "letters.written",
+            ui_lang,
+            count=len(made.codes),
+            batch=batch,
+            path=out,
+        )
+    )
+    if docx is not None:
+        typer.echo(t("letters.docx_written", ui_lang, path=docx))
+
+
+def _deadline(text: str | None) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(
+            [Problem(Location(field="--deadline"), "letters.bad_deadline", {"value": text})]
+        ) from None
+
+
+def _read_input(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as error:
+        raise InvalidInput(
+            [
+                Problem(
+                    Location(file=str(path), field="--codes"),
+                    "letters.unreadable",
+                    {"reason": error.strerror or error},
+                )
+            ]
+        ) from None
 
 
 @codes_app.command("list", help=t("cli.codes.list.help"))

@@ -63,6 +63,9 @@ def _print_setup(report: SetupReport, folder: Path, no_demo: bool, lang: str) ->
             )
         )
     for skipped in report.skipped:
+        if skipped.live_survey_changed:
+            typer.echo(t("installation.setup.skipped_live", lang, file=skipped.path), err=True)
+            continue
         typer.echo(t("installation.setup.skipped", lang, file=skipped.path), err=True)
         for line in iter_problem_lines(skipped.problems, lang):
             typer.echo(f"  {line}", err=True)

@@ -45,9 +45,21 @@ from reporting._exports import (
 )
 from reporting._figures import Bar, Point, quadrant_figure, ratio_figure, share_figure
 from reporting._html_document import render_html_document
+from reporting._letters import (
+    CODE_COLUMNS,
+    CODE_FRAGMENT,
+    LetterKit,
+    codes_csv,
+    codes_table,
+    letter_link,
+    letters_docx,
+    letters_pdf,
+)
 from reporting._pdf import render_pdf
 
 __all__ = [
+    "CODE_COLUMNS",
+    "CODE_FRAGMENT",
     "XLSX_MAX_TEXT",
     "Bar",
     "Block",
@@ -55,18 +67,24 @@ __all__ = [
     "Document",
     "Figure",
     "KeyFindings",
+    "LetterKit",
     "Paragraph",
     "Point",
     "Section",
     "Table",
     "codebook_csv",
     "codebook_xlsx",
+    "codes_csv",
+    "codes_table",
     "district_heatmap",
     "field_label",
     "figure_png",
     "frame_csv",
     "frames_xlsx",
     "funnel_chart",
+    "letter_link",
+    "letters_docx",
+    "letters_pdf",
     "quadrant_chart",
     "quadrant_figure",
     "rank_chart",

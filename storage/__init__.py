@@ -21,6 +21,7 @@ from storage._accounts import (
     password_problems,
 )
 from storage._answers import MODES
+from storage._batches import BatchMembership
 from storage._codes import WRONG_CODES_PER_MINUTE, CodeBatch, CodeBatchSummary, CodeStatus
 from storage._datasets import Dataset, DatasetKind, Datasets, DatasetSummary
 from storage._drafts import Draft
@@ -37,11 +38,13 @@ from storage._schema import (
     DATASET_TABLES,
     MIGRATIONS,
     STORAGE_TABLES,
+    TEST_RESPONSE_TABLES,
     metadata,
     responses_table,
     schema_version_table,
     sign_in_throttle_table,
     submission_tokens_table,
+    test_responses_table,
     users_table,
 )
 from storage._store import Store
@@ -60,8 +63,10 @@ __all__ = [
     "SESSION_MAX_DELAY_SECONDS",
     "SQLITE_PAGE_SIZE",
     "STORAGE_TABLES",
+    "TEST_RESPONSE_TABLES",
     "WRONG_CODES_PER_MINUTE",
     "Accounts",
+    "BatchMembership",
     "CodeBatch",
     "CodeBatchSummary",
     "CodeStatus",
@@ -89,5 +94,6 @@ __all__ = [
     "schema_version_table",
     "sign_in_throttle_table",
     "submission_tokens_table",
+    "test_responses_table",
     "users_table",
 ]

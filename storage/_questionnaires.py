@@ -12,12 +12,17 @@ from datetime import date
 from enum import StrEnum
 from typing import TypeVar
 
-from sqlalchemy import Connection, select, text
+from sqlalchemy import Connection, func, select, text
 
 from core import InvalidInput, LocalizedText, Location, Problem
 from storage._answers import AnswerLayout, answer_layout
 from storage._engine import Database
-from storage._schema import drafts_table, questionnaire_revisions_table, questionnaires_table
+from storage._schema import (
+    drafts_table,
+    questionnaire_revisions_table,
+    questionnaires_table,
+    responses_table,
+)
 from survey import Access, Questionnaire
 
 E = TypeVar("E", bound=StrEnum)
@@ -79,6 +84,7 @@ class Questionnaires:
         source_text: str,
         *,
         initial_state: QuestionnaireState = QuestionnaireState.OPEN,
+        new_version: bool = False,
     ) -> None:
         """See :meth:`storage.Store.publish_questionnaire`."""
         if not questionnaire.revision:
@@ -99,10 +105,28 @@ class Questionnaires:
                     text("SELECT pg_advisory_xact_lock(7318005, hashtext(:id))"),
                     {"id": questionnaire.id},
                 )
-            exists = connection.execute(select(q.c.id).where(q.c.id == questionnaire.id)).first()
+            exists = connection.execute(
+                select(q.c.revision).where(q.c.id == questionnaire.id)
+            ).first()
             new_revision = not revision_published(
                 connection, questionnaire.id, questionnaire.revision
             )
+            # Any other current revision (new, or an earlier one back again) changes what
+            # residents answer. Checked in the publishing transaction, so a response
+            # arriving meanwhile counts.
+            changes = exists is not None and exists.revision != questionnaire.revision
+            if changes and not new_version:
+                answered = response_count(connection, questionnaire.id)
+                if answered:
+                    raise InvalidInput(
+                        [
+                            Problem(
+                                Location(field="revision"),
+                                "storage.publish.has_responses",
+                                {"id": questionnaire.id, "count": answered},
+                            )
+                        ]
+                    )
             if exists is None:
                 connection.execute(
                     q.insert().values(
@@ -218,6 +242,16 @@ def require_questionnaire(connection: Connection, questionnaire_id: str) -> None
     q = questionnaires_table
     if connection.execute(select(q.c.id).where(q.c.id == questionnaire_id)).first() is None:
         raise unknown_questionnaire(questionnaire_id)
+
+
+def response_count(connection: Connection, questionnaire_id: str) -> int:
+    """The residents' responses to a questionnaire (all revisions; test answers not)."""
+    r = responses_table
+    return int(
+        connection.execute(
+            select(func.count()).select_from(r).where(r.c.questionnaire_id == questionnaire_id)
+        ).scalar_one()
+    )
 
 
 def revision_published(connection: Connection, questionnaire_id: str, revision: str) -> bool:

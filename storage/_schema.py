@@ -141,6 +141,25 @@ STORAGE_TABLES: tuple[Table, ...] = (
     responses_table,
 )
 
+# --- the manager's preview: answers given while trying a survey ----------------------------
+
+test_responses_table = Table(
+    "test_responses",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("questionnaire_id", String(100), nullable=False, index=True),
+    Column("questionnaire_revision", String(100), nullable=False),
+    Column("submitted_on", Date, nullable=False),
+    Column("language", String(10), nullable=False),
+    #: Answers by variable id (codebook layout) as a JSON object, as in ``responses``.
+    Column("answers", Text, nullable=False),
+    sqlite_with_rowid=False,
+)
+
+#: Test answers live in their own table, never beside the residents' responses: no reading,
+#: counting, analysis or export of ``responses`` can ever include them by mistake.
+TEST_RESPONSE_TABLES: tuple[Table, ...] = (test_responses_table,)
+
 # --- manager accounts: argon2 hashes, and failed sign-ins per (hashed) attempted name --------
 
 users_table = Table(
@@ -221,12 +240,17 @@ def _keyed_sign_in_throttle(connection: Connection) -> None:
     metadata.create_all(connection, tables=[sign_in_throttle_table])
 
 
+def _test_responses(connection: Connection) -> None:
+    metadata.create_all(connection, tables=list(TEST_RESPONSE_TABLES))
+
+
 #: Ordered steps; ``version`` must be 1, 2, 3 … in this order.
 MIGRATIONS: Sequence[Migration] = (
     Migration(1, "initial storage schema", _initial_schema),
     Migration(2, "manager accounts and saved datasets", _accounts_and_datasets),
     Migration(3, "index of responses per questionnaire and day", _responses_by_day_index),
     Migration(4, "sign-in throttle keyed by a hash of the name", _keyed_sign_in_throttle),
+    Migration(5, "test answers of the manager's preview", _test_responses),
 )
 
 CURRENT_VERSION = MIGRATIONS[-1].version

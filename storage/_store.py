@@ -7,7 +7,8 @@ thin facade: the work is done by one repository per concern, all sharing one
 * :class:`~storage._questionnaires.Questionnaires`: published revisions, state and access;
 * :class:`~storage._codes.Codes`: access-code batches and codes;
 * :class:`~storage._drafts.Drafts`: unfinished answers under a hashed code;
-* :class:`~storage._responses.Responses`: submission (group commit), bulk import, reading.
+* :class:`~storage._responses.Responses`: submission (group commit), bulk import, reading;
+* :class:`~storage._test_responses.TestResponses`: the manager's preview answers.
 """
 
 from __future__ import annotations
@@ -18,11 +19,13 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Engine
 
+from storage._batches import BatchMembership, batch_membership
 from storage._codes import CodeBatch, CodeBatchSummary, Codes, CodeStatus
 from storage._drafts import Draft, Drafts
 from storage._engine import Database
 from storage._questionnaires import QuestionnaireRecord, Questionnaires, QuestionnaireState
 from storage._responses import Responses, SubmitResult
+from storage._test_responses import TestResponses
 from survey import Access, Questionnaire
 
 
@@ -46,6 +49,7 @@ class Store:
         self._codes = Codes(self.database)
         self._drafts = Drafts(self.database, self._questionnaires, self._codes)
         self._responses = Responses(self.database, self._questionnaires, self._codes, self._drafts)
+        self._test_responses = TestResponses(self.database, self._questionnaires)
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -67,6 +71,7 @@ class Store:
         source_text: str,
         *,
         initial_state: QuestionnaireState = QuestionnaireState.OPEN,
+        new_version: bool = False,
     ) -> None:
         """Store ``questionnaire``'s revision and make it the current one.
 
@@ -74,8 +79,15 @@ class Store:
         publications keep the state (change it with :meth:`set_state`). Access comes from
         ``meta.access`` whenever a new revision is published; republishing a known revision
         (every app start does) keeps an access changed with :meth:`set_access`.
+
+        A new revision of a questionnaire that already has responses is refused
+        (:class:`InvalidInput`, nothing written) unless ``new_version`` says the caller
+        showed what changes (:func:`survey.codebook_diff`) and means it: earlier responses
+        keep the revision they answered.
         """
-        self._questionnaires.publish(questionnaire, source_text, initial_state=initial_state)
+        self._questionnaires.publish(
+            questionnaire, source_text, initial_state=initial_state, new_version=new_version
+        )
 
     def questionnaires(self) -> list[QuestionnaireRecord]:
         return self._questionnaires.all()
@@ -248,11 +260,31 @@ class Store:
             header_row=header_row,
         )
 
+    def batch_membership(self, batch_id: str, codes: Sequence[str]) -> BatchMembership:
+        """The batch's questionnaire and stratum, and per code whether it is one of the
+        batch's (the letter kit checks a codes file with it). :class:`InvalidInput` for an
+        unknown batch."""
+        return batch_membership(self.database, self._codes, batch_id, codes)
+
     def remove_responses(self, questionnaire_id: str) -> int:
-        """Delete a questionnaire's responses, drafts, access codes and code batches in one
-        transaction (the questionnaire and its revisions stay). Returns the responses removed.
+        """Delete a questionnaire's responses, test answers, drafts, access codes and code
+        batches (the questionnaire and its revisions stay). Returns the responses removed.
         """
+        self._test_responses.remove(questionnaire_id)
         return self._responses.remove(questionnaire_id)
+
+    # -- preview ----------------------------------------------------------------------------
+
+    def submit_test(
+        self, questionnaire: Questionnaire, answers: Mapping[str, Any], *, language: str
+    ) -> str:
+        """Store a test answer from the manager's preview, checked like a response but kept
+        apart from the responses (never counted, analysed or exported). Returns its id."""
+        return self._test_responses.submit(questionnaire, answers, language)
+
+    def test_response_count(self, questionnaire_id: str) -> int:
+        """How many test answers the preview stored for the questionnaire."""
+        return self._test_responses.count(questionnaire_id)
 
     def response_counts_by_day(self, questionnaire_id: str) -> pd.DataFrame:
         """Responses per submission date: columns ``submitted_on``, ``responses``."""

@@ -13,7 +13,13 @@ from survey._action_fields import (
     IncidentMeasure,
     normalise_pks_key,
 )
-from survey._codebook import CODEBOOK_COLUMNS, codebook
+from survey._codebook import (
+    CODEBOOK_COLUMNS,
+    CodebookDiff,
+    VariableChange,
+    codebook,
+    codebook_diff,
+)
 from survey._codes import (
     CODE_ALPHABET,
     CODE_BITS,
@@ -57,6 +63,7 @@ from survey._model import (
     Design,
     InfoItem,
     Item,
+    Letter,
     Meta,
     MultiChoiceItem,
     NumberItem,
@@ -126,6 +133,7 @@ __all__ = [
     "Breakdown",
     "Call",
     "Code",
+    "CodebookDiff",
     "DateItem",
     "DateLiteral",
     "Design",
@@ -135,6 +143,7 @@ __all__ = [
     "IncidentMeasure",
     "InfoItem",
     "Item",
+    "Letter",
     "LoadResult",
     "Meta",
     "MultiChoiceItem",
@@ -158,12 +167,14 @@ __all__ = [
     "Unary",
     "Validation",
     "Variable",
+    "VariableChange",
     "YesNoItem",
     "check_action_fields",
     "check_questionnaire",
     "check_questionnaire_text",
     "code_retry_wait",
     "codebook",
+    "codebook_diff",
     "compile_expression",
     "date_in_range",
     "date_range",

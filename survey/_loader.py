@@ -40,6 +40,7 @@ from survey._model import (
     Code,
     InfoItem,
     Item,
+    Letter,
     Meta,
     MultiChoiceItem,
     NumberItem,
@@ -476,6 +477,8 @@ def _model_at(root: type[BaseModel], data: Any, path: DocPath) -> type[BaseModel
         return root
     if path == ("meta",):
         return Meta
+    if path == ("meta", "letter"):
+        return Letter
     if len(path) == 2 and path[0] == "scales":
         return Scale
     if len(path) < 2 or not isinstance(path[-1], int):

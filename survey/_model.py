@@ -17,6 +17,7 @@ Stored-value conventions (the "codebook layout", shared by storage, exports and 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 from enum import StrEnum
 from typing import Annotated, Literal
 
@@ -223,6 +224,26 @@ class Section(Strict):
     items: list[Item] = Field(min_length=1)
 
 
+class Letter(Strict):
+    """The invitation letter of the letter kit (``sicherheitsanalyse codes letters``).
+
+    Everything is optional here so that a questionnaire without letters stays valid; the
+    letter kit reports what it still needs (e.g. the address) when letters are made.
+    """
+
+    #: The short address printed on every letter and carried by its QR code, e.g.
+    #: ``https://befragung.musterstadt.de``.
+    url: str | None = None
+    #: The last day to answer, printed on every letter.
+    deadline: date | None = None
+    #: The sender above the greeting, per language (e.g. the town and its prevention council).
+    sender: LocalizedText = Field(default_factory=dict)
+    #: Greeting and invitation per language; paragraphs are separated by blank lines.
+    text: LocalizedText = Field(default_factory=dict)
+    #: The name under the text, per language (e.g. the mayor).
+    signature: LocalizedText = Field(default_factory=dict)
+
+
 class Meta(Strict):
     id: str
     version: str
@@ -238,6 +259,8 @@ class Meta(Strict):
     area: str | None = None
     #: The area its incident rates are compared with (e.g. the Land); default: all areas.
     reference_area: str | None = None
+    #: The invitation letter of the letter kit; without it a generic letter is printed.
+    letter: Letter = Field(default_factory=Letter)
 
 
 VariableKind = Literal[

@@ -1,5 +1,6 @@
 """Overview: questionnaires and their state, responses per day, response rates per code batch
-and stratum, the sample against the population; code batches and opening/closing here too."""
+and stratum, the sample against the population; publishing (upload, diff, preview), code
+batches with their letters, and opening/closing here too."""
 
 from __future__ import annotations
 
@@ -11,10 +12,11 @@ import streamlit as st
 
 from app import is_demo, response_rates, sample_vs_population, stratum_rates
 from core import InvalidInput, format_integer, format_percent, number_separators, t
-from reporting import frame_csv
+from reporting import codes_csv
 from storage import QuestionnaireState
 from survey import Access
 from views._cache import cached_inputs
+from views._publishing import close_default_prompt, letters_panel, preview_button, publish_panel
 from views._session import (
     choose_questionnaire,
     demo_banner,
@@ -24,6 +26,7 @@ from views._session import (
 )
 
 BATCH_KEY = "manager.overview.last_batch"
+BATCH_CODES_KEY = "manager.overview.last_batch_codes"
 
 
 def render() -> None:
@@ -48,6 +51,8 @@ def render() -> None:
             ),
             hide_index=True,
         )
+    close_default_prompt(lang)
+    publish_panel(lang)
     record = choose_questionnaire(lang)
     if record is None:
         return
@@ -55,6 +60,7 @@ def render() -> None:
     if is_demo(None, inputs.questionnaire):
         demo_banner(lang)
     _state_controls(record.id, record.state, record.access, lang)
+    preview_button(record.id, lang)
 
     st.subheader(t("manager.overview.responses_per_day", lang))
     counts = ws.store.response_counts_by_day(record.id)
@@ -77,6 +83,7 @@ def render() -> None:
 
     st.subheader(t("manager.overview.codes", lang))
     _create_codes(record.id, lang)
+    letters_panel(record.id, st.session_state.get(BATCH_CODES_KEY), lang)
     rates = response_rates(ws.store, record.id)
     if len(rates):
         _rates_table(rates, lang)
@@ -163,18 +170,9 @@ def _create_codes(questionnaire_id: str, lang: str) -> None:
             for problem in error.problems:
                 st.error(problem_message(problem, lang))
             return
-        st.session_state[BATCH_KEY] = (
-            batch.id,
-            frame_csv(
-                pd.DataFrame(
-                    {
-                        "code": batch.codes,
-                        "batch": batch.id,
-                        "stratum": batch.stratum or "",
-                    }
-                )
-            ),
-        )
+        st.session_state[BATCH_KEY] = (batch.id, codes_csv(batch.codes, batch.id, batch.stratum))
+        # Kept for the letters of this batch: the only moment the plaintext codes exist.
+        st.session_state[BATCH_CODES_KEY] = batch
     last = st.session_state.get(BATCH_KEY)
     if last is not None:
         batch_id, data = last

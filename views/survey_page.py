@@ -19,8 +19,17 @@ from typing import Any, Literal
 import streamlit as st
 
 from core import DEFAULT_LANGUAGE, UI_LANGUAGES, InvalidInput, Problem, localized, t
-from storage import DATABASE_URL_ENV_VAR, CodeStatus, QuestionnaireRecord, QuestionnaireState, Store
+from storage import (
+    DATABASE_URL_ENV_VAR,
+    CodeStatus,
+    QuestionnaireRecord,
+    QuestionnaireState,
+    Store,
+    SubmitResult,
+    SubmitStatus,
+)
 from survey import Access, Form, Questionnaire, code_retry_wait, load_questionnaire_text
+from views._preview import preview_banner, previewed
 from views._widgets import apply_form_style, forget_widgets, render_item
 
 Stage = Literal["code", "intro", "form", "thanks"]
@@ -77,7 +86,12 @@ def _form(url: str | None, questionnaire_id: str, revision: str) -> Form:
 
 def render() -> None:
     """The survey page, as registered in ``survey_app.py``."""
-    records = {r.id: r for r in store().questionnaires() if r.state == QuestionnaireState.OPEN}
+    preview = previewed()  # a manager trying a survey may try a draft or closed one
+    records = {
+        r.id: r
+        for r in store().questionnaires()
+        if r.state == QuestionnaireState.OPEN or r.id == preview
+    }
     survey_id = st.query_params.get(SURVEY_PARAM)
     record = records.get(survey_id) if survey_id else None
     if record is None:
@@ -89,6 +103,8 @@ def render() -> None:
     state = _session(q, record.access)
     apply_form_style(lang)
     st.title(q.text(q.meta.title, lang))
+    if record.id == preview:
+        preview_banner(lang)
     if state.stage == "code":
         _code_stage(form, state, lang)
     elif state.stage == "intro":
@@ -103,8 +119,9 @@ def _session(q: Questionnaire, access: Access) -> SurveySession:
     """The respondent's state; ``access`` is the one set in the store, not the file's."""
     key = f"survey.{q.id}.session"
     if key not in st.session_state:
+        needs_code = access == Access.CODE and previewed() != q.id
         st.session_state[key] = SurveySession(
-            stage="code" if access == Access.CODE else "intro",
+            stage="code" if needs_code else "intro",
             lost=PAGE_PARAM in st.query_params,
         )
         st.query_params.pop(PAGE_PARAM, None)
@@ -403,14 +420,18 @@ def _go_forward(form: Form, state: SurveySession, lang: str, *, submit: bool) ->
 def _submit(form: Form, state: SurveySession, lang: str) -> None:
     q = form.questionnaire
     try:
-        result = store().submit(
-            q,
-            form.clean(state.answers),
-            language=lang,
-            submission_token=state.submission_token,
-            mode="web",
-            code=state.code,
-        )
+        if previewed() == q.id:  # the manager's test answer, kept apart from the responses
+            store().submit_test(q, form.clean(state.answers), language=lang)
+            result = SubmitResult(SubmitStatus.STORED)
+        else:
+            result = store().submit(
+                q,
+                form.clean(state.answers),
+                language=lang,
+                submission_token=state.submission_token,
+                mode="web",
+                code=state.code,
+            )
     except InvalidInput as invalid:
         state.error = "\n".join(
             [t("form.submit_invalid", lang), *(f"- {p.render(lang)}" for p in invalid.problems)]

@@ -6,8 +6,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from core import t
 from storage import Store
 from survey import Questionnaire, load_questionnaire
+from views import manager as manager_pages
 
 
 class StreamlitPage:
@@ -39,6 +41,17 @@ class StreamlitPage:
     def click(self, button: str) -> None:
         self.page.get_by_role("button", name=button, exact=True).click()
         self.settle()
+
+    def sign_in(self, base_url: str, name: str, password: str, lang: str = "de") -> None:
+        """Sign in on the sign-in page and wait for the overview."""
+        self.page.goto(f"{base_url}/{manager_pages.SIGNIN_PATH}")
+        self.settle()
+        self.page.get_by_label(t("manager.signin.name", lang)).fill(name)
+        self.page.get_by_label(t("manager.signin.password", lang)).fill(password)
+        self.click(t("manager.signin.submit", lang))
+        self.page.get_by_role("heading", name=t("manager.overview.title", lang)).first.wait_for(
+            timeout=self.step_timeout_ms
+        )
 
 
 def assert_stored(row: Mapping[str, Any], answers: Mapping[str, Any]) -> None:

@@ -89,14 +89,7 @@ def test_manager_signs_in_uploads_ranks_reweights_and_downloads(
     page = context.new_page()
     manager = Manager(page)
     try:
-        page.goto(f"{running_app.url}/{manager_pages.SIGNIN_PATH}")
-        manager.settle()
-        page.get_by_label(t("manager.signin.name", LANG)).fill(NAME)
-        page.get_by_label(t("manager.signin.password", LANG)).fill(PASSWORD)
-        manager.click(t("manager.signin.submit", LANG))
-        page.get_by_role("heading", name=t("manager.overview.title", LANG)).first.wait_for(
-            timeout=STEP_TIMEOUT_MS
-        )
+        manager.sign_in(running_app.url, NAME, PASSWORD, LANG)
         manager.see(t("manager.demo_banner", LANG)[:20])
 
         # Upload incidents with one bad row: the error names the row; nothing is saved.

@@ -52,7 +52,7 @@ def test_create_writes_the_mail_merge_csv(tmp_path: Path, database_url: str) -> 
     assert code == 0, output
     assert "25" in output
     with out.open(encoding="utf-8-sig", newline="") as stream:
-        rows = list(csv.DictReader(stream))
+        rows = list(csv.DictReader(stream, delimiter=";"))
     assert len(rows) == 25
     assert set(rows[0]) == {"code", "batch", "stratum"}
     assert {row["stratum"] for row in rows} == {"Nord"}

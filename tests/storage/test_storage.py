@@ -485,7 +485,7 @@ def test_a_variable_whose_type_changed_between_revisions_keeps_every_value(
     from survey import Questionnaire
 
     revised = Questionnaire.model_validate(second)
-    store.publish_questionnaire(revised, "# rev-2\n")
+    store.publish_questionnaire(revised, "# rev-2\n", new_version=True)
     store.submit(revised, {"district": 2}, language="de", submission_token=token())
     frame = store.responses(revised)
     assert sorted(frame["district"].tolist()) == ["2", "nord"]
