@@ -165,8 +165,10 @@ def _phi(z: pd.Series, frame: pd.DataFrame, group: list[str], pool: pd.Series) -
     """Spiegelhalter's multiplicative overdispersion: mean of squared winsorised z-scores."""
     pooled = z.where(pool & np.isfinite(z))
     keys = [frame[g] for g in group]
-    low = pooled.groupby(keys, dropna=False).transform(lambda s: s.quantile(WINSOR))
-    high = pooled.groupby(keys, dropna=False).transform(lambda s: s.quantile(1 - WINSOR))
+    grouped = pooled.groupby(keys, dropna=False)
+    # Built-in grouped quantiles, not a Python lambda per group: the same values, faster.
+    low = grouped.transform("quantile", WINSOR)
+    high = grouped.transform("quantile", 1 - WINSOR)
     winsorised = pooled.clip(lower=low, upper=high)
     k = winsorised.groupby(keys, dropna=False).transform("count")
     phi = (winsorised**2).groupby(keys, dropna=False).transform("sum") / k
