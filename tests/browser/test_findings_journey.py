@@ -140,6 +140,8 @@ def test_manager_opens_findings_and_filters_a_district(
     shots = _screenshots(tmp_path)
     with findings_page(browser, running_app.url, 1400, 1000) as manager:
         manager.see(t("findings.topic.unsafe_night.title", LANG))
+        # On a loaded machine the charts may still be drawing: wait for them, then count.
+        manager.page.get_by_test_id("stPlotlyChart").nth(7).wait_for(timeout=STEP_TIMEOUT_MS)
         assert manager.page.get_by_test_id("stPlotlyChart").count() >= 8
         assert "Befragung nicht auswertbar" not in manager.body()
         assert_no_missing_shown(manager)
@@ -147,6 +149,8 @@ def test_manager_opens_findings_and_filters_a_district(
 
         manager.choose_district("Bahnhofsviertel")
         manager.see(t("findings.dark.town_only", LANG))
+        # On a loaded machine the charts may still be drawing: wait for them, then count.
+        manager.page.get_by_test_id("stPlotlyChart").nth(7).wait_for(timeout=STEP_TIMEOUT_MS)
         assert manager.page.get_by_test_id("stPlotlyChart").count() >= 8
         assert_no_missing_shown(manager)
         manager.shoot(shots / "findings_district_desktop.png", 1400)
