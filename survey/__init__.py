@@ -81,6 +81,8 @@ from survey._model import (
     YesNoItem,
     multi_variable_id,
 )
+from survey._modes import MODE_COLUMN, MODES, PAPER_MODES, mode_label, mode_labels
+from survey._numbering import question_numbers
 from survey.expressions import (
     COMPARISONS,
     KEYWORDS,
@@ -120,7 +122,10 @@ __all__ = [
     "KEYWORDS",
     "KINDS",
     "MAX_CODE_WAIT_SECONDS",
+    "MODES",
+    "MODE_COLUMN",
     "MULTI_SEPARATOR",
+    "PAPER_MODES",
     "PRIVACY_ITEM_ID",
     "RESPONSE_META_COLUMNS",
     "Access",
@@ -193,10 +198,13 @@ __all__ = [
     "load_action_fields",
     "load_questionnaire",
     "load_questionnaire_text",
+    "mode_label",
+    "mode_labels",
     "multi_variable_id",
     "normalise_code",
     "normalise_pks_key",
     "parse_expression",
+    "question_numbers",
     "reference_infos",
     "render_path",
     "revision_of",

@@ -29,6 +29,7 @@ from survey._model import (
     SingleChoiceItem,
     Statement,
 )
+from survey._numbering import question_numbers
 from survey.expressions import Expression, ReferenceInfo, compile_expression
 from survey.kinds import AnswerSpec, kind_named, kind_of
 
@@ -103,7 +104,7 @@ class Form:
             for item in questionnaire.items()
             for spec in kind_of(item).specs(item, questionnaire)
         }
-        self._numbers = _question_numbers(questionnaire)
+        self._numbers = question_numbers(questionnaire)
         self._show_if: dict[str, Expression] = {}
         self._validate: dict[str, list[Expression]] = {}
         for section in questionnaire.sections:
@@ -328,17 +329,6 @@ class Form:
         spec = self._specs[key]
         checked = kind_named(spec.kind).check(spec, value, lang)
         return [checked] if isinstance(checked, Problem) else []
-
-
-def _question_numbers(questionnaire: Questionnaire) -> dict[str, int]:
-    numbers: dict[str, int] = {}
-    for number, item in enumerate(
-        (i for i in questionnaire.items() if not isinstance(i, InfoItem)), start=1
-    ):
-        numbers[item.id] = number
-        if isinstance(item, BatteryItem):
-            numbers.update((statement.id, number) for statement in item.statements)
-    return numbers
 
 
 def _problem(field: str, key: str, severity: str = "error", **params: Any) -> Problem:
