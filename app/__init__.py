@@ -101,6 +101,7 @@ from app._report import (
     report_file_name,
     report_html,
 )
+from app._response_modes import ModeRow, mode_table, responses_by_mode
 from app._synthetic import (
     SyntheticArea,
     synthetic_incidents,
@@ -148,6 +149,7 @@ __all__ = [
     "KeyedForm",
     "KeyingOutcome",
     "KeyingStep",
+    "ModeRow",
     "PublishPlan",
     "PublishStatus",
     "ReportFormat",
@@ -195,6 +197,7 @@ __all__ = [
     "letter_kit",
     "merged_population",
     "missing_bars",
+    "mode_table",
     "new_keying_token",
     "paper_form",
     "places_table",
@@ -218,6 +221,7 @@ __all__ = [
     "reset_demo",
     "resolve_differences",
     "response_rates",
+    "responses_by_mode",
     "reweighted",
     "row_label",
     "run_analysis",

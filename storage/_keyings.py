@@ -337,10 +337,3 @@ class Keyings:
                 )
             )
         return out
-
-    def remove(self, questionnaire_id: str) -> None:
-        """Delete the questionnaire's pending keyings and keyed-form counts."""
-        p, k = pending_keyings_table, keyed_forms_table
-        with self._database.write() as connection:
-            connection.execute(p.delete().where(p.c.questionnaire_id == questionnaire_id))
-            connection.execute(k.delete().where(k.c.questionnaire_id == questionnaire_id))

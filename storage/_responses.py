@@ -49,6 +49,8 @@ from storage._schema import (
     access_codes_table,
     code_batches_table,
     drafts_table,
+    keyed_forms_table,
+    pending_keyings_table,
     questionnaires_table,
     responses_table,
     submission_tokens_table,
@@ -378,6 +380,10 @@ class Responses:
         with self._database.write() as connection:
             removed = connection.execute(r.delete().where(r.c.questionnaire_id == questionnaire_id))
             connection.execute(d.delete().where(d.c.questionnaire_id == questionnaire_id))
+            for keying in (pending_keyings_table, keyed_forms_table):
+                connection.execute(
+                    keying.delete().where(keying.c.questionnaire_id == questionnaire_id)
+                )
             batches = select(b.c.id).where(b.c.questionnaire_id == questionnaire_id)
             connection.execute(c.delete().where(c.c.batch_id.in_(batches)))
             connection.execute(b.delete().where(b.c.questionnaire_id == questionnaire_id))

@@ -274,7 +274,6 @@ class Store:
         batches (the questionnaire and its revisions stay). Returns the responses removed.
         """
         self._test_responses.remove(questionnaire_id)
-        self._keyings.remove(questionnaire_id)
         return self._responses.remove(questionnaire_id)
 
     # -- preview ----------------------------------------------------------------------------

@@ -36,7 +36,7 @@ from app import (
     resolve_differences,
     typed_text,
 )
-from core import Problem, catalogue, escape_markdown, t
+from core import InvalidInput, Problem, catalogue, escape_markdown, t
 from storage import NO_BATCH, PaperForm
 from survey import Access, Questionnaire
 from views._session import (
@@ -365,6 +365,39 @@ def _choice_label(choice: Resolution, difference: Difference, lang: str) -> str:
     return t("paper_entry.compare.corrected", lang)
 
 
+def _discard_keying(ctx: _Context) -> None:
+    """Delete the first keying of the form named below (keyed for the wrong form, or for an
+    earlier revision of the questionnaire)."""
+    typed = str(st.session_state.get(f"{PREFIX}.discard_id", "") or "")
+    if ctx.batch_id == NO_BATCH:
+        form = paper_form(NO_BATCH, serial=typed)
+    else:
+        form = paper_form(ctx.batch_id, code=typed)
+    try:
+        found = workspace().store.discard_keying(ctx.questionnaire.id, form)
+    except InvalidInput as invalid:
+        st.session_state[OUTCOME] = KeyingOutcome(KeyingStep.INVALID, tuple(invalid.problems))
+        return
+    key = "paper_entry.discarded" if found else "paper_entry.nothing_to_discard"
+    st.session_state[NOTICE] = ("info", t(key, ctx.lang))
+    st.session_state[f"{PREFIX}.discard_id"] = ""
+    data_changed()
+
+
+def _discard(ctx: _Context) -> None:
+    with st.expander(t("paper_entry.discard.title", ctx.lang)):
+        st.caption(t("paper_entry.discard.caption", ctx.lang))
+        st.text_input(
+            _form_id_label(ctx.batch_id, True, ctx.lang), key=f"{PREFIX}.discard_id", max_chars=40
+        )
+        st.button(
+            t("paper_entry.discard.button", ctx.lang),
+            key=f"{PREFIX}.discard_button",
+            on_click=_discard_keying,
+            args=(ctx,),
+        )
+
+
 def _language_name(code: str, lang: str) -> str:
     """A questionnaire language by its own name ("Deutsch"), else its code."""
     key = f"form.language.{code}"
@@ -435,5 +468,6 @@ def render() -> None:
             st.html(
                 _FOCUS_FIRST_INPUT.format(label=json.dumps(label)), unsafe_allow_javascript=True
             )
+        _discard(ctx)
     st.subheader(t("paper_entry.progress", lang))
     st.dataframe(progress_table(ws.store, record.id, lang), hide_index=True)

@@ -14,6 +14,7 @@ from typing import Any
 
 from survey._model import Item, Variable
 from survey.kinds._base import (
+    LABEL_SEPARATOR,
     Accepted,
     AnswerSpec,
     Checked,
@@ -72,6 +73,7 @@ def kind_of_variable(variable: Variable) -> QuestionKind[Any]:
 
 __all__ = [
     "KINDS",
+    "LABEL_SEPARATOR",
     "Accepted",
     "AnswerSpec",
     "Checked",

@@ -402,3 +402,18 @@ def test_a_store_refusal_is_reported(store: Store, questionnaire: Questionnaire)
     assert outcome.step is KeyingStep.REFUSED
     assert outcome.result is not None
     assert outcome.result.status is SubmitStatus.CODE_USED
+
+
+def test_a_first_keying_of_an_earlier_revision_is_not_compared(
+    store: Store, questionnaire: Questionnaire
+) -> None:
+    batch = store.create_codes("papier", 1)
+    form = paper_form(batch.id, code=batch.codes[0])
+    assert keyed(store, questionnaire, form, double_entry=True).step is KeyingStep.FIRST_SAVED
+    text = fixture_text("paper_form.yaml").replace("Papierbefragung", "Papierbefragung 2")
+    revised = load_questionnaire_text(text, "papier.yaml")
+    store.publish_questionnaire(revised, text)
+    outcome = keyed(store, revised, form)
+    assert [p.key for p in outcome.problems] == ["paper_entry.other_revision"]
+    assert store.discard_keying("papier", form)
+    assert keyed(store, revised, form).step is KeyingStep.STORED

@@ -207,3 +207,21 @@ def test_the_page_speaks_english(setup: tuple[str, CodeBatch]) -> None:
     type_form(at, batch.codes[0], {**TYPED, "age": "200"})
     press_enter(at)
     assert any("Question 6: Please enter a number of at most 110" in e.value for e in at.error)
+
+
+def test_a_first_keying_can_be_discarded(setup: tuple[str, CodeBatch]) -> None:
+    _url, batch = setup
+    at = page(MODULE)
+    at.toggle(key=f"{PREFIX}.double").set_value(True).run()
+    type_form(at, batch.codes[0], TYPED)
+    press_enter(at)
+    press_enter(at)
+    assert at.dataframe[0].value.iloc[0].tolist()[-1] == "1"
+    at.text_input(key=f"{PREFIX}.discard_id").input("2345-6789-ABCD")
+    at.button(key=f"{PREFIX}.discard_button").click().run()
+    assert t("paper_entry.nothing_to_discard", LANG) in texts(at)
+    at.text_input(key=f"{PREFIX}.discard_id").input(batch.codes[0])
+    at.button(key=f"{PREFIX}.discard_button").click().run()
+    assert not at.exception, at.exception
+    assert t("paper_entry.discarded", LANG) in texts(at)
+    assert at.dataframe[0].value.iloc[0].tolist()[-1] == "0"
