@@ -99,12 +99,9 @@ class EntryField:
             return t("paper_entry.expected.text", lang, max=self.spec.max_length)
         return t(f"paper_entry.expected.{kind}", lang)
 
-    def help(self, lang: str) -> str:
-        """The options with their labels, one per line (the input's tooltip)."""
-        lines = [f"{code} = {label}" for code, label in self.options]
-        if self.dont_know is not None:
-            lines.append(t("paper_entry.dont_know_hint", lang, key=DONT_KNOW))
-        return "  \n".join(lines) if lines else self.expected(lang)
+    def legend(self) -> str:
+        """The options by code, ``1 Nord · 2 Süd`` (what the keyer may type)."""
+        return " · ".join(f"{code} {label}" for code, label in self.options)
 
 
 def _num(value: float) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from functools import partial
+from string import ascii_lowercase
 from typing import Any
 
 import streamlit as st
@@ -288,6 +289,7 @@ def _keying_form(ctx: _Context, outcome: KeyingOutcome | None) -> None:
     id_label = _form_id_label(ctx.batch_id, ctx.double_entry, lang)
     with st.form(_key(ctx.number, "form"), border=True, enter_to_submit=True):
         st.text_input(id_label, key=_key(ctx.number, "form_id"), max_chars=40)
+        legend_shown = ""
         for entry in fields:
             left, right = st.columns([3, 2], vertical_alignment="bottom")
             left.text_input(
@@ -298,8 +300,13 @@ def _keying_form(ctx: _Context, outcome: KeyingOutcome | None) -> None:
             )
             found = by_key.get(entry.key)
             if found is None:
-                continue
-            if found.problem is not None:
+                # Before the check: the answers of the question, once per question (a help
+                # icon would be one more Tab stop between two questions).
+                question = entry.number.rstrip(ascii_lowercase)
+                if entry.options and question != legend_shown:
+                    right.caption(entry.legend())
+                legend_shown = question
+            elif found.problem is not None:
                 right.markdown(_red(escape_markdown(found.problem.params["message"])))
             elif found.shown:
                 right.caption(f"→ {escape_markdown(found.shown)}")

@@ -117,7 +117,9 @@ def test_fields_carry_the_printed_numbers(questionnaire: Questionnaire) -> None:
     assert by_key["p_graffiti"].dont_know == 9
     assert by_key["sex"].dont_know is None  # two non-substantive answers: "?" is ambiguous
     assert by_key["age"].expected(LANG) == "eine ganze Zahl von 14 bis 110"
-    assert "9 = weiß nicht" in by_key["p_graffiti"].help(LANG)
+    assert by_key["p_graffiti"].legend() == (
+        "1 kein Problem · 2 kleines Problem · 3 großes Problem · 9 weiß nicht"
+    )
     assert by_key["age"].expected("en") == "a whole number from 14 to 110"
 
 
