@@ -157,7 +157,11 @@ def _submit(ctx: _Context) -> None:
     """Enter on the form: check it; Enter again on the unchanged, checked form keys it."""
     typed = _typed(ctx)
     form = _form(ctx)
-    snapshot = json.dumps([form.code, form.serial, typed], sort_keys=True)
+    # What the check saw: a second Enter keys the form only if nothing of it changed since.
+    snapshot = json.dumps(
+        [ctx.batch_id, ctx.double_entry, ctx.language, form.code, form.serial, typed],
+        sort_keys=True,
+    )
     keyed = read_form(ctx.questionnaire, typed, ctx.lang)
     checked = st.session_state.get(CHECKED)
     previous = st.session_state.get(OUTCOME)
