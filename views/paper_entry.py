@@ -314,7 +314,8 @@ def _keying_form(ctx: _Context, outcome: KeyingOutcome | None) -> None:
                 right.markdown(_red(escape_markdown(found.problem.params["message"])))
             elif found.shown:
                 right.caption(f"→ {escape_markdown(found.shown)}")
-        if outcome is not None and outcome.skipped:
+        # A first keying keeps what was typed; the answers are dropped when the form is stored.
+        if outcome is not None and outcome.skipped and outcome.note != "first":
             st.checkbox(t("paper_entry.drop_skipped", lang), key=_key(ctx.number, "drop_skipped"))
         st.form_submit_button(
             t("paper_entry.save" if ready else "paper_entry.check", lang),
