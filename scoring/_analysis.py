@@ -64,7 +64,7 @@ from scoring._registered import (
 )
 from scoring._schema import INCIDENT_COLUMNS, RANKING_COLUMNS
 from scoring._survey import MIN_CELL, Measure, district_variable, survey_indicators, tagged_fields
-from scoring._weights import Margin, MarginGap, margin_gaps, population_margins, trim_and_rake
+from scoring._weights import Margin, MarginGap, population_margins, trim_and_rake
 from survey import ActionFieldCatalogue, Design, Questionnaire, Variable
 
 FloatArray = NDArray[np.float64]
@@ -380,9 +380,9 @@ def weight_responses(
     margins_table: pd.DataFrame | None,
     totals: pd.DataFrame | None,
     districts: Districts,
-) -> tuple[NDArray[np.float64] | None, list[Margin]]:
-    """Raking weights of the responses (``None`` for an unweighted survey) and the margins
-    they were raked to.
+) -> tuple[NDArray[np.float64] | None, list[Margin], list[MarginGap]]:
+    """Raking weights of the responses (``None`` for an unweighted survey), the margins
+    they were raked to and the margin categories the weights did not reach.
 
     The margins given, else those of the population table (sex, age group, district;
     :func:`scoring.population_margins`); margins on columns the responses lack are dropped.
@@ -403,9 +403,10 @@ def weight_responses(
         )
     chosen = [m for m in chosen if all(c in responses.columns for c in m.columns)]
     if not chosen or not len(responses):
-        return None, []
-    weights: NDArray[np.float64] = trim_and_rake(responses, chosen).weights
-    return weights, chosen
+        return None, [], []
+    raked = trim_and_rake(responses, chosen)
+    weights: NDArray[np.float64] = raked.weights
+    return weights, chosen, raked.gaps
 
 
 def survey_side(
@@ -775,19 +776,13 @@ def data_warnings(
 SMALL_SURVEY = 20
 
 
-def weighting_warnings(
-    questionnaire: Questionnaire,
-    responses: pd.DataFrame,
-    weights: NDArray[np.float64] | None,
-    margins: Sequence[Margin],
-) -> list[Problem]:
+def weighting_warnings(questionnaire: Questionnaire, gaps: Sequence[MarginGap]) -> list[Problem]:
     """One located warning per margin (sex, age group, district …) whose categories the
-    weighting could not reach (:func:`scoring.margin_gaps`): how many groups, and the one
-    furthest off with its achieved and target share, named as the questionnaire names it."""
-    if weights is None:
-        return []
+    weighting could not reach (:func:`scoring.margin_gaps`, as :func:`scoring.trim_and_rake`
+    reports them): how many groups, and the one furthest off with its achieved and target
+    share, named as the questionnaire names it."""
     by_margin: dict[tuple[str, ...], list[MarginGap]] = {}
-    for gap in margin_gaps(responses, weights, margins):
+    for gap in gaps:
         by_margin.setdefault(gap.columns, []).append(gap)
     warnings = []
     for columns, gaps in by_margin.items():
@@ -966,7 +961,7 @@ def analyse(
         )
         registered = _with_posterior(registered)
     # 4. The survey side: raking weights, then shares with their intervals.
-    survey_weights, raked_to = weight_responses(
+    survey_weights, _, gaps = weight_responses(
         questionnaire,
         responses,
         margins=margins,
@@ -1008,7 +1003,7 @@ def analyse(
         municipality,
         chosen_year,
         dispersion,
-        weighting_warnings(questionnaire, responses, survey_weights, raked_to),
+        weighting_warnings(questionnaire, gaps),
     ) + population_sources(totals, chosen_year)
     warnings = survey_size_warning(survey, responses) + warnings
     analysis = Analysis(
