@@ -72,7 +72,11 @@ def night_variable(questionnaire: Questionnaire) -> Variable | None:
     unsafe, so the top two substantive categories mean "rather / very unsafe"; the
     non-substantive "I do not go out alone at night" is excluded from the denominator.
     """
-    by_id = {v.id: v for v in questionnaire.variables() if v.scale is not None}
+    return _night_of(questionnaire.variables())
+
+
+def _night_of(variables: Sequence[Variable]) -> Variable | None:
+    by_id = {v.id: v for v in variables if v.scale is not None}
     return next((by_id[i] for i in NIGHT_VARIABLE_IDS if i in by_id), None)
 
 
@@ -88,16 +92,20 @@ def _targets(questionnaire: Questionnaire, fields: Sequence[str]) -> list[_Targe
         (Measure.WORRY, Role.WORRY),
         (Measure.VICTIMISATION, Role.VICTIMISATION),
     )
+    # One list of variables for every field and role (as Questionnaire.variables_tagged
+    # selects them): building the variables is the expensive part, not the selection.
+    variables = questionnaire.variables()
     for field in fields:
         for measure, role in roles:
             usable = tuple(
                 v
-                for v in questionnaire.variables_tagged(field, role)
-                if v.scale is not None or v.kind == "yesno"
+                for v in variables
+                if any(tag.field == field and tag.role == role for tag in v.tags)
+                and (v.scale is not None or v.kind == "yesno")
             )
             if usable:
                 out.append(_Target(measure, field, usable))
-    night = night_variable(questionnaire)
+    night = _night_of(variables)
     if night is not None:
         out.append(_Target(Measure.UNSAFE_NIGHT, None, (night,)))
     return out
