@@ -36,6 +36,8 @@ from app._inputs import (
     inputs_from_files,
     inputs_from_store,
     merged_population,
+    perceived_reference_file,
+    perceived_reference_wave,
     read_responses_file,
     run_analysis,
 )
@@ -154,6 +156,8 @@ __all__ = [
     "letter_kit",
     "merged_population",
     "missing_bars",
+    "perceived_reference_file",
+    "perceived_reference_wave",
     "places_table",
     "plan_publication",
     "publish_questionnaire_text",

@@ -37,6 +37,7 @@ from scoring._priority import (
     COMPONENTS,
     MISSING_SHARE_PRIOR_N,
     PERCEIVED_THRESHOLD,
+    PerceivedReference,
     RankSummary,
     combine,
     normalise_weights,
@@ -117,6 +118,8 @@ class Analysis:
     reference: ReferenceChoice | None = None
     dispersion: Mapping[str, Dispersion] = field(default_factory=dict)
     perceived_threshold: float = PERCEIVED_THRESHOLD
+    #: The perceived reference the shares were compared with (``None``: the threshold).
+    perceived_reference: PerceivedReference | None = None
 
 
 def match_district_areas(
@@ -488,12 +491,31 @@ def combine_sides(
 
 
 def perceived_reference_shares(
-    fields: list[str], reference: Mapping[str, float] | None, threshold: float
+    fields: list[str],
+    reference: Mapping[str, float] | PerceivedReference | None,
+    threshold: float,
 ) -> FloatArray:
     """The share each field's perceived share is compared with: the field's perceived
     reference (an earlier wave, pooled municipalities) where given, else ``threshold``."""
-    given = reference or {}
+    given = _reference_map(reference)
     return np.array([float(given.get(f, threshold)) for f in fields], dtype=np.float64)
+
+
+def _reference_map(reference: Mapping[str, float] | PerceivedReference | None) -> dict[str, float]:
+    if reference is None:
+        return {}
+    if isinstance(reference, PerceivedReference):
+        return reference.share_map()
+    return {str(k): float(v) for k, v in reference.items()}
+
+
+def _as_perceived_reference(
+    reference: Mapping[str, float] | PerceivedReference | None,
+) -> PerceivedReference | None:
+    """A plain ``field → share`` mapping is a table without a name."""
+    if reference is None or isinstance(reference, PerceivedReference):
+        return reference
+    return PerceivedReference.of(reference, "table", "")
 
 
 def component_scores(
@@ -578,6 +600,7 @@ def ranking_table(
     perceived: FloatArray,
     registered: FloatArray,
     reference_shares: FloatArray,
+    perceived_reference: PerceivedReference | None = None,
 ) -> pd.DataFrame:
     """One row per area × field with both sides' figures, components and states, and the
     2×2 class (with "unclear").
@@ -632,6 +655,14 @@ def ranking_table(
     ranking["registered_score"] = registered.ravel()
     ranking["quadrant"] = pd.array(list(quadrant.ravel()), dtype="string")
     ranking["_answered"] = np.nan_to_num(grid.survey("n_answered").ravel())
+    given = perceived_reference.share_map() if perceived_reference is not None else {}
+    ranking["_reference_source"] = [
+        perceived_reference.source
+        if perceived_reference is not None and f in given
+        else "threshold"
+        for f in ranking["field"]
+    ]
+    ranking["_reference_label"] = perceived_reference.label if perceived_reference else ""
     return ranking
 
 
@@ -691,6 +722,8 @@ def add_reasons(
             threshold=_number(row, "share_reference"),
             suppressed=bool(row["suppressed"]),
             no_substantive=_number(row, "_answered") > 0 and not _number(row, "n_respondents") > 0,
+            reference_source=str(row.get("_reference_source", "threshold")),
+            reference_label=str(row.get("_reference_label", "")),
         )
         population = _number(row, "reference_population")
         row_reference = dataclasses.replace(reference, population=population)
@@ -863,7 +896,7 @@ def analyse(
     draws: int = 2000,
     rng: np.random.Generator | None = None,
     min_cell: int = MIN_CELL,
-    perceived_reference: Mapping[str, float] | None = None,
+    perceived_reference: Mapping[str, float] | PerceivedReference | None = None,
     perceived_threshold: float = PERCEIVED_THRESHOLD,
 ) -> Analysis:
     r"""Rank the action fields of a municipality (and of each of its districts).
@@ -901,7 +934,9 @@ def analyse(
         Simulation draws for the rank intervals (100 to 100,000).
     perceived_reference, perceived_threshold
         The share each field's perceived share is compared with: a perceived reference per
-        field (an earlier wave, pooled municipalities), else the threshold (default 25 %).
+        field (:class:`scoring.PerceivedReference`: an earlier wave or a given table; a plain
+        ``field → share`` mapping counts as an unnamed table), else the threshold (default
+        25 %). The reasons name which one each field was compared with.
 
     Every step is described in ``docs/method.md``: shares with Wilson intervals on Kish's
     effective n; rate ratios against the rest of the reference (conditional binomial), shrunk
@@ -986,7 +1021,10 @@ def analyse(
     perceived, registered_scores = component_scores(grid, reference_shares)
     simulation = simulate(grid, perceived, registered_scores, reference_shares, draws, generator)
     # 6. The ranking table with its reasons and warnings; 7. priority, rank, interval, sensitivity.
-    ranking = ranking_table(grid, chosen_year, perceived, registered_scores, reference_shares)
+    compared_with = _as_perceived_reference(perceived_reference)
+    ranking = ranking_table(
+        grid, chosen_year, perceived, registered_scores, reference_shares, compared_with
+    )
     reference_words = Reference(
         name=(
             area_label(choice.areas[0], data.names)
@@ -1020,6 +1058,7 @@ def analyse(
         reference=choice,
         dispersion=dispersion,
         perceived_threshold=perceived_threshold,
+        perceived_reference=compared_with,
     )
     return _apply_weights(analysis, component_weights)
 

@@ -205,7 +205,9 @@ def test_changes_of_every_area_and_field_at_once_equal_rate_change_one_by_one(
     for area, n_years in plan.items():
         for field in ("theft", "arson", "none"):
             for year in range(2025 - n_years + 1, 2026):
-                cases = 0.0 if field == "none" else float(rng.poisson(40 if field == "theft" else 3))
+                cases = (
+                    0.0 if field == "none" else float(rng.poisson(40 if field == "theft" else 3))
+                )
                 people = 12_345.6 + 1000 * rng.random()
                 records.append((area, year, field, cases, people))
     records.append(("c", 2024, "arson", math.nan, 12_000.0))
@@ -222,7 +224,8 @@ def test_changes_of_every_area_and_field_at_once_equal_rate_change_one_by_one(
         change = rate_change(part["year"], part["cases"], part["population"])
         got = fast.iloc[position]
         if change is None:
-            assert pd.isna(got["change_method"]) and math.isnan(got["change_ratio"])
+            assert pd.isna(got["change_method"])
+            assert math.isnan(got["change_ratio"])
             continue
         years = change.earlier_years
         span = f"{years[0]}–{years[-1]}" if len(years) > 1 else str(years[0])
