@@ -23,8 +23,7 @@ def _problems(text: str) -> list[tuple[int | None, int | None, str, dict[str, ob
     with pytest.raises(InvalidInput) as raised:
         _read(text)
     return [
-        (p.location.line, p.location.column, p.key, dict(p.params))
-        for p in raised.value.problems
+        (p.location.line, p.location.column, p.key, dict(p.params)) for p in raised.value.problems
     ]
 
 
