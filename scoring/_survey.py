@@ -138,6 +138,10 @@ def code_positions(values: pd.Series, codes: Sequence[Code]) -> IntArray:
     return code_lookup(values, codes, np.arange(len(codes), dtype=np.int64), -1)
 
 
+#: Column types whose codes fit one byte: storage returns single-choice codes as ``Int8``.
+_BYTE_DTYPES: tuple[object, ...] = (pd.Int8Dtype(), np.dtype(np.int8))
+
+
 def code_lookup(
     values: pd.Series, codes: Sequence[Code], targets: IntArray, missing: int
 ) -> IntArray:
@@ -167,6 +171,13 @@ def code_lookup(
             lookup = np.full(top + 3, missing, dtype=np.int64)  # slots 0, top + 2: no code
             for number, target in numbers.items():
                 lookup[number + 1] = target
+            if values.dtype in _BYTE_DTYPES and top <= 127:
+                # One-byte codes (nullable Int8 from storage): a 256-entry table indexed by the
+                # byte itself; missing becomes -1, i.e. byte 255, which is no code.
+                by_byte = np.full(256, missing, dtype=np.int64)
+                by_byte[: top + 1] = lookup[1 : top + 2]
+                small = values.to_numpy(dtype=np.int8, na_value=-1)
+                return np.asarray(by_byte[small.view(np.uint8)], dtype=np.int64)
             if pd.api.types.is_integer_dtype(values.dtype) or pd.api.types.is_bool_dtype(
                 values.dtype
             ):

@@ -166,3 +166,18 @@ def test_weighted_shares_per_weight_level_equal_the_respondent_sums(
         assert row["n_eff"] == pytest.approx(n_eff, rel=1e-12)
         assert row["n_respondents"] == n
         assert row["n_answered"] == answered
+
+
+def test_one_byte_codes_take_the_byte_table_with_the_same_positions() -> None:
+    """Int8 columns (as storage returns them) are looked up by their byte; the positions equal
+    those of the same values as plain integers, floats and text, missing and negative too."""
+    values = [1, 2, None, 4, 9, -3, 0, 127, -128, 3]
+    codes = [1, 2, 3, 4, 9]
+    expected = code_positions(pd.Series(values, dtype="Float64"), codes).tolist()
+    assert expected == [0, 1, -1, 3, 4, -1, -1, -1, -1, 2]
+    assert code_positions(pd.Series(values, dtype="Int8"), codes).tolist() == expected
+    assert code_positions(pd.Series(values, dtype="Int64"), codes).tolist() == expected
+    plain = [v for v in values if v is not None]
+    assert code_positions(pd.Series(plain, dtype=np.int8), codes).tolist() == [
+        e for v, e in zip(values, expected, strict=True) if v is not None
+    ]
