@@ -36,6 +36,8 @@ from app._inputs import (
     inputs_from_files,
     inputs_from_store,
     merged_population,
+    perceived_reference_file,
+    perceived_reference_wave,
     read_responses_file,
     run_analysis,
 )
@@ -200,6 +202,8 @@ __all__ = [
     "mode_table",
     "new_keying_token",
     "paper_form",
+    "perceived_reference_file",
+    "perceived_reference_wave",
     "places_table",
     "plan_publication",
     "progress_table",

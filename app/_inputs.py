@@ -12,15 +12,20 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import BinaryIO, Protocol
 
 import numpy as np
 import pandas as pd
 
 from app._installation import DEMO_QUESTIONNAIRE_ID, DEMO_SOURCE
 from core import InvalidInput, Location, Problem
-from scoring import Analysis, analyse
-from sources import read_incidents, read_population, read_response_table
+from scoring import Analysis, PerceivedReference, analyse
+from sources import (
+    read_incidents,
+    read_perceived_reference,
+    read_population,
+    read_response_table,
+)
 from storage import Dataset, DatasetKind, Datasets, Store
 from survey import (
     ActionFieldCatalogue,
@@ -66,6 +71,8 @@ class AnalysisChoice:
     weights: Mapping[str, float] | None = None
     draws: int = 2000
     seed: int | None = None
+    #: What the perceived shares are compared with (``None``: the 25 % benchmark).
+    perceived_reference: PerceivedReference | None = None
 
 
 class ImportedTable(Protocol):
@@ -206,7 +213,64 @@ def run_analysis(inputs: AnalysisInputs, choice: AnalysisChoice) -> Analysis:
         weights=choice.weights,
         draws=choice.draws,
         rng=np.random.default_rng(choice.seed),
+        perceived_reference=choice.perceived_reference,
     )
+
+
+def perceived_reference_file(
+    source: Path | BinaryIO, filename: str, catalogue: ActionFieldCatalogue
+) -> PerceivedReference:
+    """A perceived reference from a table ``field;share`` (:func:`sources.read_perceived_reference`;
+    the reasons name it by its file name). Raises :class:`core.InvalidInput` with every bad
+    row located."""
+    table = read_perceived_reference(source, filename=filename, fields=catalogue.ids())
+    return PerceivedReference.of(table.shares, "table", Path(filename).name)
+
+
+#: Draws of the earlier wave's analysis: only its shares are used, not its rank intervals.
+_WAVE_DRAWS = 100
+
+
+def perceived_reference_wave(
+    store: Store, datasets: Datasets, questionnaire_id: str, catalogue: ActionFieldCatalogue
+) -> PerceivedReference:
+    """The perceived reference of an earlier survey wave stored in the database: its
+    municipality's share seeing a problem per action field, weighted as the analysis weights
+    (the same :func:`scoring.analyse` on that wave's responses and population margins).
+
+    Raises :class:`core.InvalidInput` when the wave has no share to compare with (no
+    responses, every cell suppressed).
+    """
+    inputs = inputs_from_store(store, datasets, questionnaire_id, catalogue)
+    questionnaire = inputs.questionnaire
+    analysis = analyse(
+        questionnaire,
+        inputs.responses,
+        catalogue=catalogue,
+        population=inputs.population,
+        population_margins_table=inputs.margins,
+        area=questionnaire.meta.area,
+        draws=_WAVE_DRAWS,
+        rng=np.random.default_rng(0),
+    )
+    rows = analysis.ranking[analysis.ranking["area"] == analysis.area]
+    shares = {
+        str(f): float(s)
+        for f, s in zip(rows["field"], rows["share_problem"], strict=True)
+        if pd.notna(s)
+    }
+    if not shares:
+        raise InvalidInput(
+            [
+                Problem(
+                    Location(field="perceived_reference"),
+                    "scoring.perceived_wave_empty",
+                    {"questionnaire": questionnaire_id},
+                )
+            ]
+        )
+    label = questionnaire.text(questionnaire.meta.title, questionnaire.meta.default_language)
+    return PerceivedReference.of(shares, "wave", label)
 
 
 def read_responses_file(path: Path, questionnaire: Questionnaire) -> pd.DataFrame:

@@ -38,6 +38,7 @@ from reporting import field_label
 from scoring import (
     DEFAULT_WEIGHTS,
     Analysis,
+    PerceivedReference,
     field_counts,
     funnel_limits,
     incident_indicators,
@@ -114,6 +115,7 @@ class Workspace:
         reference: str | None = None,
         year: int | None = None,
         draws: int = PAGE_DRAWS,
+        perceived_reference: PerceivedReference | None = None,
     ) -> Analysis:
         """Run :func:`scoring.analyse` with the questionnaire's municipality and reference.
 
@@ -127,6 +129,7 @@ class Workspace:
             year=year,
             draws=draws,
             seed=PAGE_SEED,
+            perceived_reference=perceived_reference,
         )
         return run_analysis(inputs, choice)
 

@@ -24,13 +24,16 @@ from app import (
     ReportFormat,
     Workspace,
     inputs_from_files,
+    perceived_reference_file,
     render_report_file,
     report_document,
     response_rates,
     run_analysis,
 )
+from app import perceived_reference_wave as wave_reference
 from cli._options import DatabaseOption, LangOption, QuestionnaireIdOption, fail, output_file
 from core import InvalidInput, Location, Problem, current_language, format_integer, t
+from scoring import PerceivedReference
 from storage import Store
 
 
@@ -90,6 +93,29 @@ def _unknown_fields(texts: dict[str, str], fields: list[str], path: Path | None)
         )
 
 
+def _one_perceived_reference(table: Path | None, wave: str | None) -> None:
+    if table is not None and wave is not None:
+        raise InvalidInput(
+            [
+                Problem(
+                    Location(field="--perceived-reference"), "cli.report.two_perceived_references"
+                )
+            ]
+        )
+    if table is not None and not table.is_file():
+        raise InvalidInput(
+            [
+                Problem(
+                    Location(file=str(table), field="--perceived-reference"), "scoring.file_missing"
+                )
+            ]
+        )
+
+
+def _reference_file(path: Path | None, inputs: AnalysisInputs) -> PerceivedReference | None:
+    return perceived_reference_file(path, str(path), inputs.catalogue) if path else None
+
+
 def report_command(
     questionnaire_id: QuestionnaireIdOption,
     out: Annotated[Path, typer.Option("--out", help=t("cli.report.out"))],
@@ -116,6 +142,14 @@ def report_command(
     reference: Annotated[
         str | None, typer.Option("--reference", help=t("cli.score.reference"))
     ] = None,
+    perceived_reference: Annotated[
+        Path | None,
+        typer.Option("--perceived-reference", help=t("cli.score.perceived_reference")),
+    ] = None,
+    perceived_reference_wave: Annotated[
+        str | None,
+        typer.Option("--perceived-reference-wave", help=t("cli.report.perceived_reference_wave")),
+    ] = None,
     database_url: DatabaseOption = None,
     lang: LangOption = None,
 ) -> None:
@@ -124,20 +158,39 @@ def report_command(
     try:
         chosen = _format(report_format, out)
         texts = _recommendations(recommendations)
+        _one_perceived_reference(perceived_reference, perceived_reference_wave)
         rates = None
         if responses is not None:
             # From files, as `score` reads them: no database, no code batches.
+            if perceived_reference_wave is not None:
+                raise InvalidInput(
+                    [
+                        Problem(
+                            Location(field="--perceived-reference-wave"),
+                            "cli.report.wave_needs_database",
+                        )
+                    ]
+                )
             inputs: AnalysisInputs = inputs_from_files(
                 Path(questionnaire_id), responses, incidents=incidents, population=population
             )
             _unknown_fields(texts, inputs.catalogue.ids(), recommendations)
-            analysis = run_analysis(inputs, AnalysisChoice(area=area, reference=reference))
+            compared_with = _reference_file(perceived_reference, inputs)
+            analysis = run_analysis(
+                inputs,
+                AnalysisChoice(area=area, reference=reference, perceived_reference=compared_with),
+            )
         else:
             with Store(database_url) as store:
                 workspace = Workspace(store)
                 _unknown_fields(texts, workspace.catalogue.ids(), recommendations)
                 inputs = workspace.inputs(questionnaire_id)
-                analysis = workspace.analyse(inputs)
+                compared_with = _reference_file(perceived_reference, inputs)
+                if perceived_reference_wave is not None:
+                    compared_with = wave_reference(
+                        store, workspace.datasets, perceived_reference_wave, workspace.catalogue
+                    )
+                analysis = workspace.analyse(inputs, perceived_reference=compared_with)
                 rates = response_rates(store, questionnaire_id)
         document = report_document(
             analysis,

@@ -18,7 +18,7 @@ from typing import Annotated
 import pandas as pd
 import typer
 
-from app import AnalysisChoice, inputs_from_files, run_analysis
+from app import AnalysisChoice, inputs_from_files, perceived_reference_file, run_analysis
 from cli._options import LangOption, fail, problem_line
 from core import InvalidInput, Location, Problem, current_language, neutralise_formula, t
 from scoring import DEFAULT_WEIGHTS, RANKING_COLUMNS, suppress_ranking
@@ -99,6 +99,10 @@ def score(
     action_fields: Annotated[
         Path | None, typer.Option("--action-fields", help=t("cli.score.action_fields"))
     ] = None,
+    perceived_reference: Annotated[
+        Path | None,
+        typer.Option("--perceived-reference", help=t("cli.score.perceived_reference")),
+    ] = None,
     lang: LangOption = None,
 ) -> None:
     """Rank the action fields: survey and police data, with uncertainty and reasons."""
@@ -112,6 +116,9 @@ def score(
                 _missing_file(incidents, "--incidents") if incidents else None,
                 _missing_file(population, "--population") if population else None,
                 _missing_file(action_fields, "--action-fields") if action_fields else None,
+                _missing_file(perceived_reference, "--perceived-reference")
+                if perceived_reference
+                else None,
             )
             if p is not None
         ]
@@ -125,6 +132,13 @@ def score(
             action_fields=action_fields,
             year=year,
         )
+        compared_with = (
+            perceived_reference_file(
+                perceived_reference, str(perceived_reference), inputs.catalogue
+            )
+            if perceived_reference is not None
+            else None
+        )
         choice = AnalysisChoice(
             area=area,
             reference=reference,
@@ -132,6 +146,7 @@ def score(
             weights={"perceived": weight_perceived, "registered": weight_registered},
             draws=draws,
             seed=seed,
+            perceived_reference=compared_with,
         )
         analysis = run_analysis(inputs, choice)
         # Published: survey cells of < 5 respondents blank, their count too (as the exports).

@@ -30,6 +30,7 @@ from scoring._intervals import beta_draws, gamma_rate_draws, wilson_interval
 from scoring._priority import (
     DEFAULT_WEIGHTS,
     PERCEIVED_THRESHOLD,
+    PerceivedReference,
     Quadrant,
     combine,
     normalise_weights,
@@ -83,6 +84,7 @@ __all__ = [
     "FindingStatus",
     "Margin",
     "Measure",
+    "PerceivedReference",
     "Quadrant",
     "SurveyFindings",
     "Topic",

@@ -37,6 +37,7 @@ from scoring._priority import (
     COMPONENTS,
     MISSING_SHARE_PRIOR_N,
     PERCEIVED_THRESHOLD,
+    PerceivedReference,
     RankSummary,
     combine,
     normalise_weights,
@@ -64,7 +65,7 @@ from scoring._registered import (
 )
 from scoring._schema import INCIDENT_COLUMNS, RANKING_COLUMNS
 from scoring._survey import MIN_CELL, Measure, district_variable, survey_indicators, tagged_fields
-from scoring._weights import Margin, MarginGap, margin_gaps, population_margins, trim_and_rake
+from scoring._weights import Margin, MarginGap, population_margins, trim_and_rake
 from survey import ActionFieldCatalogue, Design, Questionnaire, Variable
 
 FloatArray = NDArray[np.float64]
@@ -117,6 +118,8 @@ class Analysis:
     reference: ReferenceChoice | None = None
     dispersion: Mapping[str, Dispersion] = field(default_factory=dict)
     perceived_threshold: float = PERCEIVED_THRESHOLD
+    #: The perceived reference the shares were compared with (``None``: the threshold).
+    perceived_reference: PerceivedReference | None = None
 
 
 def match_district_areas(
@@ -380,9 +383,9 @@ def weight_responses(
     margins_table: pd.DataFrame | None,
     totals: pd.DataFrame | None,
     districts: Districts,
-) -> tuple[NDArray[np.float64] | None, list[Margin]]:
-    """Raking weights of the responses (``None`` for an unweighted survey) and the margins
-    they were raked to.
+) -> tuple[NDArray[np.float64] | None, list[Margin], list[MarginGap]]:
+    """Raking weights of the responses (``None`` for an unweighted survey), the margins
+    they were raked to and the margin categories the weights did not reach.
 
     The margins given, else those of the population table (sex, age group, district;
     :func:`scoring.population_margins`); margins on columns the responses lack are dropped.
@@ -403,9 +406,10 @@ def weight_responses(
         )
     chosen = [m for m in chosen if all(c in responses.columns for c in m.columns)]
     if not chosen or not len(responses):
-        return None, []
-    weights: NDArray[np.float64] = trim_and_rake(responses, chosen).weights
-    return weights, chosen
+        return None, [], []
+    raked = trim_and_rake(responses, chosen)
+    weights: NDArray[np.float64] = raked.weights
+    return weights, chosen, raked.gaps
 
 
 def survey_side(
@@ -487,12 +491,31 @@ def combine_sides(
 
 
 def perceived_reference_shares(
-    fields: list[str], reference: Mapping[str, float] | None, threshold: float
+    fields: list[str],
+    reference: Mapping[str, float] | PerceivedReference | None,
+    threshold: float,
 ) -> FloatArray:
     """The share each field's perceived share is compared with: the field's perceived
     reference (an earlier wave, pooled municipalities) where given, else ``threshold``."""
-    given = reference or {}
+    given = _reference_map(reference)
     return np.array([float(given.get(f, threshold)) for f in fields], dtype=np.float64)
+
+
+def _reference_map(reference: Mapping[str, float] | PerceivedReference | None) -> dict[str, float]:
+    if reference is None:
+        return {}
+    if isinstance(reference, PerceivedReference):
+        return reference.share_map()
+    return {str(k): float(v) for k, v in reference.items()}
+
+
+def _as_perceived_reference(
+    reference: Mapping[str, float] | PerceivedReference | None,
+) -> PerceivedReference | None:
+    """A plain ``field → share`` mapping is a table without a name."""
+    if reference is None or isinstance(reference, PerceivedReference):
+        return reference
+    return PerceivedReference.of(reference, "table", "")
 
 
 def component_scores(
@@ -577,6 +600,7 @@ def ranking_table(
     perceived: FloatArray,
     registered: FloatArray,
     reference_shares: FloatArray,
+    perceived_reference: PerceivedReference | None = None,
 ) -> pd.DataFrame:
     """One row per area × field with both sides' figures, components and states, and the
     2×2 class (with "unclear").
@@ -631,6 +655,14 @@ def ranking_table(
     ranking["registered_score"] = registered.ravel()
     ranking["quadrant"] = pd.array(list(quadrant.ravel()), dtype="string")
     ranking["_answered"] = np.nan_to_num(grid.survey("n_answered").ravel())
+    given = perceived_reference.share_map() if perceived_reference is not None else {}
+    ranking["_reference_source"] = [
+        perceived_reference.source
+        if perceived_reference is not None and f in given
+        else "threshold"
+        for f in ranking["field"]
+    ]
+    ranking["_reference_label"] = perceived_reference.label if perceived_reference else ""
     return ranking
 
 
@@ -690,6 +722,8 @@ def add_reasons(
             threshold=_number(row, "share_reference"),
             suppressed=bool(row["suppressed"]),
             no_substantive=_number(row, "_answered") > 0 and not _number(row, "n_respondents") > 0,
+            reference_source=str(row.get("_reference_source", "threshold")),
+            reference_label=str(row.get("_reference_label", "")),
         )
         population = _number(row, "reference_population")
         row_reference = dataclasses.replace(reference, population=population)
@@ -775,19 +809,13 @@ def data_warnings(
 SMALL_SURVEY = 20
 
 
-def weighting_warnings(
-    questionnaire: Questionnaire,
-    responses: pd.DataFrame,
-    weights: NDArray[np.float64] | None,
-    margins: Sequence[Margin],
-) -> list[Problem]:
+def weighting_warnings(questionnaire: Questionnaire, gaps: Sequence[MarginGap]) -> list[Problem]:
     """One located warning per margin (sex, age group, district …) whose categories the
-    weighting could not reach (:func:`scoring.margin_gaps`): how many groups, and the one
-    furthest off with its achieved and target share, named as the questionnaire names it."""
-    if weights is None:
-        return []
+    weighting could not reach (:func:`scoring.margin_gaps`, as :func:`scoring.trim_and_rake`
+    reports them): how many groups, and the one furthest off with its achieved and target
+    share, named as the questionnaire names it."""
     by_margin: dict[tuple[str, ...], list[MarginGap]] = {}
-    for gap in margin_gaps(responses, weights, margins):
+    for gap in gaps:
         by_margin.setdefault(gap.columns, []).append(gap)
     warnings = []
     for columns, gaps in by_margin.items():
@@ -868,7 +896,7 @@ def analyse(
     draws: int = 2000,
     rng: np.random.Generator | None = None,
     min_cell: int = MIN_CELL,
-    perceived_reference: Mapping[str, float] | None = None,
+    perceived_reference: Mapping[str, float] | PerceivedReference | None = None,
     perceived_threshold: float = PERCEIVED_THRESHOLD,
 ) -> Analysis:
     r"""Rank the action fields of a municipality (and of each of its districts).
@@ -906,7 +934,9 @@ def analyse(
         Simulation draws for the rank intervals (100 to 100,000).
     perceived_reference, perceived_threshold
         The share each field's perceived share is compared with: a perceived reference per
-        field (an earlier wave, pooled municipalities), else the threshold (default 25 %).
+        field (:class:`scoring.PerceivedReference`: an earlier wave or a given table; a plain
+        ``field → share`` mapping counts as an unnamed table), else the threshold (default
+        25 %). The reasons name which one each field was compared with.
 
     Every step is described in ``docs/method.md``: shares with Wilson intervals on Kish's
     effective n; rate ratios against the rest of the reference (conditional binomial), shrunk
@@ -966,7 +996,7 @@ def analyse(
         )
         registered = _with_posterior(registered)
     # 4. The survey side: raking weights, then shares with their intervals.
-    survey_weights, raked_to = weight_responses(
+    survey_weights, _, gaps = weight_responses(
         questionnaire,
         responses,
         margins=margins,
@@ -991,7 +1021,10 @@ def analyse(
     perceived, registered_scores = component_scores(grid, reference_shares)
     simulation = simulate(grid, perceived, registered_scores, reference_shares, draws, generator)
     # 6. The ranking table with its reasons and warnings; 7. priority, rank, interval, sensitivity.
-    ranking = ranking_table(grid, chosen_year, perceived, registered_scores, reference_shares)
+    compared_with = _as_perceived_reference(perceived_reference)
+    ranking = ranking_table(
+        grid, chosen_year, perceived, registered_scores, reference_shares, compared_with
+    )
     reference_words = Reference(
         name=(
             area_label(choice.areas[0], data.names)
@@ -1008,7 +1041,7 @@ def analyse(
         municipality,
         chosen_year,
         dispersion,
-        weighting_warnings(questionnaire, responses, survey_weights, raked_to),
+        weighting_warnings(questionnaire, gaps),
     ) + population_sources(totals, chosen_year)
     warnings = survey_size_warning(survey, responses) + warnings
     analysis = Analysis(
@@ -1025,6 +1058,7 @@ def analyse(
         reference=choice,
         dispersion=dispersion,
         perceived_threshold=perceived_threshold,
+        perceived_reference=compared_with,
     )
     return _apply_weights(analysis, component_weights)
 

@@ -9,7 +9,7 @@ itself (``graffiti``) gives the field's cases directly and takes precedence over
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from typing import Any
 
 import pandas as pd
 
@@ -19,67 +19,76 @@ from survey import ActionFieldCatalogue, IncidentMeasure, normalise_pks_key
 _IDS = ["area", "year"]
 
 
-def _mapping(measures: Iterable[tuple[str, IncidentMeasure]]) -> pd.DataFrame:
-    """One row per (target, key) with the sign (+1/−1) and the number of keys required."""
-    records: list[tuple[str, str, int]] = []
-    for target, measure in measures:
-        records += [(target, key, 1) for key in measure.pks_keys]
-        records += [(target, key, -1) for key in measure.pks_subtract]
-        records += [(target, key, 1) for key in measure.source_keys]
-    mapping = pd.DataFrame(records, columns=["target", "key", "sign"])
-    mapping = mapping.drop_duplicates(["target", "key"])
-    mapping["required"] = mapping.groupby("target")["key"].transform("size")
-    return mapping
-
-
-def _incident_frame(incidents: pd.DataFrame) -> pd.DataFrame:
-    frame = incidents[[*_IDS, "key", "count"]].copy()
-    frame["key"] = frame["key"].map(normalise_pks_key).astype("string")
-    frame["area"] = frame["area"].astype("string")
-    return frame
-
-
 def _count(
     incidents: pd.DataFrame, measures: list[tuple[str, IncidentMeasure]], what: str
 ) -> pd.DataFrame:
-    frame = _incident_frame(incidents)
-    mapping = _mapping(measures)
-    joined = frame.merge(mapping, on="key", how="inner")
-    joined["signed"] = joined["count"] * joined["sign"]
-    grouped = joined.groupby([*_IDS, "target"], as_index=False, observed=True).agg(
-        cases=("signed", "sum"), present=("key", "nunique"), required=("required", "first")
-    )
-    computed = grouped[grouped["present"] == grouped["required"]][[*_IDS, "target", "cases"]]
-    targets = [target for target, _ in measures]
-    direct = frame[frame["key"].isin(targets)].rename(columns={"key": "target", "count": "cases"})
-    direct = direct[[*_IDS, "target", "cases"]]
-    both = pd.concat([direct, computed], ignore_index=True)
-    both = both.drop_duplicates([*_IDS, "target"], keep="first")
-    negative = both[both["cases"] < 0]
-    if len(negative):
+    """Cases per area, year and target: plain dictionaries over the rows (an incident table
+    has a few thousand rows at most; group-bys and merges cost more than the sums here)."""
+    signs: dict[str, list[tuple[str, int]]] = {}
+    required: dict[str, set[str]] = {}
+    for target, measure in measures:
+        for listed, sign in (
+            (measure.pks_keys, 1),
+            (measure.pks_subtract, -1),
+            (measure.source_keys, 1),
+        ):
+            for key in listed:
+                if key not in required.setdefault(target, set()):
+                    required[target].add(key)
+                    signs.setdefault(key, []).append((target, sign))
+    targets = {target for target, _ in measures}
+    normalised: dict[Any, str] = {}
+    direct: list[tuple[Any, Any, str, Any]] = []
+    totals: dict[tuple[Any, Any, str], Any] = {}
+    present: dict[tuple[Any, Any, str], set[str]] = {}
+    areas = incidents["area"].astype("string")
+    for area, year, raw_key, count in zip(
+        areas, incidents["year"], incidents["key"], incidents["count"], strict=True
+    ):
+        if raw_key not in normalised:
+            normalised[raw_key] = normalise_pks_key(raw_key)
+        key = normalised[raw_key]
+        if key in targets:
+            direct.append((area, year, key, count))
+        if pd.isna(area) or pd.isna(year):
+            continue  # a group-by leaves out rows without area or year
+        for target, sign in signs.get(key, ()):
+            cell = (area, year, target)
+            totals[cell] = totals.get(cell, 0) + count * sign
+            present.setdefault(cell, set()).add(key)
+    computed = [
+        (*cell, totals[cell])
+        for cell in sorted(totals)
+        if len(present[cell]) == len(required[cell[2]])
+    ]
+    both: dict[tuple[Any, Any, str], Any] = {}
+    for area, year, target, cases in [*direct, *computed]:
+        both.setdefault((area, year, target), cases)  # a row keyed by the field id first
+    negative = [(k, c) for k, c in both.items() if c < 0]
+    if negative:
         keys = {target: sorted(m.keys()) for target, m in measures}
         raise InvalidInput(
             Problem(
-                Location(field=str(row.target)),
+                Location(field=str(target)),
                 "tables.negative_field_count",
                 {
-                    "field": row.target,
-                    "area": row.area,
-                    "year": row.year,
-                    "cases": row.cases,
-                    "keys": ", ".join(keys[str(row.target)]),
+                    "field": target,
+                    "area": area,
+                    "year": year,
+                    "cases": cases,
+                    "keys": ", ".join(keys[str(target)]),
                 },
             )
-            for row in negative.itertuples(index=False)
+            for (area, year, target), cases in negative
         )
-    both = both.rename(columns={"target": what}).astype(
-        {"area": "string", "year": "int64", what: "string", "cases": "int64"}
-    )
+    frame = pd.DataFrame(
+        [(a, y, t, c) for (a, y, t), c in both.items()], columns=["area", "year", what, "cases"]
+    ).astype({"area": "string", "year": "int64", what: "string", "cases": "int64"})
     if "area_name" in incidents.columns:
-        names = incidents.assign(area=incidents["area"].astype("string"))
+        names = incidents.assign(area=areas)
         first = names.dropna(subset=["area_name"]).groupby("area")["area_name"].first()
-        both.insert(1, "area_name", both["area"].map(first).astype("string"))
-    return both.sort_values([*_IDS, what], ignore_index=True)
+        frame.insert(1, "area_name", frame["area"].map(first).astype("string"))
+    return frame.sort_values([*_IDS, what], ignore_index=True)
 
 
 def field_counts(incidents: pd.DataFrame, catalogue: ActionFieldCatalogue) -> pd.DataFrame:

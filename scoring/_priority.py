@@ -42,6 +42,33 @@ class Quadrant(StrEnum):
 #: problem in it: the lower limit of the share's interval lies above 25 %. Documented in
 #: docs/method.md; the manager can set another threshold.
 PERCEIVED_THRESHOLD = 0.25
+
+
+@dataclass(frozen=True)
+class PerceivedReference:
+    """A perceived reference per action field: the share of residents seeing a problem that
+    the survey's share is compared with instead of :data:`PERCEIVED_THRESHOLD`.
+
+    ``source`` says where the shares come from, for the reasons and the report: ``"wave"``
+    (an earlier survey wave, ``label`` its title) or ``"table"`` (a table the manager gave,
+    ``label`` its file name). Fields without a share keep the threshold. The shares are taken
+    as given (without their own sampling uncertainty; docs/method.md).
+    """
+
+    shares: tuple[tuple[str, float], ...]
+    source: str
+    label: str
+
+    @classmethod
+    def of(cls, shares: Mapping[str, float], source: str, label: str) -> PerceivedReference:
+        """A reference from a ``field → share`` mapping (hashable, so pages can cache on it)."""
+        return cls(tuple(sorted((str(k), float(v)) for k, v in shares.items())), source, label)
+
+    def share_map(self) -> dict[str, float]:
+        """``field → share`` (0–1)."""
+        return dict(self.shares)
+
+
 #: A missing component is neutral: scored 0.5 (the reference level), with draws from a wide
 #: prior so that the rank interval shows what is not known (see docs/method.md).
 NEUTRAL_SCORE = 0.5

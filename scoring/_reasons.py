@@ -60,6 +60,10 @@ class PerceivedFigures:
     threshold: float
     suppressed: bool
     no_substantive: bool
+    #: What ``threshold`` is: ``"threshold"`` (the default level), ``"wave"`` (an earlier
+    #: survey, ``reference_label`` its title) or ``"table"`` (a given table, its file name).
+    reference_source: str = "threshold"
+    reference_label: str = ""
 
 
 def _finite(*values: float) -> bool:
@@ -154,12 +158,22 @@ def perceived_words(figures: PerceivedFigures, lang: str, min_cell: int) -> str:
                 lang,
                 threshold=format_number(100 * figures.threshold, 0, lang),
             )
-        return words
+        return f"{words}, {compared_with(figures, lang)}"
     if figures.suppressed:
         return t("scoring.reason.suppressed", lang, min_cell=min_cell)
     if figures.no_substantive:
         return t("scoring.reason.no_substantive", lang)
     return t("scoring.reason.no_survey", lang)
+
+
+def compared_with(figures: PerceivedFigures, lang: str) -> str:
+    """Which perceived reference the share was compared with: "verglichen mit der Befragung
+    „Sicherheitsbefragung 2024“ (31 %)" or "verglichen mit dem Richtwert 25 %"."""
+    share = format_number(100 * figures.threshold, 0, lang)
+    source = figures.reference_source if figures.reference_source in ("wave", "table") else None
+    if source is None:
+        return t("scoring.reason.compared_threshold", lang, share=share)
+    return t(f"scoring.reason.compared_{source}", lang, label=figures.reference_label, share=share)
 
 
 def reason(

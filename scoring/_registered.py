@@ -24,7 +24,6 @@ where the area lies inside it):
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,6 +34,7 @@ from scipy import stats
 from core import Location, Problem
 from scoring._areas import contains, innermost, outermost
 from scoring._comparison import (
+    MIN_YEARS_FOR_TREND,
     Dispersion,
     gamma_shape,
     poisson_gamma,
@@ -153,8 +153,10 @@ def registered_side(
     spread_areas = {a for a in spread_areas if not any(contains(a, b, names) for b in analysed)}
     dispersion: dict[str, Dispersion] = {}
     spread_rows = this_year[this_year["area"].isin(spread_areas)]
+    by_field = {str(f): part for f, part in spread_rows.groupby(spread_rows["field"].astype(str))}
+    empty = spread_rows.iloc[:0]
     for field_id in sorted(set(this_year["field"].astype(str))):
-        spread = spread_rows[spread_rows["field"].astype(str) == field_id]
+        spread = by_field.get(field_id, empty)
         people_total = spread["population"].sum()
         rate = spread["cases"].sum() / people_total if people_total > 0 else 0.0
         dispersion[field_id] = gamma_shape(spread["cases"], spread["population"] * rate)
@@ -182,10 +184,7 @@ def registered_side(
         return pd.DataFrame(columns=columns), dispersion
     table = pd.DataFrame(rows, columns=["area", "field", "o", "n", "rest_x", "rest_n"])
     figures = _figures(table, dispersion, alpha)
-    history = {key: part for key, part in frame.groupby(["area", "field"])}
-    changes = pd.DataFrame(
-        [_change(history.get((a, f))) for a, f in zip(table["area"], table["field"], strict=True)]
-    )
+    changes = changes_over_time(frame, table[["area", "field"]], alpha)
     out = pd.concat([table[["area", "field"]], figures, changes], axis=1)
     return out[columns], dispersion
 
@@ -254,30 +253,93 @@ def _shrink(
     return out[0], out[1], out[2], out[3]
 
 
-def _change(rows: pd.DataFrame | None) -> dict[str, object]:
-    change = None if rows is None else rate_change(rows["year"], rows["cases"], rows["population"])
-    if change is None:
-        return {
-            "change_ratio": math.nan,
-            "change_low": math.nan,
-            "change_high": math.nan,
-            "change_p": math.nan,
-            "change_method": None,
-            "change_years": None,
-            "yearly_pct": math.nan,
-            "yearly_low": math.nan,
-            "yearly_high": math.nan,
+#: The change-over-time columns of :func:`registered_side`, as :func:`changes_over_time` fills them.
+CHANGE_COLUMNS: tuple[str, ...] = (
+    "change_ratio",
+    "change_low",
+    "change_high",
+    "change_p",
+    "change_method",
+    "change_years",
+    "yearly_pct",
+    "yearly_low",
+    "yearly_high",
+)
+
+
+def changes_over_time(frame: pd.DataFrame, rows: pd.DataFrame, alpha: float) -> pd.DataFrame:
+    """:func:`scoring._comparison.rate_change` for every ``area, field`` of ``rows`` at once.
+
+    The latest year against the pooled earlier years of each area × field (``frame``: ``area,
+    year, field, cases, population`` of every year) in one :func:`rate_ratio` over arrays;
+    only the area × fields with :data:`MIN_YEARS_FOR_TREND` years or more get their yearly
+    quasi-Poisson trend one by one. Missing where fewer than two years have a population.
+    """
+    keys = [(str(a), str(f)) for a, f in zip(rows["area"], rows["field"], strict=True)]
+    position_of = {key: i for i, key in enumerate(keys)}
+    size = len(keys)
+    group = np.array(
+        [
+            position_of.get((str(a), str(f)), -1)
+            for a, f in zip(frame["area"], frame["field"], strict=True)
+        ],
+        dtype=np.int64,
+    )
+    years = pd.to_numeric(frame["year"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    cases = pd.to_numeric(frame["cases"], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    people = pd.to_numeric(frame["population"], errors="coerce").to_numpy(
+        dtype=float, na_value=np.nan
+    )
+    keep = (group >= 0) & np.isfinite(years) & np.isfinite(cases) & np.isfinite(people)
+    keep &= (people > 0) & (cases >= 0)
+    group, years, cases, people = group[keep], years[keep], cases[keep], people[keep]
+    latest_year = np.full(size, -np.inf)
+    np.maximum.at(latest_year, group, years)
+    latest = years == latest_year[group]
+
+    def summed(values: FloatArray) -> FloatArray:
+        return np.asarray(np.bincount(group, weights=values, minlength=size), dtype=np.float64)
+
+    total_cases = summed(cases)
+    ratio = rate_ratio(
+        summed(np.where(latest, cases, 0.0)),
+        summed(np.where(latest, people, 0.0)),
+        summed(np.where(latest, 0.0, cases)),
+        summed(np.where(latest, 0.0, people)),
+        alpha=alpha,
+    )
+    distinct = sorted({(int(g), int(y)) for g, y in zip(group, years, strict=True)})
+    n_years = np.bincount([g for g, _ in distinct], minlength=size).astype(np.int64)
+    earlier: dict[int, list[int]] = {}
+    for g, y in distinct:
+        if y != latest_year[g]:
+            earlier.setdefault(g, []).append(y)
+    changed = n_years >= 2
+    nan = np.full(len(rows), np.nan)
+    methods: list[str | None] = ["rate_ratio" if c else None for c in changed]
+    spans: list[str | None] = [None] * len(rows)
+    yearly = np.full((3, len(rows)), np.nan)
+    for position in np.flatnonzero(changed):
+        span = earlier[int(position)]
+        years_text = f"{span[0]}–{span[-1]}" if len(span) > 1 else str(span[0])
+        spans[position] = f"{int(latest_year[position])} / {years_text}"
+        if n_years[position] >= MIN_YEARS_FOR_TREND and total_cases[position] > 0:
+            mine = group == position
+            change = rate_change(years[mine], cases[mine], people[mine], alpha=alpha)
+            assert change is not None
+            methods[position] = change.method
+            yearly[:, position] = (change.yearly_pct, change.yearly_low, change.yearly_high)
+    out = pd.DataFrame(
+        {
+            "change_ratio": np.where(changed, ratio.ratio, nan),
+            "change_low": np.where(changed, ratio.ratio_low, nan),
+            "change_high": np.where(changed, ratio.ratio_high, nan),
+            "change_p": np.where(changed, ratio.p_value, nan),
+            "change_method": methods,
+            "change_years": spans,
+            "yearly_pct": yearly[0],
+            "yearly_low": yearly[1],
+            "yearly_high": yearly[2],
         }
-    years = change.earlier_years
-    span = f"{years[0]}–{years[-1]}" if len(years) > 1 else str(years[0])
-    return {
-        "change_ratio": change.ratio,
-        "change_low": change.ratio_low,
-        "change_high": change.ratio_high,
-        "change_p": change.p_value,
-        "change_method": change.method,
-        "change_years": f"{change.latest_year} / {span}",
-        "yearly_pct": change.yearly_pct,
-        "yearly_low": change.yearly_low,
-        "yearly_high": change.yearly_high,
-    }
+    )
+    return out

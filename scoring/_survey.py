@@ -72,7 +72,11 @@ def night_variable(questionnaire: Questionnaire) -> Variable | None:
     unsafe, so the top two substantive categories mean "rather / very unsafe"; the
     non-substantive "I do not go out alone at night" is excluded from the denominator.
     """
-    by_id = {v.id: v for v in questionnaire.variables() if v.scale is not None}
+    return _night_of(questionnaire.variables())
+
+
+def _night_of(variables: Sequence[Variable]) -> Variable | None:
+    by_id = {v.id: v for v in variables if v.scale is not None}
     return next((by_id[i] for i in NIGHT_VARIABLE_IDS if i in by_id), None)
 
 
@@ -88,16 +92,20 @@ def _targets(questionnaire: Questionnaire, fields: Sequence[str]) -> list[_Targe
         (Measure.WORRY, Role.WORRY),
         (Measure.VICTIMISATION, Role.VICTIMISATION),
     )
+    # One list of variables for every field and role (as Questionnaire.variables_tagged
+    # selects them): building the variables is the expensive part, not the selection.
+    variables = questionnaire.variables()
     for field in fields:
         for measure, role in roles:
             usable = tuple(
                 v
-                for v in questionnaire.variables_tagged(field, role)
-                if v.scale is not None or v.kind == "yesno"
+                for v in variables
+                if any(tag.field == field and tag.role == role for tag in v.tags)
+                and (v.scale is not None or v.kind == "yesno")
             )
             if usable:
                 out.append(_Target(measure, field, usable))
-    night = night_variable(questionnaire)
+    night = _night_of(variables)
     if night is not None:
         out.append(_Target(Measure.UNSAFE_NIGHT, None, (night,)))
     return out
@@ -130,6 +138,10 @@ def code_positions(values: pd.Series, codes: Sequence[Code]) -> IntArray:
     return code_lookup(values, codes, np.arange(len(codes), dtype=np.int64), -1)
 
 
+#: Column types whose codes fit one byte: storage returns single-choice codes as ``Int8``.
+_BYTE_DTYPES: tuple[object, ...] = (pd.Int8Dtype(), np.dtype(np.int8))
+
+
 def code_lookup(
     values: pd.Series, codes: Sequence[Code], targets: IntArray, missing: int
 ) -> IntArray:
@@ -159,12 +171,20 @@ def code_lookup(
             lookup = np.full(top + 3, missing, dtype=np.int64)  # slots 0, top + 2: no code
             for number, target in numbers.items():
                 lookup[number + 1] = target
+            if values.dtype in _BYTE_DTYPES and top <= 127:
+                # One-byte codes (nullable Int8 from storage): a 256-entry table indexed by the
+                # byte itself; missing becomes -1, i.e. byte 255, which is no code.
+                by_byte = np.full(256, missing, dtype=np.int64)
+                by_byte[: top + 1] = lookup[1 : top + 2]
+                small = values.to_numpy(dtype=np.int8, na_value=-1)
+                return np.asarray(by_byte[small.view(np.uint8)], dtype=np.int64)
             if pd.api.types.is_integer_dtype(values.dtype) or pd.api.types.is_bool_dtype(
                 values.dtype
             ):
                 # Integer codes (nullable Int8 from storage): no float round trip needed.
+                # Missing (-1 + 1 = 0) and values outside 0..top fall on the slots of no code.
                 shifted_int = values.to_numpy(dtype=np.int64, na_value=-1) + 1
-                return np.asarray(lookup[np.clip(shifted_int, 0, top + 2)], dtype=np.int64)
+                return np.take(lookup, shifted_int, mode="clip")
             shifted = values.to_numpy(dtype=np.float64, na_value=np.nan) + 1.0
             clipped = np.clip(shifted, 0.0, top + 2.0)
             np.nan_to_num(clipped, copy=False, nan=0.0)
@@ -206,10 +226,65 @@ def _group_index(responses: pd.DataFrame, district: Variable | None) -> tuple[In
     return code_positions(responses[district.id], codes), [str(c) for c in codes]
 
 
-def _weighted_bins(key: IntArray, weights: FloatArray, size: int) -> FloatArray:
-    """Weight sums per (bin, class), classes 1 and 2 only."""
-    sums = np.asarray(np.bincount(key, weights=weights, minlength=size), dtype=np.float64)
-    return sums.reshape(-1, 3)[:, 1:]
+def _answer_classes(variable: Variable) -> tuple[list[Code], IntArray]:
+    """Codes of ``variable`` and their answer class: 1 listed but not substantive ("weiß
+    nicht"), 2 substantive, 3 top; any other value (missing, not a code) is class 0.
+
+    :func:`_class_lookup` shifted by one, with the listed non-substantive codes told apart, so
+    one lookup and one count per item give the shares and the respondents who answered."""
+    codes, classes = _class_lookup(variable)
+    return codes, np.where(np.arange(len(codes) + 1) < len(codes), classes + 1, 0)
+
+
+#: Most bins (weight levels × areas × answer classes) counted in one ``np.bincount``; weights
+#: with more distinct levels are summed per respondent instead (see :func:`_respondent_cells`).
+MAX_WEIGHT_BINS = 1 << 20
+
+
+def _respondent_cells(
+    bins: IntArray, n_groups: int, weights: FloatArray | None
+) -> tuple[IntArray, FloatArray | None]:
+    """Each respondent's cell ``level * n_groups + bin`` and the weight of each level.
+
+    Raking weights take one value per joint cell of the margins (a few hundred levels), so the
+    weighted sums of an item are its answer counts per (level, area, class) times the level's
+    weight: one integer count per item instead of three passes over the respondents. Without
+    weights, or with too many levels (:data:`MAX_WEIGHT_BINS`), the levels are ``None`` and the
+    cells are the bins themselves.
+    """
+    if weights is None:
+        return bins, None
+    levels, values = pd.factorize(weights)
+    if len(values) * n_groups * 4 > MAX_WEIGHT_BINS:
+        return bins, None
+    return levels.astype(np.int64) * n_groups + bins, np.asarray(values, dtype=np.float64)
+
+
+def _item_sums(
+    key: IntArray,
+    n_groups: int,
+    weights: FloatArray | None,
+    levels: FloatArray | None,
+) -> tuple[IntArray, FloatArray, FloatArray]:
+    """Per (area bin, class 0–3): respondents, weight sums and sums of squared weights.
+
+    ``key`` is ``cell * 4 + class`` (:func:`_respondent_cells`, :func:`_answer_classes`).
+    """
+    if levels is not None:
+        per_level = np.bincount(key, minlength=len(levels) * n_groups * 4).reshape(
+            len(levels), n_groups, 4
+        )
+        sums = np.asarray(np.tensordot(levels, per_level, axes=(0, 0)), dtype=np.float64)
+        squares = np.asarray(np.tensordot(levels * levels, per_level, axes=(0, 0)), np.float64)
+        return np.asarray(per_level.sum(axis=0), dtype=np.int64), sums, squares
+    size = n_groups * 4
+    counts = np.asarray(np.bincount(key, minlength=size).reshape(n_groups, 4), dtype=np.int64)
+    if weights is None:
+        as_float = counts.astype(np.float64)
+        return counts, as_float, as_float
+    weighted = np.bincount(key, weights=weights, minlength=size).reshape(n_groups, 4)
+    squared = np.bincount(key, weights=weights * weights, minlength=size).reshape(n_groups, 4)
+    return counts, np.asarray(weighted, np.float64), np.asarray(squared, np.float64)
 
 
 def survey_indicators(
@@ -263,8 +338,9 @@ def survey_indicators(
     group, district_codes = _group_index(responses, district_variable(questionnaire))
     n_groups = len(district_codes) + 1  # the last bin: whole survey (filled below)
     # Respondents with an unknown district count in the whole survey only.
-    bins3 = np.where(group >= 0, group, len(district_codes)) * 3
-    w2 = w * w
+    bins = np.where(group >= 0, group, len(district_codes))
+    cells, levels = _respondent_cells(bins, n_groups, None if weights is None else w)
+    cells4 = cells * 4
     rows: list[dict[str, object]] = []
     for target in targets:
         item_shares: list[FloatArray] = []
@@ -274,17 +350,14 @@ def survey_indicators(
         for variable in target.variables:
             if variable.id not in responses.columns:
                 continue
-            codes, classes = _class_lookup(variable)
-            # key = bin * 3 + class (0 not counted, 1 substantive, 2 top): one pass per count.
-            key = bins3 + code_lookup(responses[variable.id], codes, classes[:-1], 0)
-            size = n_groups * 3
-            counts = np.bincount(key, minlength=size).reshape(n_groups, 3)[:, 1:]
-            if weights is None:
-                sums = counts.astype(np.float64)
-                squares = sums
-            else:
-                sums = _weighted_bins(key, w, size)
-                squares = _weighted_bins(key, w2, size)
+            codes, classes = _answer_classes(variable)
+            # key = cell * 4 + class (0 no code, 1 "weiß nicht", 2 substantive, 3 top).
+            key = code_lookup(responses[variable.id], codes, classes[:-1], 0)
+            key += cells4
+            counts4, sums4, squares4 = _item_sums(
+                key, n_groups, None if weights is None else w, levels
+            )
+            counts, sums, squares = counts4[:, 2:], sums4[:, 2:], squares4[:, 2:]
             # Whole survey = all bins; districts = their own bin.
             counts_all = np.vstack([counts[:-1], counts.sum(axis=0, keepdims=True)])
             sums_all = np.vstack([sums[:-1], sums.sum(axis=0, keepdims=True)])
@@ -297,8 +370,7 @@ def survey_indicators(
             item_n.append(counts_all.sum(axis=1).astype(np.float64))
             # Respondents with any listed answer, "weiß nicht" included: 40 who all said
             # "weiß nicht" are 40 respondents without a substantive answer, not "fewer than 5".
-            listed = code_positions(responses[variable.id], codes) >= 0
-            answered = np.bincount(bins3[listed] // 3, minlength=n_groups).astype(np.float64)
+            answered = counts4[:, 1:].sum(axis=1).astype(np.float64)
             item_answered.append(np.append(answered[:-1], answered.sum()))
         if not item_shares:
             continue

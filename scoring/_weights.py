@@ -42,6 +42,8 @@ class RakingResult:
     converged: bool
     #: Margin categories with a population total but no respondent: left out of the fit.
     empty_categories: list[tuple[tuple[str, ...], Hashable]] = field(default_factory=list)
+    #: What the weights did not reach (:func:`margin_gaps`, computed on the joint cells).
+    gaps: list[MarginGap] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,9 @@ class _Table:
     #: Per margin: the margin category of each joint cell (-1: unknown) and target shares.
     categories: list[IntArray]
     proportions: list[FloatArray]
+    #: Per margin: the population totals as given and the categories as the margin names them.
+    targets: list[FloatArray] = field(default_factory=list)
+    originals: list[list[Hashable]] = field(default_factory=list)
 
 
 def _category_key(value: object) -> str:
@@ -113,8 +118,12 @@ def _table(
     radix = 1
     per_margin: list[tuple[int, int, FloatArray]] = []  # (radix, n categories, targets)
     empty: list[tuple[tuple[str, ...], Hashable]] = []
+    given: list[FloatArray] = []
+    named: list[list[Hashable]] = []
     for margin in margins:
         cells, targets, originals = _margin_cells(frame, margin, factorized)
+        given.append(targets)
+        named.append(originals)
         counts = np.bincount(cells[cells >= 0], minlength=len(targets))
         empty += [
             (margin.columns, originals[i])
@@ -132,7 +141,7 @@ def _table(
         categories.append((positions // step) % (size + 1) - 1)
         total = targets.sum()
         proportions.append(targets / total if total > 0 else targets)
-    return _Table(joint, radix, categories, proportions), empty
+    return _Table(joint, radix, categories, proportions, given, named), empty
 
 
 def _rake_table(
@@ -249,7 +258,47 @@ def trim_and_rake(
     per_person = np.where(occupied, totals / np.where(occupied, counts, 1.0), 0.0)
     weights = per_person[table.joint]
     mean = weights.mean() if n else 1.0
-    return RakingResult(weights / mean if mean > 0 else weights, iterations, converged, empty)
+    scaled = weights / mean if mean > 0 else weights
+    cell_totals = per_person * counts / mean if mean > 0 else per_person * counts
+    gaps = _table_gaps(table, margins, cell_totals, MARGIN_TOLERANCE)
+    return RakingResult(scaled, iterations, converged, empty, gaps)
+
+
+def _table_gaps(
+    table: _Table, margins: Sequence[Margin], cell_totals: FloatArray, tolerance: float
+) -> list[MarginGap]:
+    """:func:`margin_gaps` from the weight total of each joint cell: the same shares, summed
+    over a few hundred cells instead of every respondent."""
+    gaps: list[MarginGap] = []
+    for margin, category, targets, originals in zip(
+        margins, table.categories, table.targets, table.originals, strict=True
+    ):
+        gaps += _gaps_of(margin, originals, category, cell_totals, targets, tolerance)
+    return gaps
+
+
+def _gaps_of(
+    margin: Margin,
+    originals: list[Hashable],
+    category: IntArray,
+    weights: FloatArray,
+    targets: FloatArray,
+    tolerance: float,
+) -> list[MarginGap]:
+    """The categories of ``margin`` whose weighted share (``category`` of each respondent or
+    joint cell, ``-1`` unknown) misses its target share by more than ``tolerance``."""
+    known = category >= 0
+    total_target = targets.sum()
+    total_weight = weights[known].sum()
+    if total_target <= 0 or total_weight <= 0:
+        return []
+    achieved = np.bincount(category[known], weights=weights[known], minlength=len(targets))
+    shares, target_shares = achieved / total_weight, targets / total_target
+    return [
+        MarginGap(margin.columns, name, float(shares[i]), float(target_shares[i]))
+        for i, name in enumerate(originals)
+        if abs(shares[i] - target_shares[i]) > tolerance
+    ]
 
 
 #: Achieved and target shares of a margin category may differ by this much (absolute) before
@@ -285,16 +334,7 @@ def margin_gaps(
     factorized: dict[str, tuple[IntArray, list[str]]] = {}
     for margin in margins:
         cells, targets, originals = _margin_cells(frame, margin, factorized)
-        known = cells >= 0
-        total_target = targets.sum()
-        total_weight = w[known].sum()
-        if total_target <= 0 or total_weight <= 0:
-            continue
-        achieved = np.bincount(cells[known], weights=w[known], minlength=len(targets))
-        for index, category in enumerate(originals):
-            share, target = achieved[index] / total_weight, targets[index] / total_target
-            if abs(share - target) > tolerance:
-                gaps.append(MarginGap(margin.columns, category, float(share), float(target)))
+        gaps += _gaps_of(margin, originals, cells, w, targets, tolerance)
     return gaps
 
 

@@ -13,7 +13,7 @@ import streamlit as st
 
 from app import AnalysisInputs, reweighted
 from core import InvalidInput, Problem
-from scoring import DEFAULT_WEIGHTS, Analysis
+from scoring import DEFAULT_WEIGHTS, Analysis, PerceivedReference
 from views._session import data_version, workspace
 
 #: The "automatic" choice of an area or reference (the questionnaire's own, or the only one).
@@ -40,11 +40,16 @@ def _analysis(
     area: str,
     reference: str,
     year: int | None,
+    compared_with: PerceivedReference | None = None,
 ) -> Analysis | list[Problem]:
     inputs = _inputs(url, questionnaire_id, version)
     try:
         return workspace().analyse(
-            inputs, area=area or None, reference=reference or None, year=year
+            inputs,
+            area=area or None,
+            reference=reference or None,
+            year=year,
+            perceived_reference=compared_with,
         )
     except InvalidInput as error:
         return error.problems
@@ -60,8 +65,9 @@ def _reranked(
     year: int | None,
     perceived: float,
     registered: float,
+    compared_with: PerceivedReference | None = None,
 ) -> Analysis | list[Problem]:
-    base = _analysis(url, questionnaire_id, version, area, reference, year)
+    base = _analysis(url, questionnaire_id, version, area, reference, year, compared_with)
     if isinstance(base, list):
         return base
     try:
@@ -79,6 +85,8 @@ class Choice:
     year: int | None = None
     perceived: float = DEFAULT_WEIGHTS["perceived"]
     registered: float = DEFAULT_WEIGHTS["registered"]
+    #: What the perceived shares are compared with (``None``: the 25 % benchmark).
+    compared_with: PerceivedReference | None = None
 
 
 def remembered_choice(questionnaire_id: str) -> Choice:
@@ -106,4 +114,7 @@ def cached_analysis(
         choice.reference,
         choice.year,
     )
-    return _analysis(*key), _reranked(*key, choice.perceived, choice.registered)
+    return (
+        _analysis(*key, choice.compared_with),
+        _reranked(*key, choice.perceived, choice.registered, choice.compared_with),
+    )

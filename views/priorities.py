@@ -8,6 +8,8 @@ answers are shown here only, escaped.
 
 from __future__ import annotations
 
+import io
+
 import pandas as pd
 import streamlit as st
 
@@ -20,10 +22,20 @@ from app import (
     incident_areas,
     incident_years,
     is_demo,
+    perceived_reference_file,
+    perceived_reference_wave,
     ranking_view,
     trend_data,
 )
-from core import escape_free_text, escape_markdown, format_integer, t
+from core import (
+    InvalidInput,
+    Problem,
+    escape_free_text,
+    escape_markdown,
+    format_integer,
+    localized,
+    t,
+)
 from reporting import (
     district_heatmap,
     field_label,
@@ -32,7 +44,7 @@ from reporting import (
     rank_chart,
     trend_chart,
 )
-from scoring import Analysis
+from scoring import PERCEIVED_THRESHOLD, Analysis, PerceivedReference
 from views._cache import (
     AUTO,
     Choice,
@@ -117,15 +129,91 @@ def _choose(questionnaire_id: str, inputs: AnalysisInputs, lang: str) -> Choice:
             step=0.05,
             key=keys["weight_registered"],
         )
+    compared_with = _perceived_reference(questionnaire_id, lang)
     choice = Choice(
         area=str(area),
         reference=str(reference),
         year=int(year) if isinstance(year, int) else None,
         perceived=float(perceived),
         registered=float(registered),
+        compared_with=compared_with if isinstance(compared_with, PerceivedReference) else None,
     )
+    if isinstance(compared_with, list):
+        # The table or wave cannot be used: say why, never rank against something else.
+        for problem in compared_with:
+            st.error(escape_markdown(problem.render(lang)))
+        st.stop()
     remember_choice(questionnaire_id, choice)
     return choice
+
+
+#: The choices of the perceived reference besides the earlier waves (questionnaire ids).
+THRESHOLD, TABLE = "", "\x00table"
+
+
+def _perceived_reference(
+    questionnaire_id: str, lang: str
+) -> PerceivedReference | list[Problem] | None:
+    """What the perceived shares are compared with: the 25 % benchmark, an uploaded table
+    ``field;share`` or an earlier survey wave of this database (the same use cases as the
+    command line's ``--perceived-reference`` and ``--perceived-reference-wave``)."""
+    ws = workspace()
+    waves = {r.id: r for r in ws.questionnaires() if r.id != questionnaire_id}
+    options = [THRESHOLD, TABLE, *waves]
+
+    def label(option: str) -> str:
+        if option == THRESHOLD:
+            return t(
+                "manager.priorities.perceived_threshold",
+                lang,
+                share=round(100 * PERCEIVED_THRESHOLD),
+            )
+        if option == TABLE:
+            return t("manager.priorities.perceived_table", lang)
+        title = localized(waves[option].title, lang, default=option)
+        return t("manager.priorities.perceived_wave", lang, title=title)
+
+    chosen = str(
+        st.selectbox(
+            t("manager.priorities.perceived_reference", lang),
+            options,
+            format_func=label,
+            key=widget_key(questionnaire_id, "perceived_reference"),
+        )
+    )
+    if chosen == THRESHOLD:
+        return None
+    if chosen == TABLE:
+        st.caption(t("manager.priorities.perceived_expected", lang))
+        upload = st.file_uploader(
+            t("manager.priorities.perceived_upload", lang),
+            type=["csv", "xlsx", "txt"],
+            key=widget_key(questionnaire_id, "perceived_file"),
+        )
+        if upload is None:
+            st.info(t("manager.priorities.perceived_no_table", lang))
+            return None
+        return _table_reference(str(ws.store.engine.url), upload.name, upload.getvalue())
+    return _wave_reference(str(ws.store.engine.url), chosen, data_version(chosen))
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _table_reference(url: str, name: str, data: bytes) -> PerceivedReference | list[Problem]:
+    try:
+        return perceived_reference_file(io.BytesIO(data), name, workspace().catalogue)
+    except InvalidInput as error:
+        return error.problems
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _wave_reference(
+    url: str, questionnaire_id: str, version: str
+) -> PerceivedReference | list[Problem]:
+    ws = workspace()
+    try:
+        return perceived_reference_wave(ws.store, ws.datasets, questionnaire_id, ws.catalogue)
+    except InvalidInput as error:
+        return error.problems
 
 
 def render() -> None:

@@ -316,3 +316,39 @@ def test_the_report_from_files_like_score(files: dict[str, Path], tmp_path: Path
     ]
     assert any("Prioritäten" in h for h in headings)
     assert not (tmp_path / "never-created.db").exists()
+
+
+def test_a_perceived_reference_table_is_compared_with_and_named(
+    files: dict[str, Path], tmp_path: Path
+) -> None:
+    reference = tmp_path / "befragung_2024.csv"
+    reference.write_text("field;share\ngraffiti;45 %\ngewalt;10 %\n", encoding="utf-8")
+    out = tmp_path / "ranking.csv"
+    extra = ["--incidents", str(files["incidents"]), "--population", str(files["population"])]
+    result = _score(files, out, *extra, "--area", MUNICIPALITY, "--reference", LAND,
+                    "--perceived-reference", str(reference))  # fmt: skip
+    assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
+    city = pd.read_csv(out, dtype={"area": str}).query("area == @MUNICIPALITY").set_index("field")
+    assert city.loc["graffiti", "share_reference"] == pytest.approx(0.45)
+    assert (
+        "verglichen mit der Vergleichstabelle befragung_2024.csv (45 %)"
+        in city.loc["graffiti", "reason"]
+    )
+    assert "verglichen mit dem Richtwert 25 %" in city.loc["drogen", "reason"]
+
+
+def test_a_bad_perceived_reference_table_exits_with_the_row(
+    files: dict[str, Path], tmp_path: Path
+) -> None:
+    reference = tmp_path / "ref.csv"
+    reference.write_text("field;share\ngrafitti;0,45\n", encoding="utf-8")
+    out = tmp_path / "ranking.csv"
+    result = _score(files, out, "--incidents", str(files["incidents"]),
+                    "--population", str(files["population"]), "--area", MUNICIPALITY,
+                    "--perceived-reference", str(reference))  # fmt: skip
+    assert result.exit_code == 1
+    output = result.output  # type: ignore[attr-defined]
+    assert f"{reference}:2:1" in output
+    assert "graffiti" in output
+    assert "Traceback" not in output
+    assert not out.exists()

@@ -204,3 +204,26 @@ def test_missing_population_names_the_areas(inputs: dict[str, object]) -> None:
     assert MUNICIPALITY in problem.message("de")
     assert "Bevölkerung" in problem.message("de")
     assert "population" in problem.message("en")
+
+
+def test_the_reasons_say_which_perceived_reference_was_used(inputs: dict[str, object]) -> None:
+    """Without a reference the reasons name the 25 % benchmark; with an earlier wave the
+    compared fields name that survey and its share, the others keep the benchmark; the share
+    is compared with the wave's share (a higher reference lowers the perceived score)."""
+    from scoring import PerceivedReference
+
+    plain = _run(inputs).set_index(["area", "field"])
+    wave = PerceivedReference.of({"gewalt": 0.6}, "wave", "Sicherheitsbefragung 2024")
+    compared = _run(inputs, perceived_reference=wave).set_index(["area", "field"])
+    key = (MUNICIPALITY, "gewalt")
+    assert "verglichen mit dem Richtwert 25 %" in plain.loc[key, "reason"]
+    assert "compared with the benchmark of 25%" in plain.loc[key, "reason_en"]
+    assert (
+        "verglichen mit der Befragung „Sicherheitsbefragung 2024“ (60 %)"
+        in compared.loc[key, "reason"]
+    )
+    assert compared.loc[key, "share_reference"] == pytest.approx(0.6)
+    assert compared.loc[key, "perceived_score"] < plain.loc[key, "perceived_score"]
+    graffiti = (MUNICIPALITY, "graffiti")
+    assert "verglichen mit dem Richtwert 25 %" in compared.loc[graffiti, "reason"]
+    assert compared.loc[graffiti, "perceived_score"] == plain.loc[graffiti, "perceived_score"]

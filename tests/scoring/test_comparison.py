@@ -189,3 +189,55 @@ def test_a_trend_from_four_years_is_quasi_poisson_with_t(rng: np.random.Generato
 
 def test_one_year_is_no_change() -> None:
     assert rate_change([2025], [4], [1000]) is None
+
+
+def test_changes_of_every_area_and_field_at_once_equal_rate_change_one_by_one(
+    rng: np.random.Generator,
+) -> None:
+    """registered_side computes the change over time of all area × fields in one pass
+    (changes_over_time); each row equals scoring's rate_change on that area × field alone:
+    one year (no change), two and three years (rate ratio), five years (quasi-Poisson), a
+    year with a missing count, a field without any case, derived (non-integer) populations."""
+    from scoring._registered import CHANGE_COLUMNS, changes_over_time
+
+    records = []
+    plan = {"a": 1, "b": 2, "c": 3, "d": 5}
+    for area, n_years in plan.items():
+        for field in ("theft", "arson", "none"):
+            for year in range(2025 - n_years + 1, 2026):
+                cases = (
+                    0.0 if field == "none" else float(rng.poisson(40 if field == "theft" else 3))
+                )
+                people = 12_345.6 + 1000 * rng.random()
+                records.append((area, year, field, cases, people))
+    records.append(("c", 2024, "arson", math.nan, 12_000.0))
+    frame = pd.DataFrame(records, columns=["area", "year", "field", "cases", "population"])
+    rows = pd.DataFrame(
+        [(a, f) for a in [*plan, "missing"] for f in ("theft", "arson", "none")],
+        columns=["area", "field"],
+    )
+    fast = changes_over_time(frame, rows, 0.05)
+    assert list(fast.columns) == list(CHANGE_COLUMNS)
+    assert fast["change_method"].tolist().count("quasi_poisson") == 2
+    for position, (area, field) in enumerate(zip(rows["area"], rows["field"], strict=True)):
+        part = frame[(frame["area"] == area) & (frame["field"] == field)]
+        change = rate_change(part["year"], part["cases"], part["population"])
+        got = fast.iloc[position]
+        if change is None:
+            assert pd.isna(got["change_method"])
+            assert math.isnan(got["change_ratio"])
+            continue
+        years = change.earlier_years
+        span = f"{years[0]}–{years[-1]}" if len(years) > 1 else str(years[0])
+        assert got["change_years"] == f"{change.latest_year} / {span}"
+        assert got["change_method"] == change.method
+        for column, value in (
+            ("change_ratio", change.ratio),
+            ("change_low", change.ratio_low),
+            ("change_high", change.ratio_high),
+            ("change_p", change.p_value),
+            ("yearly_pct", change.yearly_pct),
+            ("yearly_low", change.yearly_low),
+            ("yearly_high", change.yearly_high),
+        ):
+            assert got[column] == pytest.approx(value, rel=1e-12, nan_ok=True), (area, field)

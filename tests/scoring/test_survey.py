@@ -115,3 +115,69 @@ def test_code_positions_reject_fractions_and_match_text_codes() -> None:
     assert code_positions(pd.Series([2.5, 2.0]), [1, 2]).tolist() == [-1, 1]
     assert code_positions(pd.Series(["01", "02", "x"]), ["01", "02"]).tolist() == [0, 1, -1]
     assert code_positions(pd.Series([1, 2]), ["01", "02"]).tolist() == [0, 1]
+
+
+def _reference_share(
+    answers: pd.Series, weights: np.ndarray, substantive: list[int], top: list[int]
+) -> tuple[float, float, int, int]:
+    """Share, Kish n_eff, respondents and answered, summed respondent by respondent."""
+    listed = answers.isin([*substantive, 9, 8]).to_numpy()
+    valid = answers.isin(substantive).to_numpy()
+    high = answers.isin(top).to_numpy()
+    total = sum(float(w) for w, v in zip(weights, valid, strict=True) if v)
+    upper = sum(float(w) for w, v, h in zip(weights, valid, high, strict=True) if v and h)
+    squares = sum(float(w) ** 2 for w, v in zip(weights, valid, strict=True) if v)
+    return upper / total, total**2 / squares, int(valid.sum()), int(listed.sum())
+
+
+@pytest.mark.parametrize("levels", [12, None])
+def test_weighted_shares_per_weight_level_equal_the_respondent_sums(
+    rng: np.random.Generator, levels: int | None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Raking weights take one value per joint cell; survey_indicators counts answers per
+    weight level (12 levels) or, with too many levels (None: one per respondent, the limit
+    lowered here), sums weights per respondent. Both give the shares, n_eff and counts summed
+    respondent by respondent."""
+    if levels is None:
+        monkeypatch.setattr("scoring._survey.MAX_WEIGHT_BINS", 1000)
+    q = small_questionnaire()
+    responses = small_responses(3000, rng)
+    if levels is None:
+        weights = rng.uniform(0.3, 3.0, size=len(responses))
+    else:
+        weights = rng.uniform(0.3, 3.0, size=levels)[rng.integers(0, levels, len(responses))]
+    table = survey_indicators(q, responses, weights=weights)
+    for column, measure, field, district in (
+        ("prob_gewalt", "problem", "gewalt", None),
+        ("prob_drogen", "problem", "drogen", "03"),
+        ("safe_night", "unsafe_night", None, "01"),
+    ):
+        in_district = (
+            np.ones(len(responses), dtype=bool)
+            if district is None
+            else (responses["district"] == district).to_numpy()
+        )
+        substantive = [1, 2, 3, 4]
+        share, n_eff, n, answered = _reference_share(
+            responses.loc[in_district, column], weights[in_district], substantive, [3, 4]
+        )
+        row = _row(table, measure, field, district)
+        assert row["share"] == pytest.approx(share, rel=1e-12)
+        assert row["n_eff"] == pytest.approx(n_eff, rel=1e-12)
+        assert row["n_respondents"] == n
+        assert row["n_answered"] == answered
+
+
+def test_one_byte_codes_take_the_byte_table_with_the_same_positions() -> None:
+    """Int8 columns (as storage returns them) are looked up by their byte; the positions equal
+    those of the same values as plain integers, floats and text, missing and negative too."""
+    values = [1, 2, None, 4, 9, -3, 0, 127, -128, 3]
+    codes = [1, 2, 3, 4, 9]
+    expected = code_positions(pd.Series(values, dtype="Float64"), codes).tolist()
+    assert expected == [0, 1, -1, 3, 4, -1, -1, -1, -1, 2]
+    assert code_positions(pd.Series(values, dtype="Int8"), codes).tolist() == expected
+    assert code_positions(pd.Series(values, dtype="Int64"), codes).tolist() == expected
+    plain = [v for v in values if v is not None]
+    assert code_positions(pd.Series(plain, dtype=np.int8), codes).tolist() == [
+        e for v, e in zip(values, expected, strict=True) if v is not None
+    ]

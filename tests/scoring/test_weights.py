@@ -142,3 +142,31 @@ def test_an_exact_raking_leaves_no_gap() -> None:
     frame = pd.DataFrame({"sex": ["1"] * 7 + ["2"] * 3})
     margins = [Margin(("sex",), {"1": 50.0, "2": 50.0})]
     assert margin_gaps(frame, rake(frame, margins).weights, margins) == []
+
+
+def test_gaps_from_the_joint_cells_equal_those_over_the_respondents() -> None:
+    """trim_and_rake reports its gaps from the joint-cell table (the analysis uses these);
+    they equal margin_gaps over every respondent, the reference computation."""
+    from scoring._weights import margin_gaps
+
+    rng = np.random.default_rng(7)
+    frame = pd.DataFrame(
+        {
+            "sex": rng.choice(["1", "2", None], size=2000, p=[0.75, 0.2, 0.05]),
+            "age_group": rng.choice(["1", "2", "3"], size=2000, p=[0.1, 0.3, 0.6]),
+            "district": rng.choice(["01", "02"], size=2000, p=[0.95, 0.05]),
+        }
+    )
+    margins = [
+        Margin(("sex", "age_group"), {(s, a): 10.0 for s in "12" for a in "123"}),
+        Margin(("district",), {"01": 10.0, "02": 90.0, "03": 5.0}),
+    ]
+    result = trim_and_rake(frame, margins, bounds=(0.5, 2.0))
+    reference = margin_gaps(frame, result.weights, margins)
+    assert reference, "the fixture must leave gaps to compare"
+    assert [(g.columns, g.category) for g in result.gaps] == [
+        (g.columns, g.category) for g in reference
+    ]
+    for fast, slow in zip(result.gaps, reference, strict=True):
+        assert fast.achieved == pytest.approx(slow.achieved, rel=1e-12, abs=1e-15)
+        assert fast.target == pytest.approx(slow.target, rel=1e-12)
