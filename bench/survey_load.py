@@ -42,11 +42,8 @@ import contextlib
 import os
 import platform
 import random
-import shutil
-import socket
 import ssl
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -65,12 +62,10 @@ from streamlit.proto.WidgetStates_pb2 import WidgetState
 from core import t
 from storage import DATABASE_URL_ENV_VAR, Store
 from survey import load_questionnaire
+from tests.serving import ROOT, Started, insecure_context, start_app, start_caddy
 
-ROOT = Path(__file__).resolve().parent.parent
 QUESTIONNAIRE = ROOT / "questionnaires" / "sicherheitsbefragung.yaml"
-CADDYFILE = ROOT / "deploy" / "Caddyfile"
 LANG = "de"
-STARTUP_SECONDS = 120
 #: One page step may take this long before it counts as an error (the machine is shared).
 STEP_TIMEOUT = 60.0
 #: A survey that needs more steps than this went wrong (a page that never lets one through).
@@ -86,132 +81,18 @@ _FINISHED = {
 # --- processes ----------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time of process ``pid`` so far (Linux ``/proc``)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS
 
 
-def wait_healthy(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
-    deadline = time.monotonic() + STARTUP_SECONDS
-    context = ssl.create_default_context()
-    context.check_hostname = False
-    context.verify_mode = ssl.CERT_NONE
-    while True:
-        if process.poll() is not None:
-            raise RuntimeError(f"{process.args!r} exited early:\n{log.read_text()[-3000:]}")
-        with (
-            contextlib.suppress(OSError),
-            urllib.request.urlopen(url, timeout=2, context=context) as answer,
-        ):
-            if answer.status == 200:
-                return
-        if time.monotonic() > deadline:
-            raise RuntimeError(f"{url} did not become healthy within {STARTUP_SECONDS} s")
-        time.sleep(0.3)
-
-
-@dataclass
-class Started:
-    """A process the bench started, with its log."""
-
-    process: subprocess.Popen[bytes]
-    log: Path
-    port: int
-
-    def stop(self) -> None:
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-
-
-def start_app(
-    script: Path, database_url: str, workdir: Path, name: str, env: dict[str, str] | None = None
-) -> Started:
-    """``streamlit run <script>`` on a free loopback port, healthy."""
-    port = free_port()
-    log = workdir / f"{name}.log"
-    environment = {
-        **os.environ,
+def app_environment(database_url: str, workdir: Path) -> dict[str, str]:
+    """The app's database and the key file it shares with the bench's own store."""
+    return {
         DATABASE_URL_ENV_VAR: database_url,
         "SICHERHEITSANALYSE_KEY_FILE": str(workdir / "installation.keys"),
-        "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
-        **(env or {}),
     }
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "streamlit",
-                "run",
-                str(script),
-                "--server.address",
-                "127.0.0.1",
-                "--server.port",
-                str(port),
-                "--server.headless",
-                "true",
-            ],
-            cwd=ROOT,
-            env=environment,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    started = Started(process, log, port)
-    try:
-        wait_healthy(f"http://127.0.0.1:{port}/_stcore/health", process, log)
-    except BaseException:
-        started.stop()
-        raise
-    return started
-
-
-def caddy_environment(workdir: Path, upstreams: Sequence[int], port: int) -> dict[str, str]:
-    """The variables ``deploy/Caddyfile`` reads, for a loopback run with its own CA and ports."""
-    return {
-        **os.environ,
-        "SICHERHEITSANALYSE_SITE": f"https://127.0.0.1:{port}",
-        "SICHERHEITSANALYSE_UPSTREAMS": " ".join(f"127.0.0.1:{p}" for p in upstreams),
-        "SICHERHEITSANALYSE_TLS": "internal",
-        "SICHERHEITSANALYSE_ACCESS_LOG": str(workdir / "access.log"),
-        "SICHERHEITSANALYSE_HTTP_PORT": str(free_port()),
-        "SICHERHEITSANALYSE_CADDY_ADMIN": "off",
-        "XDG_DATA_HOME": str(workdir / "caddy-data"),
-        "XDG_CONFIG_HOME": str(workdir / "caddy-config"),
-    }
-
-
-def start_caddy(workdir: Path, upstreams: Sequence[int]) -> Started:
-    """Caddy with ``deploy/Caddyfile`` on a free loopback port in front of ``upstreams``."""
-    caddy = shutil.which("caddy")
-    if caddy is None:
-        raise RuntimeError("caddy is not installed (apt-get install caddy)")
-    port = free_port()
-    log = workdir / "caddy.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [caddy, "run", "--config", str(CADDYFILE), "--adapter", "caddyfile"],
-            env=caddy_environment(workdir, upstreams, port),
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    started = Started(process, log, port)
-    try:
-        wait_healthy(f"https://127.0.0.1:{port}/_stcore/health", process, log)
-    except BaseException:
-        started.stop()
-        raise
-    return started
 
 
 # --- one respondent's browser tab, as the server sees it ----------------------------------------
@@ -261,6 +142,8 @@ class Tab:
             ssl=self.ssl_context,
             max_size=None,
             open_timeout=STEP_TIMEOUT,
+            # A browser sends no ping frames; an overloaded server must not fail on them.
+            ping_interval=None,
         )
         await self.run(None)
 
@@ -614,14 +497,18 @@ def measure(
         proxy: Started | None = None
         try:
             for index in range(replicas):
-                apps.append(start_app(entry, url, workdir, f"replica{index + 1}"))
+                apps.append(
+                    start_app(
+                        entry,
+                        app_environment(url, workdir),
+                        workdir / f"replica{index + 1}.log",
+                    )
+                )
             context: ssl.SSLContext | None = None
             if replicas > 1:
                 proxy = start_caddy(workdir, [a.port for a in apps])
                 base = f"https://127.0.0.1:{proxy.port}"
-                context = ssl.create_default_context()
-                context.check_hostname = False
-                context.verify_mode = ssl.CERT_NONE
+                context = insecure_context()
             else:
                 base = f"http://127.0.0.1:{apps[0].port}"
             # One survey first: imports, caches and the first connection warm up unmeasured.
@@ -667,7 +554,15 @@ def measure(
     return results
 
 
-FLOOR_SCRIPT = """import streamlit as st
+FLOOR_SCRIPT = """import gc
+import streamlit as st
+
+@st.cache_resource
+def frozen() -> bool:
+    gc.freeze()  # what serve.py does at start
+    return True
+
+frozen()
 st.title("Floor")
 if st.button("Weiter"):
     st.write("pressed")
@@ -675,12 +570,17 @@ if st.button("Weiter"):
 
 
 def floor(steps: int, pause: float) -> float:
-    """CPU-seconds of ``steps`` button presses on a one-button page: Streamlit's own cost."""
+    """CPU-seconds of ``steps`` button presses on a one-button page: Streamlit's own cost
+    (with the heap frozen after the first run, as ``serve.py`` freezes it at start)."""
     with tempfile.TemporaryDirectory(prefix="survey_floor_") as tmp:
         workdir = Path(tmp)
         script = workdir / "floor.py"
         script.write_text(FLOOR_SCRIPT, encoding="utf-8")
-        app = start_app(script, f"sqlite:///{workdir / 'unused.db'}", workdir, "floor")
+        app = start_app(
+            script,
+            app_environment(f"sqlite:///{workdir / 'unused.db'}", workdir),
+            workdir / "floor.log",
+        )
         try:
             url = f"http://127.0.0.1:{app.port}"
 
