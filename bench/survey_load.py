@@ -18,17 +18,22 @@ appears), one rerun per answer as a click in the browser does, waits ``--think``
 survey in a fresh session. A survey counts as completed when the thank-you page is on screen;
 the bench reads the stored responses back at the end and reports any difference.
 
-Per level (``N`` respondents for ``--duration`` seconds, then the surveys under way finish):
+Per level (``N`` respondents for ``--duration`` seconds; then each stops after the step
+under way, abandoning its survey):
 
-* completed surveys per minute;
+* surveys per minute: the page steps done in the window divided by the steps one survey
+  takes (the warm-up survey's), since the window's edges cut surveys; the completed ones are
+  printed too, with the number the database stored;
 * page-step latency (send → the run finished): median and p95;
-* CPU-seconds of the server processes (``/proc/<pid>/stat``: user + system) per completed
-  survey; with replicas the proxy's CPU is printed separately;
+* CPU-seconds of the server processes (``/proc/<pid>/stat``: user + system) per survey, by
+  the same steps; with replicas the proxy's CPU is printed separately;
 * errors (timeouts, exceptions on the page, lost connections, steps that led nowhere).
 
 The floor, measured in the same run: the same number of page steps a survey takes, against
-a trivial Streamlit page (one button) in a process of its own: what Streamlit's own rerun and
-WebSocket cost, below which no change to the survey pages can go.
+a trivial Streamlit page (one button, the heap frozen as ``serve.py`` freezes it) in a
+process of its own: what Streamlit's own rerun and WebSocket cost, below which no change to
+the survey pages can go. ``--app`` serves another entry point than ``serve.py`` (to measure
+a variant, e.g. an older one, against the same bench).
 
 The clients run in this process (asyncio) on the same machine, so at high levels they take
 CPU from the servers; the CPU figures are the servers' own.
