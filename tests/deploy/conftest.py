@@ -16,8 +16,7 @@ from pathlib import Path
 import pytest
 
 from storage import DATABASE_URL_ENV_VAR
-from tests.browser.conftest import _skip_or_fail
-from tests.browser.conftest import browser as browser
+from tests.browser.conftest import CHROMIUM, _skip_or_fail
 from tests.databases import postgres_unreachable_reason, scratch_postgres_database
 from tests.serving import ROOT, Started, start_app, start_caddy
 
@@ -36,6 +35,8 @@ class Deployment:
 def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
     if shutil.which("caddy") is None:
         _skip_or_fail("caddy is not installed (apt-get install caddy)")
+    if not CHROMIUM.exists():
+        _skip_or_fail(f"chromium is not installed at {CHROMIUM}")
     reason = postgres_unreachable_reason()
     if reason is not None:
         _skip_or_fail(reason)

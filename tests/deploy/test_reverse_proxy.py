@@ -9,16 +9,19 @@ import json
 import time
 import urllib.error
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from http.client import HTTPResponse
 from typing import Any
 
 import pytest
+from playwright.sync_api import sync_playwright
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from websockets.sync.client import connect
 
 from storage import Store
-from survey import Form, load_questionnaire
+from survey import Form, Questionnaire, load_questionnaire
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.browser.test_survey_journey import LANG, MINI, PHONE, Respondent
 from tests.deploy.conftest import Deployment
 from tests.serving import insecure_context
@@ -125,42 +128,53 @@ def test_sticky_cookie_keeps_a_browser_on_one_replica_and_both_serve(
     assert session_id(deployment, other, existing=owner) != owner
 
 
-def test_a_survey_is_completed_through_the_proxy(deployment: Deployment, browser: Any) -> None:
+def test_a_survey_is_completed_through_the_proxy(deployment: Deployment) -> None:
     """A resident on a phone, through the proxy: the page, the WebSocket and every rerun reach
     the replica that holds the session (the same path as the mini-survey journey)."""
     questionnaire = load_questionnaire(MINI)
     with Store(deployment.database_url) as store:
         store.publish_questionnaire(questionnaire, MINI.read_text(encoding="utf-8"))
-    form = Form(questionnaire)
-    context = browser.new_context(viewport=PHONE, ignore_https_errors=True, locale="de-DE")
-    try:
-        page = context.new_page()
-        page.set_default_timeout(Respondent.step_timeout_ms)  # the machine is shared
-        respondent = Respondent(page, form)
-        respondent.page.goto(f"{deployment.url}/?survey={questionnaire.id}")
-        respondent.see("Befragung beginnen")
-        respondent.click("Befragung beginnen")
-        consent = question_label(form, questionnaire.item("consent"), LANG)
-        respondent.choose(consent, "Ja")
-        respondent.click("Weiter")
-        respondent.click("Weiter")
-        respondent.see("trotzdem weiter?")
-        respondent.click("Weiter")
-        years = page.get_by_role(
-            "spinbutton", name=respondent.text(questionnaire.item("years").label)
-        )
-        years.fill("12")
-        years.press("Tab")
-        respondent.settle()
-        respondent.click("Antworten absenden")
-        respondent.see("Vielen Dank!")
-        assert STICKY_COOKIE in {c["name"] for c in context.cookies()}
-    finally:
-        context.close()
+    # Playwright's sync API runs one instance per thread, and the browser tests' session-wide
+    # one may be open in this thread: this journey gets a thread and a chromium of its own.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        cookies = pool.submit(_answer_through_proxy, deployment.url, questionnaire).result()
+    assert STICKY_COOKIE in cookies
     with Store(deployment.database_url) as store:
         responses = store.responses(questionnaire)
     assert len(responses) == 1
     assert responses.iloc[0]["years"] == 12
+
+
+def _answer_through_proxy(url: str, questionnaire: Questionnaire) -> set[str]:
+    """The mini survey answered in chromium at ``url``; the names of the cookies it got."""
+    form = Form(questionnaire)
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        context = chromium.new_context(viewport=PHONE, ignore_https_errors=True, locale="de-DE")
+        try:
+            page = context.new_page()
+            page.set_default_timeout(Respondent.step_timeout_ms)  # the machine is shared
+            respondent = Respondent(page, form)
+            respondent.page.goto(f"{url}/?survey={questionnaire.id}")
+            respondent.see("Befragung beginnen")
+            respondent.click("Befragung beginnen")
+            consent = question_label(form, questionnaire.item("consent"), LANG)
+            respondent.choose(consent, "Ja")
+            respondent.click("Weiter")
+            respondent.click("Weiter")
+            respondent.see("trotzdem weiter?")
+            respondent.click("Weiter")
+            label = respondent.text(questionnaire.item("years").label)
+            years = page.get_by_role("spinbutton", name=label)
+            years.fill("12")
+            years.press("Tab")
+            respondent.settle()
+            respondent.click("Antworten absenden")
+            respondent.see("Vielen Dank!")
+            return {str(c["name"]) for c in context.cookies()}
+        finally:
+            context.close()
+            chromium.close()
 
 
 def test_access_log_holds_no_address_agent_query_or_time_of_day(deployment: Deployment) -> None:
