@@ -119,6 +119,17 @@ class Form:
                         self._compile(rule.expr, self._known.get(item.id))
                         for rule in item.validate_
                     ]
+        self._shown_after = frozenset(
+            name for expression in self._show_if.values() for name in expression.references()
+        )
+
+    def steers_visibility(self, item: Item) -> bool:
+        """Whether a ``show_if`` reads an answer of ``item`` (its own or a statement's): then
+        a change to it may show or hide other items or pages (and so change the progress and
+        which page is the last); a change to any other answer changes nothing but the item
+        and, once a page was checked, that page's problems."""
+        ids = {item.id, *(s.id for s in getattr(item, "statements", []))}
+        return not self._shown_after.isdisjoint(ids)
 
     def _compile_show_if(self, key: str, source: str | None) -> None:
         if source is not None:

@@ -28,7 +28,7 @@ from storage import (
     SubmitResult,
     SubmitStatus,
 )
-from survey import Access, Form, Questionnaire, code_retry_wait, load_questionnaire_text
+from survey import Access, Form, Item, Questionnaire, code_retry_wait, load_questionnaire_text
 from views._preview import preview_banner, previewed
 from views._widgets import apply_form_style, forget_widgets, render_item
 
@@ -62,6 +62,8 @@ class SurveySession:
     drawn_page: int | None = None
     #: The URL named a form page, but the server had no session: it was lost (a restart).
     lost: bool = False
+    #: A full run is drawing the page's questions (else a question reruns alone).
+    drawing_page: bool = False
 
 
 def _close_store(store: Store) -> None:
@@ -274,13 +276,17 @@ def _form_stage(form: Form, state: SurveySession, lang: str) -> None:
 
     shown, skipped = _problems_on_screen(form, state, lang)
     privacy = form.privacy_notice()
-    for item in section.items:
-        if item is privacy:
-            continue  # shown once, on the data-protection screen before the first page
-        if form.item_visible(item, form.clean(state.answers)):
-            render_item(form, item, state.answers, lang, lambda f: shown.get(f, []))
-        else:
-            _drop_hidden(item, state.answers)
+    state.drawing_page = True  # the questions below are drawn in this (full) run
+    try:
+        for item in section.items:
+            if item is privacy:
+                continue  # shown once, on the data-protection screen before the first page
+            if form.item_visible(item, form.clean(state.answers)):
+                _question(form, item, state, lang, shown)
+            else:
+                _drop_hidden(item, state.answers)
+    finally:
+        state.drawing_page = False
     with st.container(key="survey-messages"):
         if shown:
             st.error(t("form.page_has_problems", lang))
@@ -321,6 +327,34 @@ def _form_stage(form: Form, state: SurveySession, lang: str) -> None:
         _go_forward(form, state, lang, submit=is_last)
     elif save:
         _save_draft(q, state, lang, explicit=True)
+
+
+@st.fragment
+def _question(
+    form: Form, item: Item, state: SurveySession, lang: str, shown: dict[str, list[Problem]]
+) -> None:
+    """One question, as a fragment: answering it reruns only this function, which draws the
+    one question again, not the whole page (most clicks in a survey are answers; a full run
+    drew every question of the page, and cost the server several times as much; see
+    docs/performance.md, "Survey capacity"). Where the answer may change more than the
+    question — a ``show_if`` reads it (other items or pages appear or go, the progress and
+    the last page change) or the page's problems are on screen — the whole page is drawn
+    again at once, exactly as before."""
+    ids = [item.id, *(s.id for s in getattr(item, "statements", []))]
+    before = [_blank_as_none(state.answers.get(i)) for i in ids]
+    render_item(form, item, state.answers, lang, lambda f: shown.get(f, []))
+    after = [_blank_as_none(state.answers.get(i)) for i in ids]
+    # In a full run the rest of the page is drawn after this question anyway.
+    if (
+        not state.drawing_page
+        and after != before
+        and (form.steers_visibility(item) or state.checked_page == state.page)
+    ):
+        st.rerun()  # the whole app (the default scope), as a full run would have drawn it
+
+
+def _blank_as_none(value: Any) -> Any:
+    return None if value is None or value == [] or value == "" else value
 
 
 #: Runs once when a new page is drawn: Streamlit keeps the scroll position across reruns, so

@@ -254,3 +254,15 @@ def test_the_privacy_notice_is_the_first_pages_privacy_info_item(form: Form) -> 
     notice = form.privacy_notice()
     assert notice is not None
     assert notice.label["de"] == "Ihre Angaben sind anonym."
+
+
+def test_an_item_steers_visibility_only_where_a_show_if_reads_its_answer(form: Form) -> None:
+    """The survey page redraws the whole page after an answer only for these items."""
+    q = form.questionnaire
+    # avoid (show_if of avoid_where) and safe_night (show_if of a whole page) steer.
+    assert form.steers_visibility(q.item("avoid"))
+    assert form.steers_visibility(q.item("safe_night"))
+    # A follow-up, the consent, and a battery no rule reads do not.
+    assert not form.steers_visibility(q.item("avoid_where"))
+    assert not form.steers_visibility(q.item("consent"))
+    assert not form.steers_visibility(q.item("prob"))
