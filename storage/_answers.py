@@ -25,7 +25,7 @@ from survey.kinds import (
     kind_of_variable,
 )
 
-MODES: tuple[str, ...] = ("web", "paper")
+MODES: tuple[str, ...] = ("web", "paper", "keyed", "scanned")
 
 __all__ = [
     "MODES",

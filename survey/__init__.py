@@ -36,6 +36,7 @@ from survey._form import (
     Form,
     code_retry_wait,
     is_blank,
+    question_numbers,
     reference_infos,
 )
 from survey._loader import (
@@ -197,6 +198,7 @@ __all__ = [
     "normalise_code",
     "normalise_pks_key",
     "parse_expression",
+    "question_numbers",
     "reference_infos",
     "render_path",
     "revision_of",

@@ -103,7 +103,7 @@ class Form:
             for item in questionnaire.items()
             for spec in kind_of(item).specs(item, questionnaire)
         }
-        self._numbers = _question_numbers(questionnaire)
+        self._numbers = question_numbers(questionnaire)
         self._show_if: dict[str, Expression] = {}
         self._validate: dict[str, list[Expression]] = {}
         for section in questionnaire.sections:
@@ -330,7 +330,25 @@ class Form:
         return [checked] if isinstance(checked, Problem) else []
 
 
-def _question_numbers(questionnaire: Questionnaire) -> dict[str, int]:
+def question_numbers(questionnaire: Questionnaire) -> dict[str, int]:
+    """The printed number of every question: answer id (an item or a battery statement) to
+    its number.
+
+    Questions are numbered 1, 2, ... in questionnaire order over all pages; info items get no
+    number, a battery's statements share their battery's number, and hidden follow-up
+    questions are numbered too, so the online form, the paper questionnaire and the data
+    entry of returned forms all show the same number for the same question.
+
+    Parameters
+    ----------
+    questionnaire
+        A loaded questionnaire.
+
+    Returns
+    -------
+    dict[str, int]
+        Item ids and battery statement ids mapped to their question number.
+    """
     numbers: dict[str, int] = {}
     for number, item in enumerate(
         (i for i in questionnaire.items() if not isinstance(i, InfoItem)), start=1
