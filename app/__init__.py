@@ -54,15 +54,21 @@ from app._installation import (
 )
 from app._letters import BatchLetters, CodesFile, batch_letters, letter_kit, read_codes_file
 from app._paper import (
+    NO_ANSWER,
+    REVIEW_COLUMNS,
     SCANNED_MODE,
     PaperForms,
     StoredForms,
+    decisions_from_rows,
     form_answers,
     layout_for,
     print_forms,
     print_forms_from_file,
+    review_image_name,
+    review_rows,
     scan_forms,
     store_scanned_forms,
+    value_text,
 )
 from app._publishing import (
     DEFAULT_QUESTIONNAIRE_ID,
@@ -117,8 +123,10 @@ __all__ = [
     "DEMO_BASE_QUESTIONNAIRE",
     "DEMO_QUESTIONNAIRE_ID",
     "DEMO_SOURCE",
+    "NO_ANSWER",
     "REPORT_FORMATS",
     "REPORT_MIME_TYPES",
+    "REVIEW_COLUMNS",
     "SCANNED_MODE",
     "WHOLE_TOWN",
     "AnalysisChoice",
@@ -152,6 +160,7 @@ __all__ = [
     "dark_figure_chart_rows",
     "dark_figure_columns",
     "dark_figure_table",
+    "decisions_from_rows",
     "default_survey_beside_others",
     "demo_data",
     "demo_questionnaire",
@@ -194,6 +203,8 @@ __all__ = [
     "report_html",
     "reset_demo",
     "response_rates",
+    "review_image_name",
+    "review_rows",
     "reweighted",
     "row_label",
     "run_analysis",
@@ -210,4 +221,5 @@ __all__ = [
     "synthetic_responses",
     "table_columns",
     "trend_data",
+    "value_text",
 ]

@@ -18,9 +18,9 @@ from typing import Any
 
 from app._letters import foreign_codes, read_codes_file
 from app._publishing import current_questionnaire
-from app._scanning import ScannedForm, ScanResult, read_scans
+from app._scanning import Review, ScannedForm, ScanResult, read_scans
 from core import InvalidInput, Location, Problem
-from reporting import PageMark, PaperLayout, paper_layout, paper_pdf, short_revision
+from reporting import PageMark, PaperLayout, answer_choices, paper_layout, paper_pdf, short_revision
 from storage import CodeStatus, QuestionnaireState, Store
 from survey import Form, InfoItem, Questionnaire, kind_named, kind_of, normalise_code
 
@@ -268,3 +268,117 @@ def store_scanned_forms(
                 )
             )
     return StoredForms(stored, tuple(refused))
+
+
+# --- the review table of the command line ----------------------------------------------------
+
+#: The columns of the review file ``paper scan`` writes; a person fills in ``answer``.
+REVIEW_COLUMNS: tuple[str, ...] = (
+    "code",
+    "question",
+    "answer_id",
+    "kind",
+    "reason",
+    "choices",
+    "read",
+    "image",
+    "answer",
+)
+#: What a reviewer writes for "no answer".
+NO_ANSWER = "-"
+
+
+def value_text(value: Any) -> str:
+    """A choice value as the review file writes it (yes/no as 1/0, like the codebook)."""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    return str(value)
+
+
+def review_image_name(form: ScannedForm, review: Review) -> str:
+    return f"{normalise_code(form.code) or 'form'}-{review.number}-{review.answer_id}.png"
+
+
+def review_rows(
+    questionnaire: Questionnaire, forms: Sequence[ScannedForm], lang: str
+) -> list[dict[str, str]]:
+    """One row per open review of every form, for the review file."""
+    rows = []
+    for form in forms:
+        for review in form.reviews:
+            choices = ""
+            if review.values:
+                item_labels = _choice_labels(questionnaire, review.answer_id, lang)
+                choices = " | ".join(
+                    f"{value_text(v)}={item_labels.get(value_text(v), value_text(v))}"
+                    for v in review.values
+                )
+            guess = review.guess
+            read = (
+                ",".join(value_text(v) for v in guess)
+                if isinstance(guess, list)
+                else ("" if guess is None else value_text(guess))
+            )
+            rows.append(
+                {
+                    "code": form.code,
+                    "question": str(review.number),
+                    "answer_id": review.answer_id,
+                    "kind": review.kind,
+                    "reason": review.reason,
+                    "choices": choices,
+                    "read": read,
+                    "image": review_image_name(form, review),
+                    "answer": "",
+                }
+            )
+    return rows
+
+
+def _choice_labels(questionnaire: Questionnaire, answer_id: str, lang: str) -> dict[str, str]:
+    return {value_text(v): label for v, label in answer_choices(questionnaire, answer_id, lang)}
+
+
+def decisions_from_rows(
+    forms: Sequence[ScannedForm], rows: Sequence[Mapping[str, str]], source: str
+) -> tuple[dict[str, dict[str, Any]], list[Problem]]:
+    """The reviewers' answers in a filled-in review file: per code, per answer id the value.
+
+    An empty ``answer`` leaves the review open; :data:`NO_ANSWER` means no answer; a choice
+    answer must be one of its ``choices`` (several, comma-separated, for ``multi``)."""
+    reviews = {(f.code, r.answer_id): r for f in forms for r in f.reviews}
+    decisions: dict[str, dict[str, Any]] = {}
+    problems: list[Problem] = []
+    for number, row in enumerate(rows, start=2):
+        key = (row.get("code", "").strip(), row.get("answer_id", "").strip())
+        text = (row.get("answer") or "").strip()
+        review = reviews.get(key)
+        where = Location(file=source, row=number, field="answer")
+        if review is None:
+            problems.append(
+                Problem(where, "paper.review.unknown_row", {"code": key[0], "answer": key[1]})
+            )
+            continue
+        if not text:
+            continue
+        if text == NO_ANSWER:
+            decisions.setdefault(key[0], {})[key[1]] = None
+            continue
+        if not review.values:
+            decisions.setdefault(key[0], {})[key[1]] = text
+            continue
+        by_text = {value_text(v): v for v in review.values}
+        parts = [p.strip() for p in text.split(",")] if review.kind == "multi" else [text]
+        unknown = [p for p in parts if p not in by_text]
+        if unknown:
+            problems.append(
+                Problem(
+                    where,
+                    "paper.review.bad_choice",
+                    {"value": text, "expected": ", ".join(by_text)},
+                )
+            )
+            continue
+        chosen = [by_text[p] for p in parts]
+        decisions.setdefault(key[0], {})[key[1]] = chosen if review.kind == "multi" else chosen[0]
+    return decisions, problems

@@ -76,7 +76,8 @@ class ScanPage:
 
     @property
     def location(self) -> Location:
-        return Location(file=self.source, row=self.index)
+        """``file:page``, as an editor's ``file:line`` (the page of the file, from 1)."""
+        return Location(file=self.source, line=self.index)
 
 
 @dataclass(frozen=True)

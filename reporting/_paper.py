@@ -315,6 +315,29 @@ def skip_rules(questionnaire: Questionnaire, lang: str) -> SkipRules:
     return SkipRules(filters, jumps)
 
 
+def answer_choices(
+    questionnaire: Questionnaire, answer_id: str, lang: str
+) -> list[tuple[Code | bool, str]]:
+    """The boxes of a choice answer (an item or a battery statement) as printed: value and
+    label, in print order; empty for a write-in answer."""
+    for item in questionnaire.items():
+        if isinstance(item, BatteryItem) and any(s.id == answer_id for s in item.statements):
+            return [
+                (o.code, questionnaire.text(o.label, lang))
+                for o in questionnaire.scale_of(item).options
+            ]
+        if item.id != answer_id:
+            continue
+        if isinstance(item, YesNoItem):
+            return [(True, t("paper.yes", lang)), (False, t("paper.no", lang))]
+        if isinstance(item, SingleChoiceItem | MultiChoiceItem):
+            return [
+                (o.code, questionnaire.text(o.label, lang))
+                for o in questionnaire.scale_of(item).options
+            ]
+    return []
+
+
 def _jump_text(target: int | None, lang: str) -> str:
     if target is None:
         return t("paper.skip_to_end", lang)
@@ -376,11 +399,7 @@ def _question(
     }
     if isinstance(item, YesNoItem | SingleChoiceItem | MultiChoiceItem):
         multi = isinstance(item, MultiChoiceItem)
-        values: list[tuple[Code | bool, str]] = (
-            [(True, t("paper.yes", lang)), (False, t("paper.no", lang))]
-            if isinstance(item, YesNoItem)
-            else [(o.code, q.text(o.label, lang)) for o in q.scale_of(item).options]
-        )
+        values = answer_choices(q, item.id, lang)
         out["type"] = "choice"
         out["hint"] = t("paper.several", lang) if multi else t("paper.one", lang)
         out["options"] = [
@@ -580,6 +599,7 @@ __all__ = [
     "PrintSize",
     "SkipRules",
     "WriteIn",
+    "answer_choices",
     "page_mark_text",
     "paper_layout",
     "paper_pdf",
