@@ -335,6 +335,11 @@ def review_rows(
     return rows
 
 
+def answer_labels(questionnaire: Questionnaire, answer_id: str, lang: str) -> dict[Any, str]:
+    """The printed label of each value of a choice answer (an item or battery statement)."""
+    return dict(answer_choices(questionnaire, answer_id, lang))
+
+
 def _choice_labels(questionnaire: Questionnaire, answer_id: str, lang: str) -> dict[str, str]:
     return {value_text(v): label for v, label in answer_choices(questionnaire, answer_id, lang)}
 

@@ -93,6 +93,22 @@ def draw_tick(image: Gray, mark: Mark, dpi: int, rng: np.random.Generator, style
     cv2.line(image, (round(b[0]), round(a[1])), (round(a[0]), round(b[1])), ink, pen, cv2.LINE_AA)
 
 
+def draw_smudge(image: Gray, mark: Mark, dpi: int, share: float) -> None:
+    """A grey blot covering about ``share`` of a box's inside (a hesitant pen, a crumb of
+    toner): neither clearly empty nor clearly ticked."""
+    s = dpi / 25.4
+    side = mark.size * 0.68 * share**0.5
+    cx, cy = (mark.x + mark.size / 2) * s, (mark.y + mark.size / 2) * s
+    half = side * s / 2
+    cv2.rectangle(
+        image,
+        (round(cx - half), round(cy - half)),
+        (round(cx + half), round(cy + half)),
+        40,
+        thickness=-1,
+    )
+
+
 def write_text(image: Gray, x: float, y: float, height: float, dpi: int, text: str) -> None:
     """Handwriting-like text at (``x``, ``y``) mm in a field ``height`` mm high."""
     s = dpi / 25.4
@@ -212,6 +228,7 @@ __all__ = [
     "Degradation",
     "FilledForm",
     "degrade",
+    "draw_smudge",
     "draw_tick",
     "encode_png",
     "fill_form",
