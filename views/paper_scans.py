@@ -72,6 +72,8 @@ def render() -> None:
             reviews=format_integer(open_count, lang),
         )
     )
+    if result.blank_pages:
+        st.caption(t("paper.scans.blank_pages", lang, count=result.blank_pages))
     with st.form("manager.scans.review"):
         decisions = {
             form.code: _review_form(questionnaire, form, index, lang)

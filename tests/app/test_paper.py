@@ -10,6 +10,7 @@ import pytest
 
 from app import (
     ScannedForm,
+    ScanResult,
     form_answers,
     print_forms,
     scan_forms,
@@ -93,3 +94,48 @@ def test_print_scan_review_store(store_factory: StoreFactory, rng: np.random.Gen
         store_scanned_forms(store, QUESTIONNAIRE.id, result.forms, decisions)
     assert "paper.code_used" in {p.key for p in again.value.problems}
     assert len(store.responses(QUESTIONNAIRE)) == 1
+
+
+def _one_scanned_form(
+    store: Store, rng: np.random.Generator
+) -> tuple[str, ScanResult, dict[str, dict[str, Any]]]:
+    """A published questionnaire, one code, its form scanned and reviewed."""
+    _published(store)
+    batch = store.create_codes(QUESTIONNAIRE.id, 1)
+    code = batch.codes[0]
+    scan, filled = _scan(print_forms(store, batch.id, [code], lang="de").pdf, rng)
+    result = scan_forms(store, QUESTIONNAIRE.id, [("scan.pdf", scan)])
+    return code, result, {code: _decisions(result.forms[0], filled)}
+
+
+def test_a_code_used_online_refuses_the_paper_form(
+    store_factory: StoreFactory, rng: np.random.Generator
+) -> None:
+    store = store_factory()
+    code, result, decisions = _one_scanned_form(store, rng)
+    online = store.submit(
+        QUESTIONNAIRE, {"consent": True}, language="de", submission_token="t" * 32, code=code
+    )
+    assert online.stored
+    with pytest.raises(InvalidInput) as refused:
+        store_scanned_forms(store, QUESTIONNAIRE.id, result.forms, decisions)
+    assert [p.key for p in refused.value.problems] == ["paper.code_used"]
+    assert list(store.responses(QUESTIONNAIRE)["mode"]) == ["web"]
+
+
+def test_nothing_is_stored_while_the_survey_is_closed_or_a_code_is_foreign(
+    store_factory: StoreFactory, rng: np.random.Generator
+) -> None:
+    store = store_factory()
+    code, result, decisions = _one_scanned_form(store, rng)
+    batch_id = store.code_batches(QUESTIONNAIRE.id)[0].id
+    with pytest.raises(InvalidInput) as foreign:
+        print_forms(store, batch_id, [code, "K7QM-P3XA-9TFD"], lang="de")
+    assert [(p.key, p.location.row) for p in foreign.value.problems] == [
+        ("letters.code_not_in_batch", 3)
+    ]
+    store.set_state(QUESTIONNAIRE.id, "closed")
+    with pytest.raises(InvalidInput) as closed:
+        store_scanned_forms(store, QUESTIONNAIRE.id, result.forms, decisions)
+    assert "paper.not_open" in {p.key for p in closed.value.problems}
+    assert len(store.responses(QUESTIONNAIRE)) == 0
