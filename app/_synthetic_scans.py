@@ -9,14 +9,15 @@ blurred and overlaid with noise as a cheap office scanner would.
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import cv2
 import numpy as np
 import pypdfium2 as pdfium
 from numpy.typing import NDArray
 
+from app._scanning import ScannedForm
 from reporting import Mark, PaperLayout
 
 Gray = NDArray[np.uint8]
@@ -162,10 +163,12 @@ def fill_form(
     *,
     cancel_rate: float = 0.03,
     blank_rate: float = 0.1,
+    smudge_rate: float = 0.0,
 ) -> FilledForm:
     """Answer every question of one printed form at random: one box per single choice
     (sometimes a taken-back tick besides), several per multi choice, some left blank, and
-    text in the write-in fields."""
+    text in the write-in fields; with ``smudge_rate`` some unticked boxes get a faint blot
+    (style ``smudge``) that must be flagged."""
     images = [p.copy() for p in pages]
     styles: dict[str, str] = {}
     by_answer: dict[str, list[Mark]] = {}
@@ -184,8 +187,14 @@ def fill_form(
         if others and rng.random() < cancel_rate:
             styles[others[int(rng.integers(len(others)))].key] = "fill"
     for mark in layout.marks:
-        if mark.key in styles:
-            draw_tick(images[mark.page - 1], mark, dpi, rng, styles[mark.key])
+        if mark.key not in styles and rng.random() < smudge_rate:
+            styles[mark.key] = "smudge"
+    for mark in layout.marks:
+        style = styles.get(mark.key)
+        if style == "smudge":
+            draw_smudge(images[mark.page - 1], mark, dpi, float(rng.uniform(0.03, 0.06)))
+        elif style is not None:
+            draw_tick(images[mark.page - 1], mark, dpi, rng, style)
     written: dict[str, str] = {}
     for field in layout.fields:
         if rng.random() < 0.5:
@@ -201,16 +210,19 @@ def encode_png(image: Gray) -> bytes:
     return bytes(data.tobytes())
 
 
-def images_pdf(images: list[Gray], dpi: int) -> bytes:
-    """The page images as one PDF, as a scanner writes it (A4 at ``dpi``)."""
+def images_pdf(images: list[Gray], dpi: int, quality: int = 85) -> bytes:
+    """The page images as one PDF of JPEG pages (A4 at ``dpi``), as an office scanner writes
+    it."""
     document = pdfium.PdfDocument.new()
     for image in images:
         h, w = image.shape
-        page = document.new_page(w * 72 / dpi, h * 72 / dpi)
-        bitmap = pdfium.PdfBitmap.from_pil(_pil(image))
+        width, height = w * 72 / dpi, h * 72 / dpi
+        page = document.new_page(width, height)
+        ok, jpeg = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])
+        assert ok
         picture = pdfium.PdfImage.new(document)
-        picture.set_bitmap(bitmap)
-        picture.set_matrix(pdfium.PdfMatrix().scale(w * 72 / dpi, h * 72 / dpi))
+        picture.load_jpeg(io.BytesIO(jpeg.tobytes()), inline=True)
+        picture.set_matrix(pdfium.PdfMatrix().scale(width, height))
         page.insert_obj(picture)
         page.gen_content()
     out = io.BytesIO()
@@ -218,15 +230,39 @@ def images_pdf(images: list[Gray], dpi: int) -> bytes:
     return out.getvalue()
 
 
-def _pil(image: Gray) -> Any:
-    from PIL import Image
-
-    return Image.fromarray(image)
+def box_counts(
+    forms: Sequence[ScannedForm], filled: Sequence[FilledForm], layout: PaperLayout
+) -> tuple[int, int, int, int]:
+    """How the boxes of scanned ``forms`` were read against what was marked in ``filled``:
+    ``(total, correct, wrong, flagged)``. A box is correct when read with certainty as what
+    was marked (ticked, or not: empty or taken back), wrong when read with certainty as the
+    opposite, flagged when its state is uncertain (a person decides it)."""
+    total = correct = wrong = flagged = 0
+    for form, truth in zip(forms, filled, strict=True):
+        reviewed = {r.answer_id: r for r in form.reviews if r.ratios}
+        for mark in layout.marks:
+            total += 1
+            review = reviewed.get(mark.answer_id)
+            if review is not None:
+                state = next(s for v, _r, s in review.ratios if v == mark.value)
+                if state == "uncertain":
+                    flagged += 1
+                    continue
+                ticked = state == "ticked"
+            else:
+                read = form.answers.get(mark.answer_id)
+                ticked = mark.value in read if isinstance(read, list) else read == mark.value
+            if ticked == truth.ticked(mark.key):
+                correct += 1
+            else:
+                wrong += 1
+    return total, correct, wrong, flagged
 
 
 __all__ = [
     "Degradation",
     "FilledForm",
+    "box_counts",
     "degrade",
     "draw_smudge",
     "draw_tick",
