@@ -276,8 +276,9 @@ def warp(image: Gray, homography: NDArray[np.float64]) -> Gray:
     """The page at :data:`PX_PER_MM`, paper normalised to white."""
     to_canonical = np.diag([PX_PER_MM, PX_PER_MM, 1.0]) @ np.linalg.inv(homography)
     size = (int(PAGE_WIDTH * PX_PER_MM), int(PAGE_HEIGHT * PX_PER_MM))
-    canonical = cv2.warpPerspective(
-        image, to_canonical, size, flags=cv2.INTER_LINEAR, borderValue=255
+    canonical = np.asarray(
+        cv2.warpPerspective(image, to_canonical, size, flags=cv2.INTER_LINEAR, borderValue=255),
+        dtype=np.uint8,
     )
     white = max(_percentile(canonical, 90), 1.0)
     normalised = np.clip(np.asarray(canonical, dtype=np.float32) * (255.0 / white), 0, 255)

@@ -143,6 +143,25 @@ def degrade(image: Gray, dpi: int, how: Degradation, rng: np.random.Generator) -
     return np.asarray(out, dtype=np.uint8)
 
 
+def office_scan(pages: Sequence[Gray], dpi: int, rng: np.random.Generator) -> list[Gray]:
+    """``pages`` as a cheap office scanner returns them: each rotated by up to ±2°, shifted
+    by up to 3 mm, slightly blurred and noisy."""
+    return [
+        degrade(
+            page,
+            dpi,
+            Degradation(
+                angle=float(rng.uniform(-2, 2)),
+                shift=(float(rng.uniform(-3, 3)), float(rng.uniform(-3, 3))),
+                blur=float(rng.uniform(0.0, 0.12)),
+                noise=float(rng.uniform(0, 12)),
+            ),
+            rng,
+        )
+        for page in pages
+    ]
+
+
 @dataclass(frozen=True)
 class FilledForm:
     """A synthetic form: its page images and what was marked (box key -> style)."""
@@ -269,6 +288,7 @@ __all__ = [
     "encode_png",
     "fill_form",
     "images_pdf",
+    "office_scan",
     "rasterise",
     "write_text",
 ]

@@ -13,13 +13,12 @@ import typst
 from app import layout_for, read_scans
 from app._scanning import box_state
 from app._synthetic_scans import (
-    Degradation,
     box_counts,
-    degrade,
     draw_smudge,
     encode_png,
     fill_form,
     images_pdf,
+    office_scan,
     rasterise,
 )
 from reporting import paper_layout, paper_pdf
@@ -43,20 +42,7 @@ def pages_150(printed: bytes) -> list[np.ndarray]:
 
 
 def _spoil(pages: list[np.ndarray], dpi: int, rng: np.random.Generator) -> list[np.ndarray]:
-    return [
-        degrade(
-            page,
-            dpi,
-            Degradation(
-                angle=float(rng.uniform(-2, 2)),
-                shift=(float(rng.uniform(-3, 3)), float(rng.uniform(-3, 3))),
-                blur=float(rng.uniform(0.0, 0.12)),
-                noise=float(rng.uniform(0, 12)),
-            ),
-            rng,
-        )
-        for page in pages
-    ]
+    return office_scan(pages, dpi, rng)
 
 
 @pytest.mark.parametrize("dpi", [150, 300])
@@ -65,7 +51,7 @@ def test_synthetic_scans_read_correctly(printed: bytes, dpi: int, rng: np.random
     pages = rasterise(printed, dpi)
     per_form = layout.pages
     filled = [
-        fill_form(pages[i * per_form : (i + 1) * per_form], layout, dpi, rng, smudge_rate=0.01)
+        fill_form(pages[i * per_form : (i + 1) * per_form], layout, dpi, rng, smudge_rate=0.004)
         for i in (0, 1)
     ]
     scan = images_pdf(_spoil([p for f in filled for p in f.pages], dpi, rng), dpi)
@@ -76,8 +62,8 @@ def test_synthetic_scans_read_correctly(printed: bytes, dpi: int, rng: np.random
     # The blots are ambiguous by design: flagged (or read as the empty boxes they are).
     smudges = sum(1 for f in filled for style in f.styles.values() if style == "smudge")
     assert wrong == 0
-    assert 0 < flagged <= smudges
-    assert correct / (total - smudges) >= 0.995
+    assert flagged <= smudges
+    assert correct / total >= 0.995
     # Every written field is shown for typing, every empty one is not.
     for form, truth in zip(result.forms, filled, strict=True):
         written = {r.answer_id for r in form.reviews if r.reason == "written"}
