@@ -399,7 +399,14 @@ def _choice_answer(
     page = mark.page
     top = min(r.mark.y for r in readings) - 2.0
     bottom = max(r.mark.y + r.mark.size for r in readings) + 2.0
-    image = snippet(canonical_of(page), 18.0, top, PAGE_WIDTH - 36.0, bottom - top)
+    left = min(r.mark.x for r in readings)
+    # A list of options (one column of boxes): the boxes and their labels; a battery row:
+    # the whole width, its statement on the left.
+    if max(r.mark.x for r in readings) - left < 1.0:
+        x, width = left - 3.0, min(110.0, PAGE_WIDTH - left - 15.0)
+    else:
+        x, width = 18.0, PAGE_WIDTH - 36.0
+    image = snippet(canonical_of(page), x, top, width, bottom - top)
     review = Review(
         answer_id=mark.answer_id,
         number=mark.number,
