@@ -20,13 +20,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any, Literal
 
 import cv2
 import numpy as np
 import pypdfium2 as pdfium
-import segno
 import zxingcpp
 from numpy.typing import NDArray
 
@@ -42,6 +40,7 @@ from reporting import (
     PageMark,
     PaperLayout,
     WriteIn,
+    mark_modules,
     parse_page_mark,
 )
 
@@ -165,18 +164,9 @@ def _decode_mark(image: Gray) -> tuple[str, NDArray[np.float64]] | None:
     return None
 
 
-@lru_cache(maxsize=64)
-def _modules(length: int) -> int:
-    """The side in modules of the page mark's QR symbol for a payload of ``length``
-    characters (byte mode, error level Q, as :func:`reporting.paper_pdf` makes it)."""
-    return int(
-        segno.make("x" * length, error="q", micro=False, mode="byte").symbol_size(border=0)[0]
-    )
-
-
 def _mark_corners_mm(text: str) -> NDArray[np.float64]:
     """Where the corners of the QR symbol (without quiet zone) are printed, in mm."""
-    modules = _modules(len(text.encode("utf-8")))
+    modules = mark_modules(text)
     module = MARK_SIZE / (modules + 8)
     x0, y0 = MARK_ORIGIN[0] + 4 * module, MARK_ORIGIN[1] + 4 * module
     side = modules * module

@@ -8,22 +8,21 @@ description of the geometry; the PDF is compiled from the same template and inpu
 scanner (``app._scanning``) reads the boxes at exactly these positions.
 
 Every page carries four solid corner squares (:data:`FIDUCIALS`, for the page geometry) and a
-QR page mark (:data:`MARK_ORIGIN`, :data:`MARK_SIZE`) with the format version, questionnaire
+QR page mark (zxing-cpp, error level Q) (:data:`MARK_ORIGIN`, :data:`MARK_SIZE`) with the format version, questionnaire
 id, revision, language, print size, page, page count and the respondent's access code
 (:func:`page_mark_text`, :func:`parse_page_mark`).
 """
 
 from __future__ import annotations
 
-import io
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib.resources import files
 from typing import Any
 
-import segno
 import typst
+import zxingcpp
 
 from core import t
 from survey import (
@@ -543,9 +542,18 @@ def paper_layout(
 
 
 def _mark_svg(text: str) -> str:
-    out = io.BytesIO()
-    segno.make(text, error="q", micro=False).save(out, kind="svg", border=4, xmldecl=False)
-    return out.getvalue().decode("utf-8")
+    """The page mark as an SVG QR code (error level Q, quiet zone of four modules): made by
+    zxing-cpp, about five times faster than a pure-Python encoder, which matters with one
+    mark per page of a whole batch."""
+    barcode = zxingcpp.create_barcode(text, zxingcpp.BarcodeFormat.QRCode, ec_level="Q")
+    return str(barcode.to_svg(add_quiet_zones=True))
+
+
+def mark_modules(text: str) -> int:
+    """The side, in modules, of the QR symbol (without quiet zone) of the page mark ``text``,
+    as :func:`paper_pdf` prints it; the scanner needs it to place the symbol on the page."""
+    barcode = zxingcpp.create_barcode(text, zxingcpp.BarcodeFormat.QRCode, ec_level="Q")
+    return int(barcode.to_image(scale=1, add_quiet_zones=False).shape[0])
 
 
 def paper_pdf(
@@ -600,6 +608,7 @@ __all__ = [
     "SkipRules",
     "WriteIn",
     "answer_choices",
+    "mark_modules",
     "page_mark_text",
     "paper_layout",
     "paper_pdf",

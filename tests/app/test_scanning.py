@@ -161,19 +161,3 @@ def test_blurred_and_coarse_scans(pages_150: list[np.ndarray]) -> None:
         ("blurred.png", 1, "paper.scan.blurred"),
         ("coarse.png", 1, "paper.scan.low_resolution"),
     ]
-
-
-def test_the_mark_size_is_the_printed_one() -> None:
-    """The scanner's QR geometry (by payload length) is the one the PDF prints."""
-    import segno
-
-    from app._scanning import _modules
-    from reporting import PageMark, page_mark_text
-
-    for code in CODES:
-        text = page_mark_text(
-            PageMark(QUESTIONNAIRE.id, QUESTIONNAIRE.revision, "de", True, 8, 8, code)
-        )
-        assert (
-            _modules(len(text)) == segno.make(text, error="q", micro=False).symbol_size(border=0)[0]
-        )

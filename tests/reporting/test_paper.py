@@ -13,9 +13,12 @@ from pypdf import PdfReader
 from app._synthetic_scans import rasterise
 from reporting import (
     FIDUCIALS,
+    MARK_ORIGIN,
+    MARK_SIZE,
     PAGE_HEIGHT,
     PAGE_WIDTH,
     PageMark,
+    mark_modules,
     page_mark_text,
     paper_layout,
     paper_pdf,
@@ -155,3 +158,22 @@ def test_page_mark_text_round_trips() -> None:
     assert parse_page_mark(text) == PageMark("q", "0123456789ab", "de", True, 3, 8, mark.code)
     assert parse_page_mark("https://example.org") is None
     assert parse_page_mark("SA2|q|r|de|N|1|8|c") is None
+
+
+def test_the_mark_is_printed_where_the_scanner_expects_it(pdf: bytes) -> None:
+    """The QR symbol's corners (without quiet zone) lie where :func:`mark_modules` and the
+    mark's origin and size put them, within a quarter millimetre."""
+    dpi = 200
+    s = dpi / 25.4
+    image = rasterise(pdf, dpi)[0]
+    (barcode,) = zxingcpp.read_barcodes(image)
+    modules = mark_modules(barcode.text)
+    module = MARK_SIZE / (modules + 8)
+    x0, y0 = MARK_ORIGIN[0] + 4 * module, MARK_ORIGIN[1] + 4 * module
+    side = modules * module
+    p = barcode.position
+    found = [(p.top_left.x, p.top_left.y), (p.bottom_right.x, p.bottom_right.y)]
+    expected = [(x0, y0), (x0 + side, y0 + side)]
+    for (fx, fy), (ex, ey) in zip(found, expected, strict=True):
+        assert abs(fx / s - ex) < 0.25
+        assert abs(fy / s - ey) < 0.25
