@@ -20,8 +20,10 @@ XLSX) cannot hold are removed from XLSX cells.
 
 Formats: CSV is UTF-8 with BOM (so Excel detects the encoding), ``;`` separated, with a
 German decimal comma. SPSS ``.sav`` carries variable labels (question texts), value labels
-(scale options; ``nein``/``ja`` for multi-choice options and yes/no items), non-substantive
-options ("weiß nicht") as user-missing values, and dates as SPSS dates.
+(scale options; ``nein``/``ja`` for multi-choice options and yes/no items; the response mode,
+``keyed`` = "Papier (erfasst)"), non-substantive options ("weiß nicht") as user-missing
+values, and dates as SPSS dates. The codebook lists the response mode after the
+questionnaire's variables: it is a design variable of every response.
 """
 
 from __future__ import annotations
@@ -53,6 +55,7 @@ from core import (
 from core import catalogue as message_catalogue
 from scoring import PUBLISHED_RANKING_COLUMNS, suppress_ranking
 from survey import (
+    MODE_COLUMN,
     RESPONSE_META_COLUMNS,
     ActionFieldCatalogue,
     Code,
@@ -60,7 +63,9 @@ from survey import (
     Variable,
     codebook,
     kind_of_variable,
+    mode_labels,
 )
+from survey.kinds import LABEL_SEPARATOR
 
 CSV_SEPARATOR = ";"
 CSV_DECIMAL = ","
@@ -312,9 +317,29 @@ def read_xlsx_sheets(data: bytes) -> dict[str, list[tuple[Any, ...]]]:
 # --- codebook -------------------------------------------------------------------------------
 
 
+def mode_codebook_row(lang: str | None = None) -> dict[str, str]:
+    """The codebook row of the response mode: a design variable of every response (the
+    ``mode`` column of the exports) with its codes and their labels."""
+    labels = mode_labels(lang)
+    return {
+        "variable": MODE_COLUMN,
+        "item_id": "",
+        "question": t(f"exports.meta.{MODE_COLUMN}", lang),
+        "kind": "meta",
+        "codes": LABEL_SEPARATOR.join(f"{mode}={label}" for mode, label in labels.items()),
+        "non_substantive": "",
+        "tags": "",
+        "design": MODE_COLUMN,
+    }
+
+
 def codebook_frame(questionnaire: Questionnaire, lang: str | None = None) -> pd.DataFrame:
-    """The loader's codebook (one row per variable) with headers in ``lang``."""
-    frame = codebook(questionnaire, lang or current_language())
+    """The loader's codebook (one row per variable), then the row of the response mode (a
+    column of every responses export), with headers in ``lang``."""
+    lang = lang or current_language()
+    variables = codebook(questionnaire, lang)
+    mode = pd.DataFrame([mode_codebook_row(lang)], columns=variables.columns, dtype="string")
+    frame = pd.concat([variables, mode], ignore_index=True)
     known = message_catalogue()
     return frame.rename(
         columns={
@@ -399,6 +424,12 @@ def write_responses_sav(
         if variable is None:
             column_labels.append(t(f"exports.meta.{name}", lang) if _is_meta(name) else None)
             measures[str(name)] = "nominal"
+            if name == MODE_COLUMN:
+                # A design variable: each mode's label, so SPSS tables read "Papier (erfasst)".
+                value_labels[MODE_COLUMN] = {
+                    mode: _safe_label(label, SPSS_VALUE_LABEL_BYTES)
+                    for mode, label in mode_labels(lang).items()
+                }
             continue
         column_labels.append(_safe_label(questionnaire.text(variable.label, lang)))
         kind = kind_of_variable(variable)

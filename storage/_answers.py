@@ -13,7 +13,7 @@ from datetime import date
 from typing import Any
 
 from core import InvalidInput, Location, Problem
-from survey import Questionnaire, Variable
+from survey import MODES, Questionnaire, Variable
 from survey.kinds import (
     AnswerSpec,
     as_date_text,
@@ -24,8 +24,6 @@ from survey.kinds import (
     kind_of,
     kind_of_variable,
 )
-
-MODES: tuple[str, ...] = ("web", "paper", "keyed", "scanned")
 
 __all__ = [
     "MODES",

@@ -1,10 +1,11 @@
 """The installation's hash keys, kept in a file outside the database.
 
 The keys turn an access code into its stored hash (``access_codes``), a code into its draft's
-key (``drafts``), a session's token into its stored hash and an attempted user name into its
-throttle row. Whoever holds a key and a database copy can test a plaintext code (from the
-mail merge) against the stored hashes; so the keys must never travel with the database: not
-in the file, not in its WAL, not in its backups.
+key (``drafts``), a session's token into its stored hash, an attempted user name into its
+throttle row and a paper form's code or serial number into its pending keying's key. Whoever
+holds a key and a database copy can test a plaintext code (from the mail merge) against the
+stored hashes; so the keys must never travel with the database: not in the file, not in its
+WAL, not in its backups.
 
 Where the key file lives:
 
@@ -44,7 +45,7 @@ KEY_FILE_ENV_VAR = "SICHERHEITSANALYSE_KEY_FILE"
 #: The folder of the default SQLite database; PostgreSQL's key files go there too.
 DATA_FOLDER = Path("data")
 #: Every key the installation uses; a key added in a later release is added to the file.
-KEY_NAMES: tuple[str, ...] = ("code", "draft", "token", "throttle")
+KEY_NAMES: tuple[str, ...] = ("code", "draft", "token", "throttle", "keying")
 #: Where databases before the key file kept the first three keys.
 _LEGACY_ROWS = {"code": "code_hash_key", "draft": "draft_hash_key", "token": "token_hash_key"}
 #: The row of ``installation_secrets`` that holds the keys' fingerprint.
@@ -60,6 +61,9 @@ class InstallationKeys:
     draft: bytes
     token: bytes
     throttle: bytes
+    #: The key of a paper form's first keying (``pending_keyings``), different from the
+    #: codes' and the drafts', so no table can be joined to it without the plaintext code.
+    keying: bytes
 
 
 def key_file_path(url: URL) -> Path | None:

@@ -49,6 +49,8 @@ from storage._schema import (
     access_codes_table,
     code_batches_table,
     drafts_table,
+    keyed_forms_table,
+    pending_keyings_table,
     questionnaires_table,
     responses_table,
     submission_tokens_table,
@@ -85,7 +87,7 @@ class SubmitResult:
         return t(f"storage.submit.{self.status.value}", lang)
 
 
-class _Rejected(UnitRejected):
+class SubmissionRejected(UnitRejected):
     """Rolls back a submission's transaction (or savepoint) and reports ``status``."""
 
     def __init__(self, status: SubmitStatus) -> None:
@@ -94,7 +96,9 @@ class _Rejected(UnitRejected):
 
 
 @dataclass(frozen=True)
-class _Submission:
+class Submission:
+    """One checked response on its way into a unit of work (:meth:`Responses.prepare`)."""
+
     questionnaire_id: str
     revision: str
     token_hash: str
@@ -102,6 +106,7 @@ class _Submission:
     draft_key: str | None
     code_malformed: bool
     row: dict[str, Any]
+    require_open: bool = True
 
 
 _TOKEN_SEEN = select(submission_tokens_table.c.token_hash).where(
@@ -159,6 +164,37 @@ class Responses:
         code: str | None = None,
     ) -> SubmitResult:
         """See :meth:`storage.Store.submit`."""
+        submission = self.prepare(
+            questionnaire,
+            answers,
+            language=language,
+            submission_token=submission_token,
+            mode=mode,
+            code=code,
+        )
+
+        def unit(connection: Connection, pending: PendingWrites) -> SubmitResult:
+            return self.apply(connection, submission, pending)
+
+        try:
+            return self._database.run(unit)
+        except SubmissionRejected as rejected:
+            return SubmitResult(rejected.status)
+
+    def prepare(
+        self,
+        questionnaire: Questionnaire,
+        answers: Mapping[str, Any],
+        *,
+        language: str,
+        submission_token: str,
+        mode: str,
+        code: str | None,
+        require_open: bool = True,
+    ) -> Submission:
+        """One submission checked completely (:class:`InvalidInput` otherwise), ready for
+        :meth:`apply` inside a unit of work. ``require_open``: refuse it unless the
+        questionnaire is open (paper forms keyed in after the survey closed are accepted)."""
         problems = meta_problems(questionnaire, language, mode)
         if not isinstance(submission_token, str) or len(submission_token) < 16:
             problems.append(Problem(Location(field="submission_token"), "storage.bad_token"))
@@ -170,7 +206,7 @@ class Responses:
             raise InvalidInput(problems)
         normalised = normalise_code(code) if code is not None else None
         qid = questionnaire.id
-        submission = _Submission(
+        return Submission(
             questionnaire_id=qid,
             revision=questionnaire.revision,
             token_hash=keyed_hash(self._database.keys.token, qid, submission_token),
@@ -186,23 +222,15 @@ class Responses:
                 "mode": mode,
                 "answers": _stored_answers(codebook),
             },
+            require_open=require_open,
         )
 
-        def unit(connection: Connection, pending: PendingWrites) -> SubmitResult:
-            return self._apply(connection, submission, pending)
-
-        try:
-            return self._database.run(unit)
-        except _Rejected as rejected:
-            return SubmitResult(rejected.status)
-
-    def _apply(
-        self, connection: Connection, s: _Submission, pending: PendingWrites
-    ) -> SubmitResult:
+    def apply(self, connection: Connection, s: Submission, pending: PendingWrites) -> SubmitResult:
         """Check one submission and mark its code used; queue its inserts in ``pending``.
 
-        A rejection (``_Rejected`` / ``InvalidInput``) happens before this submission wrote
-        anything, so other submissions sharing the transaction are unaffected.
+        A rejection (:class:`SubmissionRejected` / ``InvalidInput``) happens before this
+        submission wrote anything, so other submissions sharing the transaction are
+        unaffected.
         """
         if (
             s.token_hash in pending.token_hashes
@@ -216,20 +244,20 @@ class Responses:
                 connection.execute(_QUESTIONNAIRE_SETTINGS, {"qid": s.questionnaire_id}).one()
             )
         state, access = settings
-        if state != QuestionnaireState.OPEN.value:
-            raise _Rejected(SubmitStatus.CLOSED)
+        if s.require_open and state != QuestionnaireState.OPEN.value:
+            raise SubmissionRejected(SubmitStatus.CLOSED)
         stratum: str | None = None
         if s.code_malformed:
-            raise _Rejected(SubmitStatus.CODE_UNKNOWN)
+            raise SubmissionRejected(SubmitStatus.CODE_UNKNOWN)
         if s.code_hash is None:
             if access == Access.CODE.value:
-                raise _Rejected(SubmitStatus.CODE_REQUIRED)
+                raise SubmissionRejected(SubmitStatus.CODE_REQUIRED)
         else:
             found = connection.execute(
                 _CODE_LOOKUP, {"h": s.code_hash, "qid": s.questionnaire_id}
             ).first()
             if found is None:
-                raise _Rejected(SubmitStatus.CODE_UNKNOWN)
+                raise SubmissionRejected(SubmitStatus.CODE_UNKNOWN)
             # The conditional update is what makes a code single-use under concurrency.
             if found.used or connection.execute(_CODE_MARK_USED, {"h": s.code_hash}).rowcount != 1:
                 # A double click racing itself: the other click may have committed this very
@@ -237,7 +265,7 @@ class Responses:
                 # is the same submission, not a second use of the code.
                 if connection.execute(_TOKEN_SEEN, {"token_hash": s.token_hash}).first():
                     return SubmitResult(SubmitStatus.STORED, duplicate=True)
-                raise _Rejected(SubmitStatus.CODE_USED)
+                raise SubmissionRejected(SubmitStatus.CODE_USED)
             stratum = found.stratum
         pending.token_hashes.add(s.token_hash)
         pending.responses.append({**s.row, "stratum": stratum})
@@ -352,6 +380,10 @@ class Responses:
         with self._database.write() as connection:
             removed = connection.execute(r.delete().where(r.c.questionnaire_id == questionnaire_id))
             connection.execute(d.delete().where(d.c.questionnaire_id == questionnaire_id))
+            for keying in (pending_keyings_table, keyed_forms_table):
+                connection.execute(
+                    keying.delete().where(keying.c.questionnaire_id == questionnaire_id)
+                )
             batches = select(b.c.id).where(b.c.questionnaire_id == questionnaire_id)
             connection.execute(c.delete().where(c.c.batch_id.in_(batches)))
             connection.execute(b.delete().where(b.c.questionnaire_id == questionnaire_id))

@@ -204,6 +204,41 @@ datasets_table = Table(
 DATASET_TABLES: tuple[Table, ...] = (datasets_table,)
 
 
+# --- paper forms keyed in twice: the first keying until the second one is resolved -----------
+
+pending_keyings_table = Table(
+    "pending_keyings",
+    metadata,
+    #: Keyed hash (a key of its own, ``storage._keys``) of the questionnaire and the form's
+    #: access code or serial number: the plaintext is never stored, and the hash matches
+    #: neither ``access_codes`` nor ``drafts``.
+    Column("form_key", String(64), primary_key=True),
+    Column("questionnaire_id", String(100), nullable=False, index=True),
+    Column("questionnaire_revision", String(100), nullable=False),
+    #: The code batch the form belongs to ("": a form without an access code).
+    Column("batch_id", String(20), nullable=False),
+    #: The day of the first keying (no finer time).
+    Column("keyed_on", Date, nullable=False),
+    #: The first keying's answers (form layout) as a JSON object.
+    Column("answers", Text, nullable=False),
+    # No rowid: the file's row order does not tell which form was keyed after which.
+    sqlite_with_rowid=False,
+)
+
+keyed_forms_table = Table(
+    "keyed_forms",
+    metadata,
+    Column("questionnaire_id", String(100), primary_key=True),
+    #: The code batch ("": forms without an access code).
+    Column("batch_id", String(20), primary_key=True),
+    #: Paper forms of the batch stored as keyed responses: a count, never which ones.
+    Column("stored", Integer, nullable=False),
+)
+
+#: The data entry of paper forms (``storage._keyings``).
+KEYING_TABLES: tuple[Table, ...] = (pending_keyings_table, keyed_forms_table)
+
+
 @dataclass(frozen=True)
 class Migration:
     version: int
@@ -244,13 +279,19 @@ def _test_responses(connection: Connection) -> None:
     metadata.create_all(connection, tables=list(TEST_RESPONSE_TABLES))
 
 
-#: Ordered steps; ``version`` must be 1, 2, 3 … in this order.
+def _keyings(connection: Connection) -> None:
+    metadata.create_all(connection, tables=list(KEYING_TABLES))
+
+
+#: Ordered steps with ascending ``version`` numbers. A gap is allowed (version 6 belongs to
+#: another branch); :func:`migrate` applies every step above the stored version.
 MIGRATIONS: Sequence[Migration] = (
     Migration(1, "initial storage schema", _initial_schema),
     Migration(2, "manager accounts and saved datasets", _accounts_and_datasets),
     Migration(3, "index of responses per questionnaire and day", _responses_by_day_index),
     Migration(4, "sign-in throttle keyed by a hash of the name", _keyed_sign_in_throttle),
     Migration(5, "test answers of the manager's preview", _test_responses),
+    Migration(7, "pending keyings and keyed-form counts of the paper data entry", _keyings),
 )
 
 CURRENT_VERSION = MIGRATIONS[-1].version

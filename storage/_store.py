@@ -8,7 +8,8 @@ thin facade: the work is done by one repository per concern, all sharing one
 * :class:`~storage._codes.Codes`: access-code batches and codes;
 * :class:`~storage._drafts.Drafts`: unfinished answers under a hashed code;
 * :class:`~storage._responses.Responses`: submission (group commit), bulk import, reading;
-* :class:`~storage._test_responses.TestResponses`: the manager's preview answers.
+* :class:`~storage._test_responses.TestResponses`: the manager's preview answers;
+* :class:`~storage._keyings.Keyings`: paper forms keyed in, with double entry.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from storage._batches import BatchMembership, batch_membership
 from storage._codes import CodeBatch, CodeBatchSummary, Codes, CodeStatus
 from storage._drafts import Draft, Drafts
 from storage._engine import Database
+from storage._keyings import BatchProgress, Keyings, PaperForm, PendingKeying
 from storage._questionnaires import QuestionnaireRecord, Questionnaires, QuestionnaireState
 from storage._responses import Responses, SubmitResult
 from storage._test_responses import TestResponses
@@ -50,6 +52,7 @@ class Store:
         self._drafts = Drafts(self.database, self._questionnaires, self._codes)
         self._responses = Responses(self.database, self._questionnaires, self._codes, self._drafts)
         self._test_responses = TestResponses(self.database, self._questionnaires)
+        self._keyings = Keyings(self.database, self._questionnaires, self._codes, self._responses)
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -289,3 +292,52 @@ class Store:
     def response_counts_by_day(self, questionnaire_id: str) -> pd.DataFrame:
         """Responses per submission date: columns ``submitted_on``, ``responses``."""
         return self._responses.counts_by_day(questionnaire_id)
+
+    # -- paper forms keyed in ---------------------------------------------------------------
+
+    def check_paper_form(self, questionnaire_id: str, form: PaperForm) -> PendingKeying | None:
+        """Whether a returned paper form can be keyed (:class:`InvalidInput`: its code is
+        used, unknown or another batch's, as the survey page refuses it; or a batch with codes
+        and none typed); its first keying if one waits for the second."""
+        return self._keyings.check_form(questionnaire_id, form)
+
+    def pending_keying(self, questionnaire_id: str, form: PaperForm) -> PendingKeying | None:
+        """The first keying of ``form`` waiting for its second, or ``None``."""
+        return self._keyings.pending(questionnaire_id, form)
+
+    def save_first_keying(
+        self, questionnaire: Questionnaire, form: PaperForm, answers: Mapping[str, Any]
+    ) -> None:
+        """Keep the first keying of a double entry (checked like a response) until the
+        second one is resolved; only a keyed hash of the code or serial number is stored."""
+        self._keyings.save_first(questionnaire, form, answers)
+
+    def discard_keying(self, questionnaire_id: str, form: PaperForm) -> bool:
+        """Delete the pending first keying of ``form``; whether there was one."""
+        return self._keyings.discard(questionnaire_id, form)
+
+    def store_keyed(
+        self,
+        questionnaire: Questionnaire,
+        form: PaperForm,
+        answers: Mapping[str, Any],
+        *,
+        language: str,
+        submission_token: str,
+        mode: str = "keyed",
+    ) -> SubmitResult:
+        """Store a paper form as one response of ``mode`` (``keyed`` or ``scanned``): the code
+        used as online, the form's pending keying deleted and the batch's keyed count raised,
+        all in one transaction. The questionnaire need not be open."""
+        return self._keyings.store(
+            questionnaire,
+            form,
+            answers,
+            language=language,
+            submission_token=submission_token,
+            mode=mode,
+        )
+
+    def keying_progress(self, questionnaire_id: str) -> list[BatchProgress]:
+        """Per code batch: codes issued and used, keyed forms stored, first keyings pending."""
+        return self._keyings.progress(questionnaire_id)

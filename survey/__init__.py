@@ -36,7 +36,6 @@ from survey._form import (
     Form,
     code_retry_wait,
     is_blank,
-    question_numbers,
     reference_infos,
 )
 from survey._loader import (
@@ -82,6 +81,8 @@ from survey._model import (
     YesNoItem,
     multi_variable_id,
 )
+from survey._modes import MODE_COLUMN, MODES, PAPER_MODES, mode_label, mode_labels
+from survey._numbering import question_numbers
 from survey.expressions import (
     COMPARISONS,
     KEYWORDS,
@@ -121,7 +122,10 @@ __all__ = [
     "KEYWORDS",
     "KINDS",
     "MAX_CODE_WAIT_SECONDS",
+    "MODES",
+    "MODE_COLUMN",
     "MULTI_SEPARATOR",
+    "PAPER_MODES",
     "PRIVACY_ITEM_ID",
     "RESPONSE_META_COLUMNS",
     "Access",
@@ -194,6 +198,8 @@ __all__ = [
     "load_action_fields",
     "load_questionnaire",
     "load_questionnaire_text",
+    "mode_label",
+    "mode_labels",
     "multi_variable_id",
     "normalise_code",
     "normalise_pks_key",

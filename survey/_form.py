@@ -29,6 +29,7 @@ from survey._model import (
     SingleChoiceItem,
     Statement,
 )
+from survey._numbering import question_numbers
 from survey.expressions import Expression, ReferenceInfo, compile_expression
 from survey.kinds import AnswerSpec, kind_named, kind_of
 
@@ -328,35 +329,6 @@ class Form:
         spec = self._specs[key]
         checked = kind_named(spec.kind).check(spec, value, lang)
         return [checked] if isinstance(checked, Problem) else []
-
-
-def question_numbers(questionnaire: Questionnaire) -> dict[str, int]:
-    """The printed number of every question: answer id (an item or a battery statement) to
-    its number.
-
-    Questions are numbered 1, 2, ... in questionnaire order over all pages; info items get no
-    number, a battery's statements share their battery's number, and hidden follow-up
-    questions are numbered too, so the online form, the paper questionnaire and the data
-    entry of returned forms all show the same number for the same question.
-
-    Parameters
-    ----------
-    questionnaire
-        A loaded questionnaire.
-
-    Returns
-    -------
-    dict[str, int]
-        Item ids and battery statement ids mapped to their question number.
-    """
-    numbers: dict[str, int] = {}
-    for number, item in enumerate(
-        (i for i in questionnaire.items() if not isinstance(i, InfoItem)), start=1
-    ):
-        numbers[item.id] = number
-        if isinstance(item, BatteryItem):
-            numbers.update((statement.id, number) for statement in item.statements)
-    return numbers
 
 
 def _problem(field: str, key: str, severity: str = "error", **params: Any) -> Problem:

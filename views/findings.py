@@ -30,6 +30,7 @@ from app import (
     free_text_groups,
     is_demo,
     missing_bars,
+    mode_table,
     places_table,
     share_table,
     table_columns,
@@ -44,6 +45,7 @@ from core import (
 )
 from scoring import Topic
 from survey import Design, Questionnaire
+from views._cache import cached_inputs
 from views._session import (
     choose_questionnaire,
     data_version,
@@ -126,6 +128,7 @@ def render() -> None:
     _places(result, lang)
     st.header(t("findings.section.groups", lang))
     _groups(result, questionnaire, lang)
+    _modes(record.id, lang)
     st.header(t("findings.section.free_text", lang))
     _free_text(result, questionnaire, lang)
     _glossary(lang)
@@ -384,6 +387,18 @@ def _groups(result: FindingsResult, questionnaire: Questionnaire, lang: str) -> 
             st.dataframe(table, hide_index=True, key=f"findings.groups.{design}.{topic}")
     if not shown:
         st.info(t("findings.groups.none", lang))
+
+
+def _modes(questionnaire_id: str, lang: str) -> None:
+    """Rücklauf nach Erhebungsweg: responses online, keyed, scanned, imported (small cells
+    suppressed), so that a mode effect can be judged."""
+    st.subheader(t("modes.title", lang))
+    st.caption(t("modes.caption", lang))
+    st.dataframe(
+        mode_table(cached_inputs(questionnaire_id).responses, lang),
+        hide_index=True,
+        key="findings.modes",
+    )
 
 
 def _free_text(result: FindingsResult, questionnaire: Questionnaire, lang: str) -> None:

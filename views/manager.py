@@ -12,7 +12,7 @@ from pathlib import Path
 import streamlit as st
 
 from core import t
-from views import data, exports, findings, overview, paper_scans, priorities
+from views import data, exports, findings, overview, paper_entry, paper_scans, priorities
 from views._session import Manager, language
 
 SIGNIN_FILE = Path(__file__).with_name("signin.py")
@@ -23,6 +23,7 @@ PRIORITIES_PATH = "prioritaeten"
 FINDINGS_PATH = "befragungsergebnisse"
 EXPORTS_PATH = "export"
 SCANS_PATH = "scans"
+PAPER_ENTRY_PATH = "papier-erfassen"
 
 
 def signin_page(*, hidden: bool = False) -> st.Page:
@@ -68,6 +69,12 @@ def pages(manager: Manager | None) -> list[st.Page]:
             title=t("paper.scans.title", lang),
             url_path=SCANS_PATH,
             icon=":material/document_scanner:",
+        ),
+        st.Page(
+            paper_entry.render,
+            title=t("paper_entry.title", lang),
+            url_path=PAPER_ENTRY_PATH,
+            icon=":material/keyboard:",
         ),
         st.Page(
             priorities.render,

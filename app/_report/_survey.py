@@ -21,6 +21,7 @@ from app._report._context import (
     stated,
     survey_dates,
 )
+from app._response_modes import responses_by_mode
 from core import (
     MIN_CELL_SIZE,
     complementary_suppression,
@@ -42,7 +43,6 @@ from scoring import (
     DARK_FIGURE_CAVEATS,
     Topic,
 )
-from storage import MODES
 from survey import Design
 
 
@@ -172,13 +172,7 @@ def method(context: Context) -> list[Section]:
     responses = c.inputs.responses
     blocks: list[Block] = [Paragraph(t("report.method_text", lang))]
     dates = survey_dates(c.inputs)
-    modes = responses["mode"].dropna().astype(str).value_counts() if "mode" in responses else None
-    if modes is not None and len(modes):
-        text = ", ".join(
-            f"{format_integer(k, lang)} {c.t(f'document.mode.{m}') if m in MODES else m}"
-            for m, k in modes.items()
-        )
-        blocks.append(Paragraph(c.t("document.modes", modes=text)))
+    blocks += _modes(c)
     if dates is not None:
         blocks.append(
             Paragraph(
@@ -209,6 +203,22 @@ def method(context: Context) -> list[Section]:
         blocks.append(Paragraph(c.t("document.unweighted")))
     blocks += not_analysable(c)
     return [Section(c.t("document.ch.method"), 1, tuple(blocks))]
+
+
+def _modes(c: Context) -> list[Block]:
+    """Rücklauf nach Erhebungsweg: the responses per mode, small cells suppressed."""
+    rows = responses_by_mode(c.inputs.responses, c.lang)
+    if not rows:
+        return []
+    return [
+        Paragraph(c.t("modes.caption")),
+        Table(
+            c.t("modes.title"),
+            (c.t("modes.col.mode"), c.t("modes.col.responses"), c.t("modes.col.share")),
+            tuple((r.label, r.count, r.share) for r in rows),
+            (False, True, True),
+        ),
+    ]
 
 
 def _response_rates(c: Context) -> list[Block]:

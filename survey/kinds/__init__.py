@@ -14,11 +14,14 @@ from typing import Any
 
 from survey._model import Item, Variable
 from survey.kinds._base import (
+    LABEL_SEPARATOR,
     Accepted,
     AnswerSpec,
     Checked,
     QuestionKind,
+    as_code,
     as_date_text,
+    as_number,
     cell_value,
     is_code,
     iso_date,
@@ -70,11 +73,14 @@ def kind_of_variable(variable: Variable) -> QuestionKind[Any]:
 
 __all__ = [
     "KINDS",
+    "LABEL_SEPARATOR",
     "Accepted",
     "AnswerSpec",
     "Checked",
     "QuestionKind",
+    "as_code",
     "as_date_text",
+    "as_number",
     "cell_value",
     "is_code",
     "iso_date",

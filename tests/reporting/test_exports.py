@@ -262,8 +262,9 @@ def test_xlsx_round_trip_keeps_values_and_codebook() -> None:
     code_header, *code_rows = sheets["Codebuch"]
     assert code_header[:3] == ("Variable", "Item", "Frage")
     assert len(code_header) == len(expected.columns)
-    assert [row[0] for row in code_rows] == expected["variable"].tolist()
-    assert [row[2] for row in code_rows] == expected["question"].tolist()
+    # The questionnaire's variables, then the response mode (tests/reporting/test_mode_exports.py).
+    assert [row[0] for row in code_rows] == [*expected["variable"].tolist(), "mode"]
+    assert [row[2] for row in code_rows][:-1] == expected["question"].tolist()
 
 
 def test_xlsx_never_writes_a_formula() -> None:
@@ -470,13 +471,13 @@ def test_exports_from_the_real_store(sqlite_url: str) -> None:
 
 def test_codebook_exports_reuse_the_codebook() -> None:
     expected = codebook(QUESTIONNAIRE, "de")
-    back = read_csv(codebook_csv(QUESTIONNAIRE, "de"))
+    back = read_csv(codebook_csv(QUESTIONNAIRE, "de"))[:-1]  # the last row: the mode
     assert back["Variable"].tolist() == expected["variable"].tolist()
     assert back["Codes und Bedeutungen"].tolist() == expected["codes"].fillna("").tolist()
     sheets = read_xlsx_sheets(codebook_xlsx(QUESTIONNAIRE, "en"))
     assert list(sheets) == ["Codebook"]
     assert sheets["Codebook"][0][2] == "Question"
-    assert len(sheets["Codebook"]) == len(expected) + 1
+    assert len(sheets["Codebook"]) == len(expected) + 2
 
 
 # --- ranking ------------------------------------------------------------------------------

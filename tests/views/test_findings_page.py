@@ -138,3 +138,11 @@ def test_six_responses_give_a_banner_and_sentences_instead_of_empty_charts(tiny_
         if column in frame.value.columns:
             for value in frame.value[column]:
                 assert value == "< 5" or int(value.replace(".", "")) not in range(1, 5)
+
+
+def test_the_page_shows_responses_by_mode(tiny_url: str) -> None:
+    at = page()
+    assert t("modes.title", "de") in texts(at)
+    table = next(f.value for f in at.dataframe if t("modes.col.mode", "de") in f.value.columns)
+    # The 6 demo responses came online: one cell, shown (6 is not small).
+    assert table.to_numpy().tolist() == [["online", "6", "100,0 %"]]
