@@ -34,7 +34,7 @@ pytest: $(STAMP)
 test: lint types pytest
 
 # Every benchmark in bench/, one after the other; each prints its figures (docs/performance.md).
-BENCHMARKS := questionnaire_load storage_throughput scoring_pipeline priorities_page report_pdf rank_coverage
+BENCHMARKS := questionnaire_load storage_throughput scoring_pipeline priorities_page report_pdf rank_coverage paper_scanning
 
 bench: $(STAMP)
 	@set -e; for benchmark in $(BENCHMARKS); do \

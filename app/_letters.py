@@ -17,7 +17,7 @@ from datetime import date
 from app._publishing import current_questionnaire
 from core import InvalidInput, Location, Problem
 from reporting import LetterKit
-from storage import Store
+from storage import BatchMembership, Store
 from survey import Questionnaire, normalise_code
 
 #: The largest codes file read (a batch of a million codes is about 20 MB).
@@ -123,6 +123,23 @@ def read_codes_file(data: bytes, filename: str) -> CodesFile:
     return CodesFile(tuple(codes), tuple(numbers))
 
 
+def foreign_codes(
+    membership: BatchMembership, rows: Sequence[int] | None, source: str | None
+) -> list[Problem]:
+    """A problem for every code that is not one of the batch's, located at its row in
+    ``source`` (default: one code per row after the header)."""
+    numbers = list(rows) if rows is not None else list(range(2, len(membership.member) + 2))
+    return [
+        Problem(
+            Location(file=source, row=number, field="code"),
+            "letters.code_not_in_batch",
+            {"batch": membership.batch_id},
+        )
+        for number, member in zip(numbers, membership.member, strict=True)
+        if not member
+    ]
+
+
 def batch_letters(
     store: Store,
     batch_id: str,
@@ -141,16 +158,7 @@ def batch_letters(
     code by its row, and nothing is made.
     """
     membership = store.batch_membership(batch_id, codes)
-    numbers = list(rows) if rows is not None else list(range(2, len(codes) + 2))
-    problems = [
-        Problem(
-            Location(file=source, row=number, field="code"),
-            "letters.code_not_in_batch",
-            {"batch": batch_id},
-        )
-        for number, member in zip(numbers, membership.member, strict=True)
-        if not member
-    ]
+    problems = foreign_codes(membership, rows, source)
     if problems:
         raise InvalidInput(problems)
     kit = letter_kit(

@@ -12,7 +12,7 @@ from pathlib import Path
 import streamlit as st
 
 from core import t
-from views import data, exports, findings, overview, paper_entry, priorities
+from views import data, exports, findings, overview, paper_entry, paper_scans, priorities
 from views._session import Manager, language
 
 SIGNIN_FILE = Path(__file__).with_name("signin.py")
@@ -22,6 +22,7 @@ DATA_PATH = "daten"
 PRIORITIES_PATH = "prioritaeten"
 FINDINGS_PATH = "befragungsergebnisse"
 EXPORTS_PATH = "export"
+SCANS_PATH = "scans"
 PAPER_ENTRY_PATH = "papier-erfassen"
 
 
@@ -62,6 +63,12 @@ def pages(manager: Manager | None) -> list[st.Page]:
             title=t("manager.data.title", lang),
             url_path=DATA_PATH,
             icon=":material/upload_file:",
+        ),
+        st.Page(
+            paper_scans.render,
+            title=t("paper.scans.title", lang),
+            url_path=SCANS_PATH,
+            icon=":material/document_scanner:",
         ),
         st.Page(
             paper_entry.render,

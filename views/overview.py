@@ -16,6 +16,7 @@ from reporting import codes_csv
 from storage import QuestionnaireState
 from survey import Access
 from views._cache import cached_inputs
+from views._paper import paper_print_panel
 from views._publishing import close_default_prompt, letters_panel, preview_button, publish_panel
 from views._session import (
     choose_questionnaire,
@@ -84,6 +85,7 @@ def render() -> None:
     st.subheader(t("manager.overview.codes", lang))
     _create_codes(record.id, lang)
     letters_panel(record.id, st.session_state.get(BATCH_CODES_KEY), lang)
+    paper_print_panel(record.id, st.session_state.get(BATCH_CODES_KEY), lang)
     rates = response_rates(ws.store, record.id)
     if len(rates):
         _rates_table(rates, lang)

@@ -16,6 +16,7 @@ from survey import (
     is_blank,
     latest_date,
     load_questionnaire,
+    question_numbers,
 )
 from tests.conftest import DEFAULT_QUESTIONNAIRE
 
@@ -225,6 +226,15 @@ def test_questions_are_numbered_over_all_pages_and_a_battery_shares_one_number(
     assert form.question_number("prob_graffiti") == form.question_number("prob_litter") == 3
     assert form.question_number("avoid_where") == 5
     assert form.skipped_numbers(["prob_litter", "safe_night", "prob_graffiti"]) == [2, 3]
+
+
+def test_question_numbers_are_the_forms_for_every_answer(form: Form) -> None:
+    """The one numbering the form, the paper questionnaire and the data entry share."""
+    numbers = question_numbers(form.questionnaire)
+    assert "privacy" not in numbers
+    assert numbers["consent"] == 1
+    assert numbers["prob"] == numbers["prob_graffiti"] == numbers["prob_litter"] == 3
+    assert all(form.question_number(key) == number for key, number in numbers.items())
 
 
 def test_one_soft_prompt_names_the_skipped_questions_by_number(form: Form) -> None:
