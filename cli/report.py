@@ -29,9 +29,16 @@ from app import (
     response_rates,
     run_analysis,
 )
-from cli._options import DatabaseOption, LangOption, QuestionnaireIdOption, fail, output_file
+from cli._options import (
+    DatabaseOption,
+    LangOption,
+    MunicipalityOption,
+    QuestionnaireIdOption,
+    fail,
+    output_file,
+    tenant_store,
+)
 from core import InvalidInput, Location, Problem, current_language, format_integer, t
-from storage import Store
 
 
 def register(app: typer.Typer) -> None:
@@ -117,6 +124,7 @@ def report_command(
         str | None, typer.Option("--reference", help=t("cli.score.reference"))
     ] = None,
     database_url: DatabaseOption = None,
+    municipality: MunicipalityOption = None,
     lang: LangOption = None,
 ) -> None:
     """Write the Sicherheitsanalyse report of a questionnaire (PDF, HTML or DOCX)."""
@@ -133,7 +141,7 @@ def report_command(
             _unknown_fields(texts, inputs.catalogue.ids(), recommendations)
             analysis = run_analysis(inputs, AnalysisChoice(area=area, reference=reference))
         else:
-            with Store(database_url) as store:
+            with tenant_store(database_url, municipality, lang) as store:
                 workspace = Workspace(store)
                 _unknown_fields(texts, workspace.catalogue.ids(), recommendations)
                 inputs = workspace.inputs(questionnaire_id)

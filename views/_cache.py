@@ -29,7 +29,7 @@ def _inputs(url: str, questionnaire_id: str, version: str) -> AnalysisInputs:
 def cached_inputs(questionnaire_id: str) -> AnalysisInputs:
     """The questionnaire, responses and datasets, read again only when they changed."""
     ws = workspace()
-    return _inputs(str(ws.store.engine.url), questionnaire_id, data_version(questionnaire_id))
+    return _inputs(ws.cache_key, questionnaire_id, data_version(questionnaire_id))
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
@@ -99,7 +99,7 @@ def cached_analysis(
     """The analysis under the default weights and under the chosen ones (both cached)."""
     ws = workspace()
     key = (
-        str(ws.store.engine.url),
+        ws.cache_key,
         questionnaire_id,
         data_version(questionnaire_id),
         choice.area,

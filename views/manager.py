@@ -12,7 +12,7 @@ from pathlib import Path
 import streamlit as st
 
 from core import t
-from views import data, exports, findings, overview, priorities
+from views import data, exports, findings, municipalities, overview, priorities
 from views._session import Manager, language
 
 SIGNIN_FILE = Path(__file__).with_name("signin.py")
@@ -22,6 +22,7 @@ DATA_PATH = "daten"
 PRIORITIES_PATH = "prioritaeten"
 FINDINGS_PATH = "befragungsergebnisse"
 EXPORTS_PATH = "export"
+MUNICIPALITIES_PATH = "gemeinden"
 
 
 def signin_page(*, hidden: bool = False) -> st.Page:
@@ -80,5 +81,20 @@ def pages(manager: Manager | None) -> list[st.Page]:
             url_path=EXPORTS_PATH,
             icon=":material/download:",
         ),
+        *_admin_pages(manager, lang),
         signin_page(hidden=True),
+    ]
+
+
+def _admin_pages(manager: Manager, lang: str) -> list[st.Page]:
+    """The administration's pages (the page checks the role again)."""
+    if manager.role != "admin":
+        return []
+    return [
+        st.Page(
+            municipalities.render,
+            title=t("municipality.page.title", lang),
+            url_path=MUNICIPALITIES_PATH,
+            icon=":material/location_city:",
+        )
     ]
