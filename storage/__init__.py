@@ -21,6 +21,7 @@ from storage._accounts import (
     password_problems,
 )
 from storage._answers import MODES
+from storage._backup import BACKUP_FORMAT, Backups
 from storage._batches import BatchMembership
 from storage._codes import WRONG_CODES_PER_MINUTE, CodeBatch, CodeBatchSummary, CodeStatus
 from storage._datasets import Dataset, DatasetKind, Datasets, DatasetSummary
@@ -63,6 +64,7 @@ from storage._store import Store
 
 __all__ = [
     "ADMIN_NAME",
+    "BACKUP_FORMAT",
     "CURRENT_VERSION",
     "DATABASE_URL_ENV_VAR",
     "DATASET_TABLES",
@@ -82,6 +84,7 @@ __all__ = [
     "TEST_RESPONSE_TABLES",
     "WRONG_CODES_PER_MINUTE",
     "Accounts",
+    "Backups",
     "BatchMembership",
     "CodeBatch",
     "CodeBatchSummary",

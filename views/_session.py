@@ -258,13 +258,17 @@ VERSION_SECONDS = 10
 
 
 @st.cache_data(show_spinner=False, ttl=VERSION_SECONDS, max_entries=16)
-def _data_version(key: str, questionnaire_id: str) -> str:
-    return workspace().data_version(questionnaire_id)
+def _data_version(key: str, questionnaire_id: str, _ws: Workspace) -> str:
+    return _ws.data_version(questionnaire_id)
 
 
-def data_version(questionnaire_id: str) -> str:
-    """The questionnaire's data version, asked of storage at most every few seconds."""
-    return _data_version(workspace().cache_key, questionnaire_id)
+def data_version(questionnaire_id: str, ws: Workspace | None = None) -> str:
+    """The questionnaire's data version, asked of storage at most every few seconds.
+
+    ``ws``: the workspace bound when a page was drawn, for a download made later in the
+    server's media thread, where no session (and so no municipality) is known."""
+    ws = ws or workspace()
+    return _data_version(ws.cache_key, questionnaire_id, ws)
 
 
 def data_changed() -> None:
