@@ -110,6 +110,9 @@ class SetupReport:
     demo_present: bool = False
     #: Why the demo could not be seeded (e.g. a broken action-field catalogue).
     demo_problems: tuple[Problem, ...] = ()
+    #: Rows per table that no municipality owns (from before municipalities): shown on no
+    #: page until ``sicherheitsanalyse municipality adopt`` gives them to one.
+    unassigned: dict[str, int] = field(default_factory=dict)
 
 
 def setup_installation(
@@ -165,6 +168,7 @@ def setup_installation(
             except InvalidInput as invalid:
                 demo_problems = tuple(invalid.problems)
         present = len(store.response_counts_by_day(DEMO_QUESTIONNAIRE_ID)) > 0
+        unassigned = Municipalities(store.engine).unassigned()
     return SetupReport(
         schema_version=CURRENT_VERSION,
         published=published,
@@ -173,6 +177,7 @@ def setup_installation(
         demo_seeded=seeded,
         demo_present=present,
         demo_problems=demo_problems,
+        unassigned=unassigned,
     )
 
 

@@ -289,3 +289,20 @@ def test_a_town_s_backup_restores_into_another_installation(towns: Towns, tmp_pa
             backups.restore(exported, source="b.zip", drop_codes=True)
         assert "backup.municipality_exists" in [p.key for p in again.value.problems]
         assert len(restored.responses(towns.b_questionnaire)) == 6
+
+
+def test_a_removed_account_leaves_no_membership_for_a_new_one_of_that_name(
+    tmp_path: Path,
+) -> None:
+    from storage import Accounts
+
+    url = f"sqlite:///{tmp_path / 'm.db'}"
+    with Store(url) as store:
+        municipalities = Municipalities(store.engine)
+        municipalities.create(TOWN_B, "Bstadt")
+        with Accounts(store.engine) as accounts:
+            accounts.add_user("bernd", "Ein-langes-Passwort-2026")
+            municipalities.add_member("bernd", TOWN_B)
+            accounts.remove_user("bernd")
+            accounts.add_user("bernd", "Ein-anderes-Passwort-2026")
+        assert municipalities.of_account("bernd") == []
