@@ -162,7 +162,7 @@ def page_frame(title_key: str) -> tuple[Manager, str]:
     st.html(grant_download_pass(st.session_state), unsafe_allow_javascript=True)
     lang = language_switch()
     st.sidebar.caption(t("manager.signed_in_as", lang, name=escape_markdown(manager.name)))
-    active_municipality(manager, lang)
+    municipality_picker(manager, lang)
     if st.sidebar.button(t("manager.sign_out", lang), key="manager.sign_out_button"):
         sign_out()
         st.rerun()
@@ -209,29 +209,38 @@ def manager_municipalities(manager: Manager) -> list[Municipality]:
     return [m for m in every if m.ags in keys]
 
 
-def active_municipality(manager: Manager, lang: str) -> Municipality | None:
-    """The municipality the manager works for now: the only one, or the one picked in the
-    sidebar (remembered for the session); ``None`` if they have none."""
+def active_municipality(manager: Manager) -> Municipality | None:
+    """The municipality the manager works for now: the one picked in the sidebar
+    (:func:`municipality_picker`, remembered for the session), else the first of theirs;
+    ``None`` if they have none."""
     choices = manager_municipalities(manager)
     if not choices:
         return None
     by_ags = {m.ags: m for m in choices}
     if st.session_state.get(MUNICIPALITY_KEY) not in by_ags:
         st.session_state[MUNICIPALITY_KEY] = choices[0].ags
-    if len(choices) > 1:
-        st.sidebar.selectbox(
-            t("municipality.active", lang),
-            list(by_ags),
-            format_func=lambda ags: f"{by_ags[ags].name} ({ags})",
-            key=MUNICIPALITY_KEY,
-        )
     return by_ags[str(st.session_state[MUNICIPALITY_KEY])]
+
+
+def municipality_picker(manager: Manager, lang: str) -> None:
+    """The sidebar's choice of the active municipality, for a manager with several."""
+    choices = manager_municipalities(manager)
+    if len(choices) < 2:
+        return
+    active_municipality(manager)  # a valid choice in the state before the widget reads it
+    by_ags = {m.ags: m for m in choices}
+    st.sidebar.selectbox(
+        t("municipality.active", lang),
+        list(by_ags),
+        format_func=lambda ags: f"{by_ags[ags].name} ({ags})",
+        key=MUNICIPALITY_KEY,
+    )
 
 
 def require_municipality(lang: str) -> Municipality:
     """The active municipality; a manager without one sees what to do and nothing else."""
     manager = require_manager()
-    municipality = active_municipality(manager, lang)
+    municipality = active_municipality(manager)
     if municipality is None:
         st.warning(t("municipality.none_for_manager", lang), icon=":material/domain_disabled:")
         st.stop()

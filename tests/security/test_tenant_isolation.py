@@ -306,3 +306,21 @@ def test_a_removed_account_leaves_no_membership_for_a_new_one_of_that_name(
             accounts.remove_user("bernd")
             accounts.add_user("bernd", "Ein-anderes-Passwort-2026")
         assert municipalities.of_account("bernd") == []
+
+
+def test_a_manager_of_two_towns_picks_the_active_one(towns: Towns, tmp_path: Path) -> None:
+    with Store(towns.url) as base:
+        for ags in (TEST_AGS, TOWN_B):
+            Municipalities(base.engine).add_member("carla", ags)
+    at = _page("overview", Manager("carla", "local"))
+    picker = at.sidebar.selectbox(key="manager.municipality")
+    assert set(picker.options) == {f"Teststadt ({TEST_AGS})", f"Bstadt ({TOWN_B})"}
+    picker.set_value(TEST_AGS).run()
+    assert not at.exception, at.exception
+    text = _everything(at, tmp_path)
+    # Her picker names town B (she is its member too); nothing else of B is on the page.
+    _assert_clean(text.replace(f"Bstadt ({TOWN_B})", ""), towns, "carla's overview of town A")
+    assert "sicherheitsbefragung" in text
+    at.sidebar.selectbox(key="manager.municipality").set_value(TOWN_B).run()
+    assert not at.exception, at.exception
+    assert "QXZ" in _everything(at, tmp_path)
