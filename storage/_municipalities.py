@@ -131,15 +131,14 @@ class Municipalities:
         account = normalise_account(account)
         if not account:
             raise InvalidInput([Problem(Location(field="account"), "municipality.bad_account")])
-        ms = memberships_table
+        # One INSERT and nothing read before it in the transaction: on SQLite a read first
+        # would make concurrent writers fail at once with "database is locked".
         try:
             with self._engine.begin() as connection:
-                exists = connection.execute(
-                    select(ms.c.account).where(ms.c.account == account, ms.c.municipality == ags)
-                ).first()
-                if exists is None:
-                    connection.execute(ms.insert().values(account=account, municipality=ags))
-        except IntegrityError:  # added concurrently: a member either way
+                connection.execute(
+                    memberships_table.insert().values(account=account, municipality=ags)
+                )
+        except IntegrityError:  # a member already (or added concurrently)
             if account not in self.members(ags):
                 raise
 
