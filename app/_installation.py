@@ -28,9 +28,17 @@ from ruamel.yaml import YAML
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
 from app._demo import DEMO, DemoMunicipality, demo_data, demo_questionnaire_text
-from core import InvalidInput, Problem, t
+from core import InvalidInput, Location, Problem, t
 from sources import read_incidents, read_population
-from storage import CURRENT_VERSION, Accounts, DatasetKind, Datasets, QuestionnaireState, Store
+from storage import (
+    CURRENT_VERSION,
+    Accounts,
+    DatasetKind,
+    Datasets,
+    Municipalities,
+    QuestionnaireState,
+    Store,
+)
 from survey import (
     ActionFieldCatalogue,
     Questionnaire,
@@ -102,6 +110,9 @@ class SetupReport:
     demo_present: bool = False
     #: Why the demo could not be seeded (e.g. a broken action-field catalogue).
     demo_problems: tuple[Problem, ...] = ()
+    #: Rows per table that no municipality owns (from before municipalities): shown on no
+    #: page until ``sicherheitsanalyse municipality adopt`` gives them to one.
+    unassigned: dict[str, int] = field(default_factory=dict)
 
 
 def setup_installation(
@@ -109,6 +120,7 @@ def setup_installation(
     *,
     questionnaires: Path = Path("questionnaires"),
     demo: bool = True,
+    municipality: str | None = None,
 ) -> SetupReport:
     """Bring an installation up to date; safe to run at every start.
 
@@ -121,13 +133,26 @@ def setup_installation(
         published questionnaire keeps its state). The action-field catalogue is skipped.
     demo
         Seed the demo municipality if it is not there yet.
+    municipality
+        The municipality (AGS) the folder's questionnaires are published for; default: the
+        only municipality that is not the demo. With none or several, the files are skipped
+        and the report says why.
     """
     published: list[PublishedQuestionnaire] = []
     skipped: list[SkippedFile] = []
     with Store(url) as store:
-        for path in _questionnaire_files(questionnaires):
+        # The demo's rows of a database from before municipalities go to the demo at once;
+        # everything else waits for the administrator (`municipality adopt`).
+        adopt_demo(store)
+        files = _questionnaire_files(questionnaires)
+        try:
+            target = publishing_store(store, municipality) if files else store
+        except InvalidInput as invalid:
+            skipped += [SkippedFile(path, tuple(invalid.problems)) for path in files]
+            files = []
+        for path in files:
             try:
-                published.append(_publish_file(store, path))
+                published.append(_publish_file(target, path))
             except InvalidInput as invalid:
                 skipped.append(SkippedFile(path, tuple(invalid.problems)))
         with Accounts(store.engine) as accounts:
@@ -143,6 +168,7 @@ def setup_installation(
             except InvalidInput as invalid:
                 demo_problems = tuple(invalid.problems)
         present = len(store.response_counts_by_day(DEMO_QUESTIONNAIRE_ID)) > 0
+        unassigned = Municipalities(store.engine).unassigned()
     return SetupReport(
         schema_version=CURRENT_VERSION,
         published=published,
@@ -151,6 +177,33 @@ def setup_installation(
         demo_seeded=seeded,
         demo_present=present,
         demo_problems=demo_problems,
+        unassigned=unassigned,
+    )
+
+
+def publishing_store(store: Store, municipality: str | None) -> Store:
+    """The store of ``municipality``, or of the only municipality that is not the demo;
+    :class:`InvalidInput` (located at ``--municipality``) when none or several qualify."""
+    municipalities = Municipalities(store.engine)
+    if municipality is not None:
+        return store.for_municipality(municipalities.require(municipality, "--municipality").ags)
+    real = [m for m in municipalities.all() if not m.demo]
+    if len(real) == 1:
+        return store.for_municipality(real[0].ags)
+    key = "installation.no_municipality" if not real else "installation.several_municipalities"
+    choices = ", ".join(f"{m.ags} ({m.name})" for m in real)
+    raise InvalidInput([Problem(Location(field="--municipality"), key, {"choices": choices})])
+
+
+def adopt_demo(store: Store, demo: DemoMunicipality = DEMO) -> dict[str, int]:
+    """Give the demo's unowned rows (its questionnaire and datasets, from a database older
+    than municipalities) to the demo municipality; rows per table."""
+    q = store.questionnaire(DEMO_QUESTIONNAIRE_ID)
+    if q is None or store.owner(DEMO_QUESTIONNAIRE_ID) is not None:
+        return {}
+    demo_store(store, demo)
+    return Municipalities(store.engine).adopt(
+        demo.ags, questionnaire_id=DEMO_QUESTIONNAIRE_ID, dataset_source=DEMO_SOURCE
     )
 
 
@@ -254,9 +307,11 @@ def seed_demo(
             source = demo_questionnaire_text(source, demo)
         filename = DEMO_BASE_QUESTIONNAIRE.name
         population_source, incidents_source = "bevoelkerung.csv", "pks.csv"
+    if closed_copy:  # the demo is its own municipality
+        store = demo_store(store, demo)
     questionnaire = load_questionnaire_text(source, filename, catalogue=catalogue)
     data = demo_data(questionnaire, catalogue, demo=demo)
-    saved = Datasets(store.engine)
+    saved = Datasets(store.engine, store.municipality)
     population_years: tuple[int, ...] = ()
     incident_years: tuple[int, ...] = ()
     margin_rows = 0
@@ -303,11 +358,22 @@ def remove_demo(store: Store) -> None:
     the sum of all saved areas, the demo's included, so remove the demo before uploading
     real data.
     """
-    store.remove_responses(DEMO_QUESTIONNAIRE_ID)
-    datasets = Datasets(store.engine)
+    demo = demo_store(store)
+    if demo.visible(DEMO_QUESTIONNAIRE_ID):
+        demo.remove_responses(DEMO_QUESTIONNAIRE_ID)
+    datasets = Datasets(store.engine, demo.municipality)
     for summary in datasets.list():
         if summary.source == DEMO_SOURCE:
             datasets.delete(summary.id)
+
+
+def demo_store(store: Store, demo: DemoMunicipality = DEMO) -> Store:
+    """The store of the demo municipality (created if the database has none yet), whose
+    name says DEMO and whose key (99…) names no real place."""
+    Municipalities(store.engine).ensure(
+        demo.ags, t("installation.demo.municipality", "de", name=demo.name), demo=True
+    )
+    return store.for_municipality(demo.ags)
 
 
 def remove_demo_data(url: str | None = None) -> None:

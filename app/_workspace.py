@@ -71,12 +71,28 @@ class Workspace:
         The product's :class:`storage.Store`.
     catalogue
         The action fields (default: the configured catalogue).
+    municipality
+        The municipality (AGS) whose data the workspace shows: its store
+        (:meth:`storage.Store.for_municipality`) and datasets. Default: the store's own
+        municipality (``None`` for the installation's store: the administration's view).
     """
 
-    def __init__(self, store: Store, catalogue: ActionFieldCatalogue | None = None) -> None:
-        self.store = store
-        self.datasets = Datasets(store.engine)
+    def __init__(
+        self,
+        store: Store,
+        catalogue: ActionFieldCatalogue | None = None,
+        *,
+        municipality: str | None = None,
+    ) -> None:
+        self.store = store.for_municipality(municipality) if municipality else store
+        self.municipality = self.store.municipality
+        self.datasets = Datasets(store.engine, self.municipality)
         self.catalogue = catalogue if catalogue is not None else load_action_fields()
+
+    @property
+    def cache_key(self) -> str:
+        """The database and municipality: the part of every cache key the pages share."""
+        return f"{self.store.engine.url}#{self.municipality or ''}"
 
     # -- what is there ----------------------------------------------------------------------
 

@@ -32,7 +32,8 @@ from typing import TypeVar
 from streamlit.testing.v1 import AppTest
 
 from app import Workspace, ranking_view, reweighted, seed_demo
-from storage import DATABASE_URL_ENV_VAR, Store
+from storage import DATABASE_URL_ENV_VAR
+from tests.fixtures import TEST_MANAGER, municipality_store
 from views._session import MANAGER_KEY, Manager
 from views.priorities import widget_key
 
@@ -51,7 +52,7 @@ def _timed(label: str, call: Callable[[], T]) -> tuple[T, float]:
 
 def workspace_calls(url: str) -> None:
     print("workspace calls (cold):")
-    with Store(url) as store:
+    with municipality_store(url) as store:
         workspace = Workspace(store)
         _timed("data_version (cache key)", lambda: workspace.data_version("sicherheitsbefragung"))
         inputs, _ = _timed(
@@ -96,7 +97,7 @@ def page_runs(repeat: int, *, cold_store: bool) -> tuple[list[float], list[float
         _clear_caches(store=cold_store)
         at = AppTest.from_string("from views import priorities\npriorities.render()\n")
         at.default_timeout = 300
-        at.session_state[MANAGER_KEY] = Manager("bench", "local")
+        at.session_state[MANAGER_KEY] = Manager(TEST_MANAGER, "local")
         start = time.perf_counter()
         at.run()
         first = time.perf_counter() - start
@@ -131,7 +132,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-priorities-") as directory:
         url = f"sqlite:///{Path(directory) / 'bench.db'}"
         start = time.perf_counter()
-        with Store(url) as store:
+        with municipality_store(url) as store:
             seed_demo(store, closed_copy=False, responses=args.responses)
         print(f"seeded {args.responses:,} responses in {time.perf_counter() - start:.1f} s")
         os.environ[DATABASE_URL_ENV_VAR] = url

@@ -26,8 +26,9 @@ from app import (
     report_document,
     seed_demo,
 )
-from storage import Datasets, Store
+from storage import Datasets
 from survey import load_action_fields
+from tests.fixtures import municipality_store
 
 TARGET_SECONDS = 10.0
 
@@ -35,11 +36,13 @@ TARGET_SECONDS = 10.0
 def inputs(responses: int) -> tuple[Workspace, AnalysisInputs]:
     """The demo's questionnaire, ``responses`` synthetic answers and its police and population
     tables, seeded through the real import code into an in-memory database."""
-    store = Store("sqlite://")
+    store = municipality_store("sqlite://")
     summary = seed_demo(store, closed_copy=False, responses=responses)
     catalogue = load_action_fields()
     workspace = Workspace(store, catalogue)
-    data = inputs_from_store(store, Datasets(store.engine), summary.questionnaire_id, catalogue)
+    data = inputs_from_store(
+        store, Datasets(store.engine, store.municipality), summary.questionnaire_id, catalogue
+    )
     return workspace, data
 
 

@@ -36,6 +36,7 @@ from storage import Store, responses_table
 from storage._answers import answer_layout, validate_answers
 from survey import Questionnaire, load_questionnaire
 from tests.databases import postgres_unreachable_reason, scratch_postgres_database
+from tests.fixtures import TEST_AGS, municipality_store
 
 ROOT = Path(__file__).resolve().parent.parent
 QUESTIONNAIRE = ROOT / "questionnaires" / "sicherheitsbefragung.yaml"
@@ -111,7 +112,7 @@ def store_rate(
     group_commit: bool | None = None,
 ) -> float:
     """Responses per second through ``Store.submit``; fails if any response is missing."""
-    with Store(url, group_commit=group_commit) as store:
+    with municipality_store(url, group_commit=group_commit) as store:
         store.publish_questionnaire(questionnaire, source)
         per_writer = len(forms) // writers
 
@@ -148,6 +149,7 @@ def bare_rows(questionnaire: Questionnaire, forms: list[dict[str, Any]]) -> list
             "language": "de",
             "mode": "web",
             "stratum": None,
+            "municipality": TEST_AGS,
             "answers": json.dumps(
                 validate_answers(layout, form)[1], ensure_ascii=False, separators=(",", ":")
             ),
@@ -167,7 +169,7 @@ def floor_rate(
 ) -> float:
     """The same rows by one bare multi-row INSERT in one transaction (no validation)."""
     rows = bare_rows(questionnaire, forms)
-    with Store(url) as store:
+    with municipality_store(url) as store:
         store.publish_questionnaire(questionnaire, source)
         start = time.perf_counter()
         bulk_insert(store, rows)
@@ -180,7 +182,7 @@ def read_times(
     """Seconds for ``Store.responses`` over ``total`` responses: a first (cold) read, a
     read after 100 more responses (incremental), and a first read in a new process."""
     rows = bare_rows(questionnaire, forms)
-    with Store(url) as store:
+    with municipality_store(url) as store:
         store.publish_questionnaire(questionnaire, source)
         for start in range(0, total, len(rows)):
             chunk = rows[: min(len(rows), total - start)]
@@ -195,7 +197,7 @@ def read_times(
         timer = time.perf_counter()
         assert len(store.responses(questionnaire)) == total + 100
         warm = time.perf_counter() - timer
-    with Store(url) as fresh:
+    with municipality_store(url) as fresh:
         timer = time.perf_counter()
         fresh.responses(questionnaire)
         again = time.perf_counter() - timer

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import typer
 
-from cli import codes, demo, paper, questionnaire, report, responses, score, users
+from cli import codes, demo, municipality, paper, questionnaire, report, responses, score, users
 from core import t
 
 app = typer.Typer(
@@ -20,7 +20,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-for module in (questionnaire, codes, score, report, users, demo, responses, paper):
+for module in (questionnaire, codes, score, report, users, demo, responses, paper, municipality):
     module.register(app)
 
 

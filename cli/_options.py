@@ -16,7 +16,9 @@ from typing import IO, Annotated, Any, Literal
 
 import typer
 
+from app import publishing_store
 from core import InvalidInput, Location, Problem, catalogue, t
+from storage import Store
 
 DatabaseOption = Annotated[
     str | None,
@@ -29,6 +31,23 @@ LangOption = Annotated[str | None, typer.Option("--lang", help=t("cli.option.lan
 QuestionnaireIdOption = Annotated[
     str, typer.Option("--questionnaire", help=t("cli.option.questionnaire_id"))
 ]
+
+
+MunicipalityOption = Annotated[
+    str | None, typer.Option("--municipality", help=t("cli.option.municipality"))
+]
+
+
+@contextmanager
+def tenant_store(database_url: str | None, municipality: str | None, lang: str) -> Iterator[Store]:
+    """The store of ``--municipality`` (default: the only municipality that is not the demo);
+    exits 1 with a line naming the choices when there are none or several."""
+    with Store(database_url) as store:
+        try:
+            scoped = publishing_store(store, municipality)
+        except InvalidInput as invalid:
+            raise fail(invalid.problems, lang) from None
+        yield scoped
 
 
 def fail(problems: Iterable[Problem], lang: str) -> typer.Exit:

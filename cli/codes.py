@@ -17,7 +17,15 @@ from typing import Annotated
 import typer
 
 from app import batch_letters, read_codes_file
-from cli._options import DatabaseOption, LangOption, QuestionnaireIdOption, fail, output_file
+from cli._options import (
+    DatabaseOption,
+    LangOption,
+    MunicipalityOption,
+    QuestionnaireIdOption,
+    fail,
+    output_file,
+    tenant_store,
+)
 from core import (
     InvalidInput,
     Location,
@@ -84,12 +92,13 @@ def create(
     stratum: Annotated[str | None, typer.Option("--stratum", help=t("cli.codes.stratum"))] = None,
     questionnaires_dir: QuestionnairesDirOption = Path("questionnaires"),
     database_url: DatabaseOption = None,
+    municipality: MunicipalityOption = None,
     lang: LangOption = None,
 ) -> None:
     """Create COUNT single-use codes and write them to a CSV for the mail merge."""
     lang = lang or current_language()
     try:
-        with Store(database_url) as store:
+        with tenant_store(database_url, municipality, lang) as store:
             _ensure_published(store, questionnaire, questionnaires_dir)
             # A bad count or a failed write leaves neither codes file nor temporary file.
             with output_file(out, "wb") as stream:
@@ -119,6 +128,7 @@ def letters(
         str | None, typer.Option("--deadline", help=t("cli.codes.letters.deadline"))
     ] = None,
     database_url: DatabaseOption = None,
+    municipality: MunicipalityOption = None,
     lang: LangOption = None,
 ) -> None:
     """Make the batch's letters: one A4 page per code of the codes file."""
@@ -127,7 +137,7 @@ def letters(
         until = _deadline(deadline)
         data = _read_input(codes)
         codes_file = read_codes_file(data, str(codes))
-        with Store(database_url) as store:
+        with tenant_store(database_url, municipality, ui_lang) as store:
             made = batch_letters(
                 store,
                 batch,
@@ -194,11 +204,12 @@ def _read_input(path: Path) -> bytes:
 def list_batches(
     questionnaire: QuestionnaireIdOption,
     database_url: DatabaseOption = None,
+    municipality: MunicipalityOption = None,
     lang: LangOption = None,
 ) -> None:
     """Show each code batch with issued and used codes (response rate per stratum)."""
     lang = lang or current_language()
-    with Store(database_url) as store:
+    with tenant_store(database_url, municipality, lang) as store:
         batches = store.code_batches(questionnaire)
     typer.echo(t("storage.cli.batches_header", lang))
     for batch in batches:

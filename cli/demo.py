@@ -14,7 +14,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from app import DEMO, DemoSummary, SetupReport, remove_demo_data, reset_demo, setup_installation
-from cli._options import DatabaseOption, LangOption, fail
+from cli._options import DatabaseOption, LangOption, MunicipalityOption, fail
 from core import InvalidInput, current_language, t
 from storage import ADMIN_NAME, database_url
 from survey import iter_problem_lines
@@ -35,6 +35,7 @@ def setup_command(
     ] = Path("questionnaires"),
     no_demo: Annotated[bool, typer.Option("--no-demo", help=t("cli.setup.no_demo"))] = False,
     database_url_option: DatabaseOption = None,
+    municipality: MunicipalityOption = None,
     lang: LangOption = None,
 ) -> None:
     """Create/migrate the database, publish the questionnaires, first admin and demo."""
@@ -42,7 +43,10 @@ def setup_command(
     typer.echo(t("installation.setup.title", lang, url=_shown_url(database_url_option)))
     try:
         report = setup_installation(
-            database_url_option, questionnaires=questionnaires, demo=not no_demo
+            database_url_option,
+            questionnaires=questionnaires,
+            demo=not no_demo,
+            municipality=municipality,
         )
     except SQLAlchemyError as error:
         raise _database_failed(error, lang) from None
@@ -69,6 +73,9 @@ def _print_setup(report: SetupReport, folder: Path, no_demo: bool, lang: str) ->
         typer.echo(t("installation.setup.skipped", lang, file=skipped.path), err=True)
         for line in iter_problem_lines(skipped.problems, lang):
             typer.echo(f"  {line}", err=True)
+    if report.unassigned:
+        rows = ", ".join(f"{name}: {count}" for name, count in report.unassigned.items())
+        typer.echo(t("municipality.page.unassigned", lang, rows=rows), err=True)
     if not report.published and not report.skipped:
         typer.echo(t("installation.setup.no_questionnaires", lang, folder=folder))
     if report.demo_seeded is not None:

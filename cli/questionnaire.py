@@ -20,9 +20,16 @@ from app import (
     publish_questionnaire_text,
     published_message,
 )
-from cli._options import DatabaseOption, LangOption, QuestionnaireIdOption, fail
+from cli._options import (
+    DatabaseOption,
+    LangOption,
+    MunicipalityOption,
+    QuestionnaireIdOption,
+    fail,
+    tenant_store,
+)
 from core import InvalidInput, current_language, t
-from storage import QuestionnaireState, Store
+from storage import QuestionnaireState
 from survey import (
     check_action_fields,
     check_questionnaire,
@@ -115,6 +122,7 @@ def publish(
     ] = False,
     open_now: Annotated[bool, typer.Option("--open", help=t("cli.questionnaire.open"))] = False,
     database_url: DatabaseOption = None,
+    municipality: MunicipalityOption = None,
     lang: LangOption = None,
 ) -> None:
     """Check FILE, show its codebook changes, and publish it."""
@@ -127,7 +135,7 @@ def publish(
         raise typer.Exit(1)
     text = file.read_text(encoding="utf-8")
     initial = QuestionnaireState.OPEN if open_now else QuestionnaireState.DRAFT
-    with Store(database_url) as store:
+    with tenant_store(database_url, municipality, lang) as store:
         # The changes first, whether or not they will be published: what to look at before
         # deciding on --new-version.
         _echo_diff(plan_publication(store, text, str(file), lang), lang)
@@ -178,12 +186,13 @@ def state_command(
     questionnaire: QuestionnaireIdOption,
     state: Annotated[str, typer.Argument(help=t("cli.questionnaire.state_value"))],
     database_url: DatabaseOption = None,
+    municipality: MunicipalityOption = None,
     lang: LangOption = None,
 ) -> None:
     """Open, close or draft a survey."""
     lang = lang or current_language()
     try:
-        with Store(database_url) as store:
+        with tenant_store(database_url, municipality, lang) as store:
             store.set_state(questionnaire, state)
     except InvalidInput as error:
         raise fail(error.problems, lang) from None

@@ -31,10 +31,17 @@ from app import (
     run_analysis,
 )
 from app import perceived_reference_wave as wave_reference
-from cli._options import DatabaseOption, LangOption, QuestionnaireIdOption, fail, output_file
+from cli._options import (
+    DatabaseOption,
+    LangOption,
+    MunicipalityOption,
+    QuestionnaireIdOption,
+    fail,
+    output_file,
+    tenant_store,
+)
 from core import InvalidInput, Location, Problem, current_language, format_integer, t
 from scoring import PerceivedReference
-from storage import Store
 
 
 def register(app: typer.Typer) -> None:
@@ -151,6 +158,7 @@ def report_command(
         typer.Option("--perceived-reference-wave", help=t("cli.report.perceived_reference_wave")),
     ] = None,
     database_url: DatabaseOption = None,
+    municipality: MunicipalityOption = None,
     lang: LangOption = None,
 ) -> None:
     """Write the Sicherheitsanalyse report of a questionnaire (PDF, HTML or DOCX)."""
@@ -181,7 +189,7 @@ def report_command(
                 AnalysisChoice(area=area, reference=reference, perceived_reference=compared_with),
             )
         else:
-            with Store(database_url) as store:
+            with tenant_store(database_url, municipality, lang) as store:
                 workspace = Workspace(store)
                 _unknown_fields(texts, workspace.catalogue.ids(), recommendations)
                 inputs = workspace.inputs(questionnaire_id)

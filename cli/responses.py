@@ -13,10 +13,17 @@ from typing import Annotated
 
 import typer
 
-from cli._options import DatabaseOption, LangOption, QuestionnaireIdOption, fail
+from cli._options import (
+    DatabaseOption,
+    LangOption,
+    MunicipalityOption,
+    QuestionnaireIdOption,
+    fail,
+    tenant_store,
+)
 from core import InvalidInput, current_language, format_integer, t
 from sources import read_response_table
-from storage import MODES, Store
+from storage import MODES
 from survey import load_questionnaire_text
 
 responses_app = typer.Typer(help=t("cli.responses.help"), no_args_is_help=True)
@@ -35,13 +42,14 @@ def import_command(
         str, typer.Option(help=t("cli.responses.mode", modes=", ".join(MODES)))
     ] = "paper",
     database_url: DatabaseOption = None,
+    municipality: MunicipalityOption = None,
     lang: LangOption = None,
 ) -> None:
     """Import responses in the codebook layout (CSV/XLSX): all rows, or none."""
     lang = lang or current_language()
     try:
         table = read_response_table(file)
-        with Store(database_url) as store:
+        with tenant_store(database_url, municipality, lang) as store:
             source = store.questionnaire_source(questionnaire_id)
             questionnaire = load_questionnaire_text(source, f"{questionnaire_id}.yaml")
             count = store.import_responses(
@@ -70,12 +78,13 @@ def remove_command(
     questionnaire_id: QuestionnaireIdOption,
     yes: Annotated[bool, typer.Option("--yes", help=t("privacy.remove.yes_help"))] = False,
     database_url: DatabaseOption = None,
+    municipality: MunicipalityOption = None,
     lang: LangOption = None,
 ) -> None:
     """Delete a questionnaire's responses, drafts and codes (DSGVO: end of retention)."""
     lang = lang or current_language()
     try:
-        with Store(database_url) as store:
+        with tenant_store(database_url, municipality, lang) as store:
             store.questionnaire_source(questionnaire_id)  # an unknown id is a problem
             if not yes:
                 count = int(store.response_counts_by_day(questionnaire_id)["responses"].sum())

@@ -15,7 +15,7 @@ import typer
 
 from cli._options import DatabaseOption, LangOption, fail
 from core import InvalidInput, current_language, t
-from storage import Accounts, UserRole
+from storage import Accounts, Municipalities, Store, UserRole
 
 users_app = typer.Typer(help=t("cli.users.help"), no_args_is_help=True)
 
@@ -68,17 +68,30 @@ def add(
     name: Annotated[str, typer.Argument(help=t("cli.users.new_name"))],
     role: Annotated[UserRole, typer.Option(help=t("cli.users.role"))] = UserRole.MANAGER,
     password_stdin: PasswordStdinOption = False,
+    municipality: Annotated[
+        list[str] | None, typer.Option("--municipality", help=t("cli.users.municipality"))
+    ] = None,
     database_url: DatabaseOption = None,
     lang: LangOption = None,
 ) -> None:
     """Create a user; the password is stored only as an argon2 hash."""
     lang = lang or current_language()
-    _change_password(
-        lambda accounts, password: accounts.add_user(name, password, role),
-        password_stdin,
-        database_url,
-        lang,
-    )
+    keys = list(municipality or [])
+    with Store(database_url) as store:  # the municipalities are checked before the account
+        municipalities = Municipalities(store.engine)
+        try:
+            for ags in keys:
+                municipalities.require(ags, "--municipality")
+        except InvalidInput as error:
+            raise fail(error.problems, lang) from None
+        _change_password(
+            lambda accounts, password: accounts.add_user(name, password, role),
+            password_stdin,
+            database_url,
+            lang,
+        )
+        for ags in keys:
+            municipalities.add_member(name, ags)
     typer.echo(t("accounts.user_added", lang, name=name.strip().lower(), role=role.value))
 
 

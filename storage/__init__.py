@@ -21,6 +21,7 @@ from storage._accounts import (
     password_problems,
 )
 from storage._answers import MODES
+from storage._backup import BACKUP_FORMAT, Backups
 from storage._batches import BatchMembership
 from storage._codes import WRONG_CODES_PER_MINUTE, CodeBatch, CodeBatchSummary, CodeStatus
 from storage._datasets import Dataset, DatasetKind, Datasets, DatasetSummary
@@ -32,6 +33,13 @@ from storage._engine import (
     make_engine,
 )
 from storage._keyings import NO_BATCH, BatchProgress, PaperForm, PendingKeying
+from storage._municipalities import (
+    DEMO_PREFIX,
+    Municipalities,
+    Municipality,
+    ags_problems,
+    unknown_municipality,
+)
 from storage._questionnaires import QuestionnaireRecord, QuestionnaireState
 from storage._responses import SubmitResult, SubmitStatus
 from storage._schema import (
@@ -39,10 +47,15 @@ from storage._schema import (
     DATASET_TABLES,
     KEYING_TABLES,
     MIGRATIONS,
+    MUNICIPALITY_SETTING,
+    MUNICIPALITY_TABLES,
+    OWNED_TABLES,
     STORAGE_TABLES,
     TEST_RESPONSE_TABLES,
     keyed_forms_table,
+    memberships_table,
     metadata,
+    municipalities_table,
     pending_keyings_table,
     responses_table,
     schema_version_table,
@@ -55,9 +68,11 @@ from storage._store import Store
 
 __all__ = [
     "ADMIN_NAME",
+    "BACKUP_FORMAT",
     "CURRENT_VERSION",
     "DATABASE_URL_ENV_VAR",
     "DATASET_TABLES",
+    "DEMO_PREFIX",
     "FREE_ATTEMPTS",
     "KEYING_TABLES",
     "MAX_CONCURRENT_VERIFICATIONS",
@@ -65,13 +80,17 @@ __all__ = [
     "MIGRATIONS",
     "MIN_PASSWORD_LENGTH",
     "MODES",
+    "MUNICIPALITY_SETTING",
+    "MUNICIPALITY_TABLES",
     "NO_BATCH",
+    "OWNED_TABLES",
     "SESSION_MAX_DELAY_SECONDS",
     "SQLITE_PAGE_SIZE",
     "STORAGE_TABLES",
     "TEST_RESPONSE_TABLES",
     "WRONG_CODES_PER_MINUTE",
     "Accounts",
+    "Backups",
     "BatchMembership",
     "BatchProgress",
     "CodeBatch",
@@ -82,6 +101,8 @@ __all__ = [
     "DatasetSummary",
     "Datasets",
     "Draft",
+    "Municipalities",
+    "Municipality",
     "PaperForm",
     "PendingKeying",
     "QuestionnaireRecord",
@@ -93,11 +114,14 @@ __all__ = [
     "SubmitStatus",
     "UserRecord",
     "UserRole",
+    "ags_problems",
     "back_off_seconds",
     "database_url",
     "keyed_forms_table",
     "make_engine",
+    "memberships_table",
     "metadata",
+    "municipalities_table",
     "oidc_manager_allowed",
     "password_problems",
     "pending_keyings_table",
@@ -106,5 +130,6 @@ __all__ = [
     "sign_in_throttle_table",
     "submission_tokens_table",
     "test_responses_table",
+    "unknown_municipality",
     "users_table",
 ]

@@ -53,6 +53,7 @@ from sqlalchemy import (
     Engine,
     delete,
     insert,
+    inspect,
     select,
     update,
 )
@@ -65,6 +66,7 @@ from storage._keys import key_file_path, load_keys
 from storage._schema import (
     ACCOUNT_TABLES,
     MAX_NAME_LENGTH,
+    memberships_table,
     metadata,
     sign_in_throttle_table,
     users_table,
@@ -368,6 +370,12 @@ class Accounts:
                         [Problem(where, "accounts.last_admin", {"name": normalised})]
                     )
             connection.execute(delete(users_table).where(users_table.c.name == normalised))
+            # A later account of the same name must not inherit the municipalities (an
+            # accounts-only database, opened without the store, has no memberships).
+            if inspect(connection).has_table(memberships_table.name):
+                connection.execute(
+                    delete(memberships_table).where(memberships_table.c.account == normalised)
+                )
             connection.execute(
                 delete(sign_in_throttle_table).where(
                     sign_in_throttle_table.c.name_hash == self._name_hash(normalised)

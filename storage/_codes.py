@@ -17,7 +17,7 @@ from sqlalchemy import Connection, case, func, select
 from sqlalchemy.exc import IntegrityError
 
 from core import InvalidInput, Location, Problem, StorageError, t
-from storage._engine import WRITE_ATTEMPTS, Database
+from storage._engine import WRITE_ATTEMPTS, Database, scoped_municipality
 from storage._questionnaires import require_questionnaire
 from storage._schema import access_codes_table, code_batches_table
 from survey import generate_code, keyed_hash, normalise_code
@@ -133,6 +133,7 @@ class Codes:
                             stratum=stratum,
                             created_on=date.today(),
                             issued=count,
+                            municipality=scoped_municipality(),
                         )
                     )
                     connection.execute(
@@ -142,6 +143,7 @@ class Codes:
                                 "code_hash": self.hash(questionnaire_id, _normalised(code)),
                                 "batch_id": batch_id,
                                 "used": False,
+                                "municipality": scoped_municipality(),
                             }
                             for code in codes
                         ],

@@ -14,11 +14,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import Engine, delete, select
 
-from core import ImportResult
+from core import ImportResult, InvalidInput, Location, Problem
+from storage._engine import municipality_scope
 from storage._schema import datasets_table
 
 
@@ -50,10 +52,21 @@ class Dataset:
 
 
 class Datasets:
-    """Saved datasets in the product database (tables created by the schema migrations)."""
+    """Saved datasets in the product database (tables created by the schema migrations).
 
-    def __init__(self, engine: Engine) -> None:
+    With ``municipality`` only that municipality's datasets are listed, loaded, combined or
+    deleted, and saving needs it; without, every dataset is (the administration's view: a
+    municipality's backup, adopting data from before municipalities).
+    """
+
+    def __init__(self, engine: Engine, municipality: str | None = None) -> None:
         self._engine = engine
+        self.municipality = municipality
+
+    def _mine(self, query: Any) -> Any:
+        if self.municipality is None:
+            return query
+        return query.where(datasets_table.c.municipality == self.municipality)
 
     def save(self, kind: DatasetKind, result: ImportResult, *, source: str) -> DatasetSummary:
         """Store an imported table whole; returns what the data page lists."""
@@ -67,6 +80,16 @@ class Datasets:
             row_count=len(result.table),
             saved_on=date.today(),
         )
+        if self.municipality is None:
+            raise InvalidInput(
+                [
+                    Problem(
+                        Location(file=source, field="municipality"),
+                        "storage.municipality_required",
+                        {"id": source},
+                    )
+                ]
+            )
         payload = _pack(
             {
                 "table": result.table,
@@ -74,9 +97,10 @@ class Datasets:
                 "derived_population": result.derived_population,
             }
         )
-        with self._engine.begin() as connection:
+        with municipality_scope(self.municipality), self._engine.begin() as connection:
             connection.execute(
                 datasets_table.insert().values(
+                    municipality=self.municipality,
                     id=summary.id,
                     kind=summary.kind.value,
                     source=summary.source,
@@ -101,7 +125,8 @@ class Datasets:
         ).order_by(datasets_table.c.saved_on, datasets_table.c.source)
         if kind is not None:
             query = query.where(datasets_table.c.kind == kind.value)
-        with self._engine.connect() as connection:
+        query = self._mine(query)
+        with municipality_scope(self.municipality), self._engine.connect() as connection:
             rows = connection.execute(query).all()
         return [
             DatasetSummary(
@@ -117,9 +142,9 @@ class Datasets:
         ]
 
     def load(self, dataset_id: str) -> Dataset:
-        with self._engine.connect() as connection:
+        with municipality_scope(self.municipality), self._engine.connect() as connection:
             row = connection.execute(
-                select(datasets_table).where(datasets_table.c.id == dataset_id)
+                self._mine(select(datasets_table).where(datasets_table.c.id == dataset_id))
             ).one_or_none()
         if row is None:
             raise KeyError(dataset_id)
@@ -130,9 +155,9 @@ class Datasets:
         return Dataset(summary, table, parts["margins"], parts["derived_population"])
 
     def delete(self, dataset_id: str) -> bool:
-        with self._engine.begin() as connection:
+        with municipality_scope(self.municipality), self._engine.begin() as connection:
             result = connection.execute(
-                delete(datasets_table).where(datasets_table.c.id == dataset_id)
+                self._mine(delete(datasets_table).where(datasets_table.c.id == dataset_id))
             )
         return bool(result.rowcount)
 

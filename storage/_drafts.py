@@ -14,7 +14,7 @@ from sqlalchemy import select
 from core import InvalidInput, Location, Problem, remove_illegal_text
 from storage._answers import is_code, validate_answers
 from storage._codes import Codes, CodeStatus, status_of
-from storage._engine import Database
+from storage._engine import Database, scoped_municipality
 from storage._questionnaires import Questionnaires
 from storage._schema import drafts_table
 from survey import Questionnaire, keyed_hash, normalise_code
@@ -81,6 +81,7 @@ class Drafts:
                     questionnaire_id=questionnaire_id,
                     page=page,
                     answers=payload,
+                    municipality=scoped_municipality(),
                 )
             )
 

@@ -18,6 +18,7 @@ unit in its own transaction (it groups the WAL flushes of concurrent commits its
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import os
 import queue
 import random
@@ -37,6 +38,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from core import InvalidInput, StorageError
 from storage._keys import InstallationKeys, key_file_path, load_keys
 from storage._schema import (
+    MUNICIPALITY_SETTING,
     drafts_table,
     migrate,
     responses_table,
@@ -87,8 +89,43 @@ def make_engine(url: str | None = None) -> Engine:
         )
         event.listen(engine, "connect", _configure_sqlite)
         return engine
-    return create_engine(
+    engine = create_engine(
         url, pool_size=10, max_overflow=10, pool_pre_ping=True, hide_parameters=True
+    )
+    event.listen(engine, "begin", _name_municipality)
+    return engine
+
+
+#: The municipality the current thread works for (``None``: none, or the administration).
+#: :func:`municipality_scope` sets it; every PostgreSQL transaction begun meanwhile names it in
+#: ``app.municipality``, which the row-level-security policies read (migration 6).
+_MUNICIPALITY: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "sicherheitsanalyse_municipality", default=None
+)
+
+
+@contextmanager
+def municipality_scope(ags: str | None) -> Iterator[None]:
+    """Transactions begun inside work for municipality ``ags`` (``None``: for none)."""
+    token = _MUNICIPALITY.set(ags)
+    try:
+        yield
+    finally:
+        _MUNICIPALITY.reset(token)
+
+
+def scoped_municipality() -> str | None:
+    """The municipality of the innermost :func:`municipality_scope` (``None`` outside)."""
+    return _MUNICIPALITY.get()
+
+
+def _name_municipality(connection: Connection) -> None:
+    """Each PostgreSQL transaction starts with ``app.municipality`` set for it alone
+    (``set_config(..., true)`` ends with the transaction, so a pooled connection keeps
+    nothing): the current scope's key, or empty, which matches no row."""
+    connection.exec_driver_sql(
+        "SELECT set_config(%(name)s, %(value)s, true)",
+        {"name": MUNICIPALITY_SETTING, "value": _MUNICIPALITY.get() or ""},
     )
 
 
@@ -318,7 +355,9 @@ class Database:
     def run(self, unit: Unit[T]) -> T:
         """``unit`` in a durable transaction: shared with concurrent units (group commit) or
         alone."""
-        if self.committer is not None:
+        # The committer's thread runs outside the caller's municipality scope: on PostgreSQL
+        # (row-level security) a scoped unit runs in its own transaction.
+        if self.committer is not None and (self.sqlite or _MUNICIPALITY.get() is None):
             return self.committer.run(unit)
         return self.run_alone(unit)
 

@@ -34,7 +34,7 @@ from sqlalchemy import Connection, func, select
 from core import InvalidInput, Location, Problem
 from storage._answers import validate_answers
 from storage._codes import Codes, CodeStatus, status_of
-from storage._engine import Database, PendingWrites
+from storage._engine import Database, PendingWrites, scoped_municipality
 from storage._questionnaires import Questionnaires
 from storage._responses import Responses, SubmissionRejected, SubmitResult
 from storage._schema import (
@@ -217,6 +217,7 @@ class Keyings:
                     batch_id=form.batch_id,
                     keyed_on=date.today(),
                     answers=json.dumps(checked, ensure_ascii=False),
+                    municipality=scoped_municipality(),
                 )
             )
 
@@ -272,6 +273,8 @@ class Keyings:
             require_open=False,
         )
         p, k = pending_keyings_table, keyed_forms_table
+        # Read here: the group committer's thread runs outside the caller's scope.
+        owner = scoped_municipality()
 
         def unit(connection: Connection, pending: PendingWrites) -> SubmitResult:
             result = self._responses.apply(connection, submission, pending)
@@ -286,7 +289,9 @@ class Keyings:
             )
             if counted.rowcount == 0:
                 connection.execute(
-                    k.insert().values(questionnaire_id=qid, batch_id=form.batch_id, stored=1)
+                    k.insert().values(
+                        questionnaire_id=qid, batch_id=form.batch_id, stored=1, municipality=owner
+                    )
                 )
             return result
 

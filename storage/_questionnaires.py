@@ -16,7 +16,7 @@ from sqlalchemy import Connection, func, select, text
 
 from core import InvalidInput, LocalizedText, Location, Problem
 from storage._answers import AnswerLayout, answer_layout
-from storage._engine import Database
+from storage._engine import Database, scoped_municipality
 from storage._schema import (
     drafts_table,
     questionnaire_revisions_table,
@@ -106,8 +106,10 @@ class Questionnaires:
                     {"id": questionnaire.id},
                 )
             exists = connection.execute(
-                select(q.c.revision).where(q.c.id == questionnaire.id)
+                select(q.c.revision, q.c.municipality).where(q.c.id == questionnaire.id)
             ).first()
+            if exists is not None and exists.municipality != scoped_municipality():
+                raise id_taken(questionnaire.id)
             new_revision = not revision_published(
                 connection, questionnaire.id, questionnaire.revision
             )
@@ -135,6 +137,7 @@ class Questionnaires:
                         title=title,
                         access=questionnaire.meta.access.value,
                         state=QuestionnaireState(initial_state).value,
+                        municipality=scoped_municipality(),
                     )
                 )
             else:
@@ -149,13 +152,18 @@ class Questionnaires:
                         revision=questionnaire.revision,
                         published_on=date.today(),
                         source_text=source_text,
+                        municipality=scoped_municipality(),
                     )
                 )
 
     def all(self) -> list[QuestionnaireRecord]:
         q = questionnaires_table
         with self._database.read() as connection:
-            rows = connection.execute(select(q).order_by(q.c.id)).all()
+            query = select(q).order_by(q.c.id)
+            municipality = scoped_municipality()
+            if municipality is not None:
+                query = query.where(q.c.municipality == municipality)
+            rows = connection.execute(query).all()
         return [
             QuestionnaireRecord(
                 id=row.id,
@@ -275,4 +283,12 @@ def unknown_questionnaire(questionnaire_id: str) -> InvalidInput:
                 {"id": questionnaire_id},
             )
         ]
+    )
+
+
+def id_taken(questionnaire_id: str) -> InvalidInput:
+    """Another municipality (or data no municipality adopted yet) has this id: ids are the
+    public survey address, so they are unique in the installation."""
+    return InvalidInput(
+        [Problem(Location(field="meta.id"), "storage.publish.id_taken", {"id": questionnaire_id})]
     )

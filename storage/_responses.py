@@ -37,7 +37,7 @@ from storage._answers import (
 )
 from storage._codes import Codes
 from storage._drafts import Drafts
-from storage._engine import Database, PendingWrites, UnitRejected
+from storage._engine import Database, PendingWrites, UnitRejected, scoped_municipality
 from storage._questionnaires import Questionnaires, QuestionnaireState
 from storage._response_frames import (
     CachedFrame,
@@ -221,6 +221,7 @@ class Responses:
                 "language": language,
                 "mode": mode,
                 "answers": _stored_answers(codebook),
+                "municipality": scoped_municipality(),
             },
             require_open=require_open,
         )
@@ -360,6 +361,7 @@ class Responses:
                     "mode": mode,
                     "stratum": None if stratum is None else str(stratum),
                     "answers": _stored_answers(codebook),
+                    "municipality": scoped_municipality(),
                 }
             )
         if problems:

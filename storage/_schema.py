@@ -32,6 +32,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    inspect,
     select,
     text,
 )
@@ -57,6 +58,44 @@ installation_secrets_table = Table(
     Column("value", LargeBinary, nullable=False),
 )
 
+# --- municipalities: the tenants, and who may work for which -------------------------------
+
+#: An official municipality key (Amtlicher Gemeindeschlüssel) has 8 digits.
+AGS_LENGTH = 8
+
+municipalities_table = Table(
+    "municipalities",
+    metadata,
+    Column("ags", String(AGS_LENGTH), primary_key=True),
+    Column("name", String(200), nullable=False),
+    #: The demo municipality (synthetic data, a fake key starting with 99).
+    Column("demo", Boolean, nullable=False, default=False),
+)
+
+memberships_table = Table(
+    "memberships",
+    metadata,
+    #: A local account's name or an OIDC account's e-mail address (lower case).
+    Column("account", String(255), primary_key=True),
+    Column(
+        "municipality",
+        String(AGS_LENGTH),
+        ForeignKey("municipalities.ags", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+)
+
+MUNICIPALITY_TABLES: tuple[Table, ...] = (municipalities_table, memberships_table)
+
+
+def _owner() -> Column[str]:
+    """The municipality a row belongs to; ``NULL`` only for data of a database from before
+    migration 6 that no municipality adopted yet (``sicherheitsanalyse municipality adopt``)."""
+    # No foreign key: the tables of migration 1 are created before ``municipalities`` exists;
+    # the store writes only keys of existing municipalities.
+    return Column("municipality", String(AGS_LENGTH), nullable=True, index=True)
+
+
 questionnaires_table = Table(
     "questionnaires",
     metadata,
@@ -66,6 +105,7 @@ questionnaires_table = Table(
     Column("title", Text, nullable=False),
     Column("access", String(10), nullable=False),
     Column("state", String(10), nullable=False),
+    _owner(),
 )
 
 questionnaire_revisions_table = Table(
@@ -75,6 +115,7 @@ questionnaire_revisions_table = Table(
     Column("revision", String(100), primary_key=True),
     Column("published_on", Date, nullable=False),
     Column("source_text", Text, nullable=False),
+    _owner(),
 )
 
 code_batches_table = Table(
@@ -85,6 +126,7 @@ code_batches_table = Table(
     Column("stratum", String(100), nullable=True),
     Column("created_on", Date, nullable=False),
     Column("issued", Integer, nullable=False),
+    _owner(),
 )
 
 access_codes_table = Table(
@@ -94,6 +136,7 @@ access_codes_table = Table(
     Column("code_hash", String(64), primary_key=True),
     Column("batch_id", String(20), ForeignKey("code_batches.id"), nullable=False, index=True),
     Column("used", Boolean, nullable=False, default=False),
+    _owner(),
 )
 
 drafts_table = Table(
@@ -104,6 +147,7 @@ drafts_table = Table(
     Column("questionnaire_id", String(100), nullable=False),
     Column("page", Integer, nullable=False),
     Column("answers", Text, nullable=False),
+    _owner(),
 )
 
 submission_tokens_table = Table(
@@ -127,6 +171,7 @@ responses_table = Table(
     Column("answers", Text, nullable=False),
     # Without a rowid SQLite keeps rows in random-id order, so the file's row order does not
     # tell which response came after which (a time finer than the day).
+    _owner(),
     sqlite_with_rowid=False,
 )
 
@@ -153,6 +198,7 @@ test_responses_table = Table(
     Column("language", String(10), nullable=False),
     #: Answers by variable id (codebook layout) as a JSON object, as in ``responses``.
     Column("answers", Text, nullable=False),
+    _owner(),
     sqlite_with_rowid=False,
 )
 
@@ -199,6 +245,7 @@ datasets_table = Table(
     Column("saved_on", Date, nullable=False),
     #: gzip-compressed JSON of the imported tables (table, margins, derived population).
     Column("payload", LargeBinary, nullable=False),
+    _owner(),
 )
 
 DATASET_TABLES: tuple[Table, ...] = (datasets_table,)
@@ -221,6 +268,8 @@ pending_keyings_table = Table(
     Column("keyed_on", Date, nullable=False),
     #: The first keying's answers (form layout) as a JSON object.
     Column("answers", Text, nullable=False),
+    #: The municipality the form belongs to (row-level security, a municipality's export).
+    Column("municipality", String(AGS_LENGTH), nullable=True, index=True),
     # No rowid: the file's row order does not tell which form was keyed after which.
     sqlite_with_rowid=False,
 )
@@ -233,6 +282,7 @@ keyed_forms_table = Table(
     Column("batch_id", String(20), primary_key=True),
     #: Paper forms of the batch stored as keyed responses: a count, never which ones.
     Column("stored", Integer, nullable=False),
+    Column("municipality", String(AGS_LENGTH), nullable=True, index=True),
 )
 
 #: The data entry of paper forms (``storage._keyings``).
@@ -281,16 +331,97 @@ def _test_responses(connection: Connection) -> None:
 
 def _keyings(connection: Connection) -> None:
     metadata.create_all(connection, tables=list(KEYING_TABLES))
+    if connection.dialect.name == "postgresql":
+        _row_level_security(connection, KEYING_TABLES)
 
 
-#: Ordered steps with ascending ``version`` numbers. A gap is allowed (version 6 belongs to
-#: another branch); :func:`migrate` applies every step above the stored version.
+#: Every table holding a municipality's data: each has the ``municipality`` column, a
+#: row-level-security policy on PostgreSQL, and is what a municipality's export contains.
+_OWNED_BEFORE_KEYINGS: tuple[Table, ...] = (
+    questionnaires_table,
+    questionnaire_revisions_table,
+    code_batches_table,
+    access_codes_table,
+    drafts_table,
+    responses_table,
+    test_responses_table,
+    datasets_table,
+)
+OWNED_TABLES: tuple[Table, ...] = (*_OWNED_BEFORE_KEYINGS, *KEYING_TABLES)
+
+#: The PostgreSQL setting naming the municipality of the current transaction.
+MUNICIPALITY_SETTING = "app.municipality"
+#: Returns the municipality of a questionnaire id to the public survey page (which knows only
+#: the id) without giving it any other row: runs as the tables' owner (SECURITY DEFINER).
+OWNER_FUNCTION = "sicherheitsanalyse_questionnaire_municipality"
+
+
+def _municipalities(connection: Connection) -> None:
+    metadata.create_all(connection, tables=list(MUNICIPALITY_TABLES))
+    inspector = inspect(connection)
+    # The tables as they were at version 6; the keying tables come with 7, column included.
+    for table in _OWNED_BEFORE_KEYINGS:
+        columns = {c["name"] for c in inspector.get_columns(table.name)}
+        if "municipality" not in columns:
+            connection.execute(
+                text(f"ALTER TABLE {table.name} ADD COLUMN municipality VARCHAR({AGS_LENGTH})")
+            )
+        connection.execute(
+            text(
+                f"CREATE INDEX IF NOT EXISTS ix_{table.name}_municipality "
+                f"ON {table.name} (municipality)"
+            )
+        )
+    if connection.dialect.name == "postgresql":
+        _row_level_security(connection, _OWNED_BEFORE_KEYINGS)
+
+
+def _row_level_security(connection: Connection, tables: Sequence[Table]) -> None:
+    """Policies: a row is visible and writable only while the transaction's
+    ``app.municipality`` names its municipality. FORCE: the tables' owner is held to them too,
+    unless it is a superuser or has BYPASSRLS (the administration's role; see
+    docs/operations.md). Rows no municipality adopted yet are visible to no app session."""
+    setting = f"current_setting('{MUNICIPALITY_SETTING}', true)"
+    for table in tables:
+        name = table.name
+        connection.execute(text(f"ALTER TABLE {name} ENABLE ROW LEVEL SECURITY"))
+        connection.execute(text(f"ALTER TABLE {name} FORCE ROW LEVEL SECURITY"))
+        connection.execute(text(f"DROP POLICY IF EXISTS municipality_only ON {name}"))
+        connection.execute(
+            text(
+                f"CREATE POLICY municipality_only ON {name} "
+                f"USING (municipality = {setting}) "
+                f"WITH CHECK (municipality = {setting})"
+            )
+        )
+    # Only constants and the quoted schema name go into the statement.
+    function = (
+        f"CREATE OR REPLACE FUNCTION {OWNER_FUNCTION}(questionnaire text) "  # noqa: S608
+        "RETURNS text LANGUAGE sql STABLE SECURITY DEFINER "
+        "SET search_path = pg_catalog, pg_temp AS $$ "
+        f"SELECT municipality FROM {_schema_name(connection)}.questionnaires "
+        "WHERE id = questionnaire $$"
+    )
+    connection.execute(text(function))
+
+
+def _schema_name(connection: Connection) -> str:
+    """The schema of the tables, quoted (the function runs with an empty search path)."""
+    name = str(connection.execute(text("SELECT current_schema()")).scalar_one())
+    return connection.dialect.identifier_preparer.quote(name)
+
+
+#: Ordered steps with ascending ``version`` numbers; :func:`migrate` applies every step above
+#: the stored version.
 MIGRATIONS: Sequence[Migration] = (
     Migration(1, "initial storage schema", _initial_schema),
     Migration(2, "manager accounts and saved datasets", _accounts_and_datasets),
     Migration(3, "index of responses per questionnaire and day", _responses_by_day_index),
     Migration(4, "sign-in throttle keyed by a hash of the name", _keyed_sign_in_throttle),
     Migration(5, "test answers of the manager's preview", _test_responses),
+    Migration(
+        6, "municipalities as tenants: owner columns, members, row-level security", _municipalities
+    ),
     Migration(7, "pending keyings and keyed-form counts of the paper data entry", _keyings),
 )
 

@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 
 from core import InvalidInput
 from storage._answers import meta_problems, validate_answers
-from storage._engine import Database
+from storage._engine import Database, scoped_municipality
 from storage._questionnaires import Questionnaires
 from storage._schema import test_responses_table
 from survey import Questionnaire
@@ -60,6 +60,7 @@ class TestResponses:
                     submitted_on=date.today(),
                     language=language,
                     answers=json.dumps(codebook, ensure_ascii=False, separators=(",", ":")),
+                    municipality=scoped_municipality(),
                 )
             )
         return response_id

@@ -13,6 +13,7 @@ import pytest
 
 from storage import Store
 from tests.databases import postgres_unreachable_reason, scratch_postgres_database
+from tests.fixtures import municipality_store
 
 ROOT = Path(__file__).resolve().parent.parent
 QUESTIONNAIRES = ROOT / "questionnaires"
@@ -77,7 +78,7 @@ def store_factory(database_url: str) -> Iterator[StoreFactory]:
     opened: list[Store] = []
 
     def open_store(*, group_commit: bool | None = None) -> Store:
-        store = Store(database_url, group_commit=group_commit)
+        store = municipality_store(database_url, group_commit=group_commit)
         opened.append(store)
         return store
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from app import AnalysisInputs, reweighted
+from app import AnalysisInputs, Workspace, reweighted
 from core import InvalidInput, Problem
 from scoring import DEFAULT_WEIGHTS, Analysis, PerceivedReference
 from views._session import data_version, workspace
@@ -22,29 +22,33 @@ CHOICE_KEY = "manager.choice"
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
-def _inputs(url: str, questionnaire_id: str, version: str) -> AnalysisInputs:
-    return workspace().inputs(questionnaire_id)
+def _inputs(key: str, questionnaire_id: str, version: str, _ws: Workspace) -> AnalysisInputs:
+    return _ws.inputs(questionnaire_id)
 
 
-def cached_inputs(questionnaire_id: str) -> AnalysisInputs:
-    """The questionnaire, responses and datasets, read again only when they changed."""
-    ws = workspace()
-    return _inputs(str(ws.store.engine.url), questionnaire_id, data_version(questionnaire_id))
+def cached_inputs(questionnaire_id: str, ws: Workspace | None = None) -> AnalysisInputs:
+    """The questionnaire, responses and datasets, read again only when they changed.
+
+    ``ws``: the workspace a page bound for a deferred download (see
+    :func:`views._session.data_version`); default: the session's."""
+    ws = ws or workspace()
+    return _inputs(ws.cache_key, questionnaire_id, data_version(questionnaire_id, ws), ws)
 
 
 @st.cache_resource(show_spinner=False, max_entries=16)
 def _analysis(
-    url: str,
+    key: str,
     questionnaire_id: str,
     version: str,
     area: str,
     reference: str,
     year: int | None,
-    compared_with: PerceivedReference | None = None,
+    compared_with: PerceivedReference | None,
+    _ws: Workspace,
 ) -> Analysis | list[Problem]:
-    inputs = _inputs(url, questionnaire_id, version)
+    inputs = _inputs(key, questionnaire_id, version, _ws)
     try:
-        return workspace().analyse(
+        return _ws.analyse(
             inputs,
             area=area or None,
             reference=reference or None,
@@ -57,7 +61,7 @@ def _analysis(
 
 @st.cache_resource(show_spinner=False, max_entries=64)
 def _reranked(
-    url: str,
+    key: str,
     questionnaire_id: str,
     version: str,
     area: str,
@@ -65,9 +69,10 @@ def _reranked(
     year: int | None,
     perceived: float,
     registered: float,
-    compared_with: PerceivedReference | None = None,
+    compared_with: PerceivedReference | None,
+    _ws: Workspace,
 ) -> Analysis | list[Problem]:
-    base = _analysis(url, questionnaire_id, version, area, reference, year, compared_with)
+    base = _analysis(key, questionnaire_id, version, area, reference, year, compared_with, _ws)
     if isinstance(base, list):
         return base
     try:
@@ -102,19 +107,20 @@ def remember_choice(questionnaire_id: str, choice: Choice) -> None:
 
 
 def cached_analysis(
-    questionnaire_id: str, choice: Choice
+    questionnaire_id: str, choice: Choice, ws: Workspace | None = None
 ) -> tuple[Analysis | list[Problem], Analysis | list[Problem]]:
-    """The analysis under the default weights and under the chosen ones (both cached)."""
-    ws = workspace()
+    """The analysis under the default weights and under the chosen ones (both cached);
+    ``ws`` as for :func:`cached_inputs`."""
+    ws = ws or workspace()
     key = (
-        str(ws.store.engine.url),
+        ws.cache_key,
         questionnaire_id,
-        data_version(questionnaire_id),
+        data_version(questionnaire_id, ws),
         choice.area,
         choice.reference,
         choice.year,
     )
     return (
-        _analysis(*key, choice.compared_with),
-        _reranked(*key, choice.perceived, choice.registered, choice.compared_with),
+        _analysis(*key, choice.compared_with, ws),
+        _reranked(*key, choice.perceived, choice.registered, choice.compared_with, ws),
     )

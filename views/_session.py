@@ -11,6 +11,15 @@ Two ways to sign in:
 The signed-in manager lives in ``st.session_state`` only; a new browser session starts
 anonymous. Every manager page calls :func:`require_manager` first, so even a page reached some
 other way than the navigation shows nothing to an anonymous session.
+
+Municipalities: a manager works for the municipalities they are a member of (local accounts
+and OIDC addresses in the ``memberships`` table; OIDC accounts also by the identity
+provider's claim ``[sicherheitsanalyse] municipality_claim`` (default ``ags``) or by the
+mapping ``[sicherheitsanalyse] municipalities = {"mail@x.de" = ["14713000"]}``); an
+administrator for every municipality. :func:`workspace` is always the active municipality's
+(:meth:`storage.Store.for_municipality`), so every page that reads through it, through
+:func:`choose_questionnaire` or through ``views/_cache.py`` sees that municipality's data and
+nothing else.
 """
 
 from __future__ import annotations
@@ -21,13 +30,23 @@ import streamlit as st
 
 from app import Workspace
 from core import UI_LANGUAGES, Problem, catalogue, current_language, escape_markdown, t
-from storage import Accounts, QuestionnaireRecord, SignInResult, oidc_manager_allowed
+from storage import (
+    Accounts,
+    Municipalities,
+    Municipality,
+    QuestionnaireRecord,
+    SignInResult,
+    oidc_manager_allowed,
+)
 from views._edge import grant_download_pass, revoke_download_pass
 from views.survey_page import store
 
 MANAGER_KEY = "manager.account"
 LANGUAGE_KEY = "manager.lang"
 QUESTIONNAIRE_KEY = "manager.questionnaire"
+MUNICIPALITY_KEY = "manager.municipality"
+#: The OIDC claim naming the account's municipalities (one AGS or a list), unless configured.
+DEFAULT_MUNICIPALITY_CLAIM = "ags"
 
 
 @dataclass(frozen=True)
@@ -143,6 +162,7 @@ def page_frame(title_key: str) -> tuple[Manager, str]:
     st.html(grant_download_pass(st.session_state), unsafe_allow_javascript=True)
     lang = language_switch()
     st.sidebar.caption(t("manager.signed_in_as", lang, name=escape_markdown(manager.name)))
+    municipality_picker(manager, lang)
     if st.sidebar.button(t("manager.sign_out", lang), key="manager.sign_out_button"):
         sign_out()
         st.rerun()
@@ -150,14 +170,95 @@ def page_frame(title_key: str) -> tuple[Manager, str]:
     return manager, lang
 
 
-@st.cache_resource(show_spinner=False)
-def _workspace(url: str) -> Workspace:
-    return Workspace(store())
+def _settings() -> dict[str, object]:
+    try:
+        return dict(st.secrets.get("sicherheitsanalyse", {}))
+    except Exception:  # no secrets file
+        return {}
+
+
+def _oidc_municipalities(email: str) -> set[str]:
+    """The municipalities the identity provider's claim and the secrets' mapping give an
+    OIDC account."""
+    found: set[str] = set()
+    settings = _settings()
+    claim = str(settings.get("municipality_claim", DEFAULT_MUNICIPALITY_CLAIM))
+    value = st.user.get(claim)
+    if isinstance(value, str):
+        found.add(value)
+    elif isinstance(value, list | tuple):
+        found |= {str(v) for v in value}
+    mapping = settings.get("municipalities", {})
+    if isinstance(mapping, dict):
+        for address, keys in mapping.items():
+            if str(address).lower() == email.lower():
+                found |= {str(k) for k in (keys if isinstance(keys, list | tuple) else [keys])}
+    return found
+
+
+def manager_municipalities(manager: Manager) -> list[Municipality]:
+    """The municipalities ``manager`` may work for: an administrator every one, anyone else
+    those they are a member of (and, for OIDC, those of the claim or the mapping)."""
+    municipalities = Municipalities(store().engine)
+    every = municipalities.all()
+    if manager.role == "admin":
+        return every
+    keys = set(municipalities.of_account(manager.name))
+    if manager.via == "oidc":
+        keys |= _oidc_municipalities(manager.name)
+    return [m for m in every if m.ags in keys]
+
+
+def active_municipality(manager: Manager) -> Municipality | None:
+    """The municipality the manager works for now: the one picked in the sidebar
+    (:func:`municipality_picker`, remembered for the session), else the first of theirs;
+    ``None`` if they have none."""
+    choices = manager_municipalities(manager)
+    if not choices:
+        return None
+    by_ags = {m.ags: m for m in choices}
+    if st.session_state.get(MUNICIPALITY_KEY) not in by_ags:
+        st.session_state[MUNICIPALITY_KEY] = choices[0].ags
+    return by_ags[str(st.session_state[MUNICIPALITY_KEY])]
+
+
+def municipality_picker(manager: Manager, lang: str) -> None:
+    """The sidebar's choice of the active municipality, for a manager with several."""
+    choices = manager_municipalities(manager)
+    if len(choices) < 2:
+        return
+    active_municipality(manager)  # a valid choice in the state before the widget reads it
+    by_ags = {m.ags: m for m in choices}
+    st.sidebar.selectbox(
+        t("municipality.active", lang),
+        list(by_ags),
+        format_func=lambda ags: f"{by_ags[ags].name} ({ags})",
+        key=MUNICIPALITY_KEY,
+    )
+
+
+def require_municipality(lang: str) -> Municipality:
+    """The active municipality; a manager without one sees what to do and nothing else."""
+    manager = require_manager()
+    municipality = active_municipality(manager)
+    if municipality is None:
+        st.warning(t("municipality.none_for_manager", lang), icon=":material/domain_disabled:")
+        st.stop()
+    assert municipality is not None
+    return municipality
+
+
+@st.cache_resource(show_spinner=False, max_entries=256)
+def _workspace(url: str, municipality: str) -> Workspace:
+    return Workspace(store(), municipality=municipality)
 
 
 def workspace() -> Workspace:
-    """The process-wide workspace of the app's database."""
-    return _workspace(str(store().engine.url))
+    """The workspace of the signed-in manager's active municipality: every read and write of
+    the manager pages goes through it, so no page sees another municipality's data. Stops
+    the page for an anonymous session or a manager without a municipality."""
+    municipality = require_municipality(language())
+    return _workspace(str(store().engine.url), municipality.ags)
 
 
 #: How long the data version (the analysis caches' key) is reused before storage is asked
@@ -166,13 +267,17 @@ VERSION_SECONDS = 10
 
 
 @st.cache_data(show_spinner=False, ttl=VERSION_SECONDS, max_entries=16)
-def _data_version(url: str, questionnaire_id: str) -> str:
-    return workspace().data_version(questionnaire_id)
+def _data_version(key: str, questionnaire_id: str, _ws: Workspace) -> str:
+    return _ws.data_version(questionnaire_id)
 
 
-def data_version(questionnaire_id: str) -> str:
-    """The questionnaire's data version, asked of storage at most every few seconds."""
-    return _data_version(str(store().engine.url), questionnaire_id)
+def data_version(questionnaire_id: str, ws: Workspace | None = None) -> str:
+    """The questionnaire's data version, asked of storage at most every few seconds.
+
+    ``ws``: the workspace bound when a page was drawn, for a download made later in the
+    server's media thread, where no session (and so no municipality) is known."""
+    ws = ws or workspace()
+    return _data_version(ws.cache_key, questionnaire_id, ws)
 
 
 def data_changed() -> None:

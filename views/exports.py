@@ -12,6 +12,7 @@ from app import (
     REPORT_FORMATS,
     REPORT_MIME_TYPES,
     ReportFormat,
+    Workspace,
     is_demo,
     report_file,
     report_file_name,
@@ -46,9 +47,14 @@ RESPONSE_FORMATS: dict[str, str] = {
 
 
 @st.cache_data(show_spinner=False, max_entries=12)
-def _responses_file(questionnaire_id: str, version: str, lang: str, kind: str) -> bytes:
-    """The responses export of ``kind`` (csv, xlsx, sav), made once per data version."""
-    inputs = cached_inputs(questionnaire_id)
+def _responses_file(
+    key: str, questionnaire_id: str, version: str, lang: str, kind: str, _ws: Workspace
+) -> bytes:
+    """The responses export of ``kind`` (csv, xlsx, sav), made once per data version.
+
+    Made in the server's media thread when clicked, where no session is known: the page
+    binds its municipality's workspace (``_ws``, and ``key`` for the cache)."""
+    inputs = cached_inputs(questionnaire_id, _ws)
     if kind == "sav":
         return responses_sav(inputs.responses, inputs.questionnaire, lang)
     if kind == "xlsx":
@@ -76,6 +82,7 @@ def _kept_text_input(
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _report(
+    key: str,
     questionnaire_id: str,
     version: str,
     choice: tuple[str, str, int | None, float, float],
@@ -83,23 +90,24 @@ def _report(
     recommendations: tuple[tuple[str, str], ...],
     municipality: str,
     report_format: ReportFormat,
+    _ws: Workspace,
 ) -> bytes:
     """The report in ``report_format``, made when its button is clicked and again only when
-    something in it changed."""
+    something in it changed (in the media thread: ``_ws`` as for :func:`_responses_file`)."""
     area, reference, year, perceived, registered = choice
     _base, analysis = cached_analysis(
-        questionnaire_id, Choice(area, reference, year, perceived, registered)
+        questionnaire_id, Choice(area, reference, year, perceived, registered), _ws
     )
     assert not isinstance(analysis, list), "the page shows problems instead of the report"
     return report_file(
         analysis,
-        cached_inputs(questionnaire_id),
-        workspace().catalogue,
+        cached_inputs(questionnaire_id, _ws),
+        _ws.catalogue,
         lang,
         report_format,
         recommendations=dict(recommendations),
         municipality=municipality or None,
-        rates=response_rates(workspace().store, questionnaire_id),
+        rates=response_rates(_ws.store, questionnaire_id),
     )
 
 
@@ -122,7 +130,7 @@ def render() -> None:
     for column, (kind, mime) in zip(columns, RESPONSE_FORMATS.items(), strict=False):
         column.download_button(
             t(f"manager.exports.format_{kind}", lang),
-            partial(_responses_file, record.id, version, lang, kind),
+            partial(_responses_file, ws.cache_key, record.id, version, lang, kind, ws),
             file_name=t(f"manager.file.responses_{kind}", lang, id=record.id),
             mime=mime,
             key=f"manager.exports.responses_{kind}",
@@ -191,6 +199,7 @@ def render() -> None:
             t(f"manager.exports.download_report_{report_format}", lang),
             partial(
                 _report,
+                ws.cache_key,
                 record.id,
                 data_version(record.id),
                 (choice.area, choice.reference, choice.year, choice.perceived, choice.registered),
@@ -198,6 +207,7 @@ def render() -> None:
                 tuple(sorted(recommendations.items())),
                 municipality.strip(),
                 report_format,
+                ws,
             ),
             file_name=report_file_name(analysis, inputs, report_format, lang, municipality=name),
             mime=REPORT_MIME_TYPES[report_format],

@@ -90,7 +90,7 @@ def _findings(url: str, questionnaire_id: str, version: str) -> FindingsResult:
 def cached_findings(questionnaire_id: str) -> FindingsResult:
     """The findings, computed again only when the questionnaire's data changed."""
     ws = workspace()
-    return _findings(str(ws.store.engine.url), questionnaire_id, data_version(questionnaire_id))
+    return _findings(ws.cache_key, questionnaire_id, data_version(questionnaire_id))
 
 
 def render() -> None:

@@ -12,7 +12,16 @@ from pathlib import Path
 import streamlit as st
 
 from core import t
-from views import data, exports, findings, overview, paper_entry, paper_scans, priorities
+from views import (
+    data,
+    exports,
+    findings,
+    municipalities,
+    overview,
+    paper_entry,
+    paper_scans,
+    priorities,
+)
 from views._session import Manager, language
 
 SIGNIN_FILE = Path(__file__).with_name("signin.py")
@@ -24,6 +33,7 @@ FINDINGS_PATH = "befragungsergebnisse"
 EXPORTS_PATH = "export"
 SCANS_PATH = "scans"
 PAPER_ENTRY_PATH = "papier-erfassen"
+MUNICIPALITIES_PATH = "gemeinden"
 
 
 def signin_page(*, hidden: bool = False) -> st.Page:
@@ -94,5 +104,20 @@ def pages(manager: Manager | None) -> list[st.Page]:
             url_path=EXPORTS_PATH,
             icon=":material/download:",
         ),
+        *_admin_pages(manager, lang),
         signin_page(hidden=True),
+    ]
+
+
+def _admin_pages(manager: Manager, lang: str) -> list[st.Page]:
+    """The administration's pages (the page checks the role again)."""
+    if manager.role != "admin":
+        return []
+    return [
+        st.Page(
+            municipalities.render,
+            title=t("municipality.page.title", lang),
+            url_path=MUNICIPALITIES_PATH,
+            icon=":material/location_city:",
+        )
     ]

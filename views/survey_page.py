@@ -95,7 +95,11 @@ def render() -> None:
         if r.state == QuestionnaireState.OPEN or r.id == preview
     }
     survey_id = st.query_params.get(SURVEY_PARAM)
-    record = records.get(survey_id) if survey_id else None
+    # By its id, not from the list: the id names the questionnaire's municipality, and on
+    # PostgreSQL (row-level security) only that municipality's rows are readable.
+    record = store().questionnaire(survey_id) if survey_id else None
+    if record is not None and record.state != QuestionnaireState.OPEN and record.id != preview:
+        record = None
     if record is None:
         _choose_survey(records, survey_id)
         return

@@ -38,6 +38,7 @@ from storage import (
 )
 from survey import Questionnaire, load_action_fields, load_questionnaire
 from tests.conftest import ACTION_FIELDS, DEFAULT_QUESTIONNAIRE, QUESTIONNAIRES, StoreFactory
+from tests.fixtures import municipality_store
 
 
 def canonical(frame: pd.DataFrame, questionnaire: Questionnaire) -> pd.DataFrame:
@@ -49,8 +50,8 @@ def canonical(frame: pd.DataFrame, questionnaire: Questionnaire) -> pd.DataFrame
 
 
 def demo_datasets(url: str) -> list[tuple[DatasetKind, tuple[int, ...], int]]:
-    with Store(url) as store:
-        listed = Datasets(store.engine).list()
+    with municipality_store(url) as store:
+        listed = Datasets(store.engine, DEMO.ags).list()
     return sorted((s.kind, s.years, s.row_count) for s in listed if s.source == DEMO_SOURCE)
 
 
@@ -65,6 +66,7 @@ def default_questionnaire() -> Questionnaire:
 def test_first_setup_prints_a_password_once_and_seeds_the_demo(
     database_url: str, store_factory: StoreFactory
 ) -> None:
+    municipality_store(database_url).close()  # the questionnaires are the test town's
     first = setup_installation(database_url, questionnaires=QUESTIONNAIRES)
     assert first.admin_password is not None
     assert [p.id for p in first.published] == ["sicherheitsbefragung"]
@@ -83,8 +85,9 @@ def test_first_setup_prints_a_password_once_and_seeds_the_demo(
     assert second.demo_present
     assert second.schema_version == CURRENT_VERSION
 
-    with store_factory() as store:
-        records = {r.id: r for r in store.questionnaires()}
+    with store_factory() as town:
+        store = town.for_municipality(DEMO.ags)  # the demo is its own municipality
+        records = {r.id: r for r in town.questionnaires() + store.questionnaires()}
         assert records["sicherheitsbefragung"].state is QuestionnaireState.OPEN
         demo = records[DEMO_QUESTIONNAIRE_ID]
         # Residents never see the demo; its title says what it is.
@@ -94,7 +97,7 @@ def test_first_setup_prints_a_password_once_and_seeds_the_demo(
         questionnaire = demo_questionnaire()
         assert questionnaire.meta.municipality == DEMO.name
         responses = store.responses(questionnaire)
-        datasets = Datasets(store.engine)
+        datasets = Datasets(store.engine, store.municipality)
         population = datasets.combined(DatasetKind.POPULATION)
         incidents = datasets.combined(DatasetKind.INCIDENTS)
     assert len(responses) == 800  # the second setup added nothing
@@ -113,13 +116,14 @@ def test_broken_questionnaire_is_reported_and_skipped(tmp_path: Path, sqlite_url
     shutil.copy(DEFAULT_QUESTIONNAIRE, folder)
     shutil.copy(ACTION_FIELDS, folder)
     (folder / "kaputt.yaml").write_text("meta:\n  id: kaputt\nsections: [\n", encoding="utf-8")
+    municipality_store(sqlite_url).close()
     report = setup_installation(sqlite_url, questionnaires=folder, demo=False)
     assert [p.id for p in report.published] == ["sicherheitsbefragung"]
     assert [s.path.name for s in report.skipped] == ["kaputt.yaml"]
     assert report.skipped[0].problems
     assert not report.demo_present
     assert report.demo_seeded is None
-    with Store(sqlite_url) as store:
+    with municipality_store(sqlite_url) as store:
         assert [r.id for r in store.questionnaires()] == ["sicherheitsbefragung"]
 
 
@@ -149,28 +153,31 @@ def test_demo_reset_restores_exactly_and_leaves_other_data_alone(
     default_questionnaire: Questionnaire,
     rng: np.random.Generator,
 ) -> None:
+    municipality_store(database_url).close()
     setup_installation(database_url, questionnaires=QUESTIONNAIRES)
     questionnaire = demo_questionnaire()
     other = synthetic_responses(default_questionnaire, 7, rng)
-    with store_factory() as store:
+    with store_factory() as town:
+        store = town.for_municipality(DEMO.ags)
         seeded = store.responses(questionnaire)
         before = canonical(seeded, questionnaire)
         datasets_before = demo_datasets(database_url)
         # The manager plays with the demo, and has real data of their own.
         store.import_responses(questionnaire, seeded.head(3).assign(submitted_on=None))
         store.create_codes(DEMO_QUESTIONNAIRE_ID, 5)
-        store.import_responses(default_questionnaire, other)
-        datasets = Datasets(store.engine)
+        town.import_responses(default_questionnaire, other)
+        datasets = Datasets(store.engine, store.municipality)
         demo_ids = [s.id for s in datasets.list() if s.source == DEMO_SOURCE]
         datasets.delete(demo_ids[0])
         own = datasets.list()
     assert len(own) == 1
     summary = reset_demo(database_url)
     assert summary.responses == 800
-    with store_factory() as store:
+    with store_factory() as town:
+        store = town.for_municipality(DEMO.ags)
         after = canonical(store.responses(questionnaire), questionnaire)
         assert store.code_batches(DEMO_QUESTIONNAIRE_ID) == []
-        kept = store.responses(default_questionnaire)
+        kept = town.responses(default_questionnaire)
     pd.testing.assert_frame_equal(after, before)
     assert demo_datasets(database_url) == datasets_before
     assert len(kept) == 7
@@ -181,21 +188,21 @@ def test_demo_reset_restores_exactly_and_leaves_other_data_alone(
 
 def test_demo_reset_leaves_non_demo_datasets(sqlite_url: str) -> None:
     setup_installation(sqlite_url, questionnaires=QUESTIONNAIRES)
-    with Store(sqlite_url) as store:
-        datasets = Datasets(store.engine)
+    with municipality_store(sqlite_url) as store:
+        datasets = Datasets(store.engine, DEMO.ags)
         demo_population = next(
             s for s in datasets.list(DatasetKind.POPULATION) if s.source == DEMO_SOURCE
         )
         loaded = datasets.load(demo_population.id)
-    with Store(sqlite_url) as store:
-        Datasets(store.engine).save(
+    with municipality_store(sqlite_url) as store:
+        Datasets(store.engine, DEMO.ags).save(
             DatasetKind.POPULATION,
             ImportResult(table=loaded.table, layout="tidy"),
             source="own.csv",
         )
     reset_demo(sqlite_url)
-    with Store(sqlite_url) as store:
-        sources = sorted(s.source for s in Datasets(store.engine).list())
+    with municipality_store(sqlite_url) as store:
+        sources = sorted(s.source for s in Datasets(store.engine, DEMO.ags).list())
     assert sources == sorted([DEMO_SOURCE, DEMO_SOURCE, "own.csv"])
 
 
@@ -209,15 +216,20 @@ def test_the_open_demo_and_the_installation_demo_live_side_by_side(
     assert (open_demo.questionnaire_id, open_demo.responses) == ("sicherheitsbefragung", 30)
     assert open_demo.incident_years == ()
     assert open_demo.population_years == installation.population_years
-    states = {r.id: r.state for r in store.questionnaires()}
-    assert states == {
-        DEMO_QUESTIONNAIRE_ID: QuestionnaireState.CLOSED,
-        "sicherheitsbefragung": QuestionnaireState.OPEN,
+    demo = store.for_municipality(DEMO.ags)  # the installation demo is its own municipality
+    assert {r.id: r.state for r in demo.questionnaires()} == {
+        DEMO_QUESTIONNAIRE_ID: QuestionnaireState.CLOSED
     }
-    # The open demo's datasets look uploaded, so removing the installation demo keeps them.
-    assert sorted(s.source for s in Datasets(store.engine).list()) == sorted(
-        [DEMO_SOURCE, DEMO_SOURCE, "bevoelkerung.csv"]
+    assert {r.id: r.state for r in store.questionnaires()} == {
+        "sicherheitsbefragung": QuestionnaireState.OPEN
+    }
+    # The open demo's datasets look uploaded and are the town's: the demo's stay apart.
+    assert sorted(s.source for s in Datasets(store.engine, DEMO.ags).list()) == sorted(
+        [DEMO_SOURCE, DEMO_SOURCE]
     )
+    assert [s.source for s in Datasets(store.engine, store.municipality).list()] == [
+        "bevoelkerung.csv"
+    ]
     assert len(store.responses(open_demo.questionnaire)) == 30
 
 
@@ -225,7 +237,7 @@ def test_the_open_demo_and_the_installation_demo_live_side_by_side(
 
 
 def published(url: str, questionnaire: Questionnaire) -> Store:
-    store = Store(url)
+    store = municipality_store(url)
     store.publish_questionnaire(questionnaire, DEFAULT_QUESTIONNAIRE.read_text(encoding="utf-8"))
     return store
 

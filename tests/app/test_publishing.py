@@ -17,6 +17,7 @@ from app import (
 from core import InvalidInput
 from storage import QuestionnaireState, Store
 from tests.conftest import DEFAULT_QUESTIONNAIRE
+from tests.fixtures import municipality_store
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "kleinstadt.yaml"
 TOWN = FIXTURE.read_text(encoding="utf-8")
@@ -24,7 +25,7 @@ TOWN = FIXTURE.read_text(encoding="utf-8")
 
 @pytest.fixture
 def store(sqlite_url: str) -> Store:
-    return Store(sqlite_url)
+    return municipality_store(sqlite_url)
 
 
 @pytest.mark.parametrize(

@@ -24,8 +24,7 @@ from app._report import report_html
 from cli import app as cli
 from core import t
 from reporting import Bullets, Document, Figure, KeyFindings, Paragraph, Table
-from storage import Store
-from tests.fixtures import seed_open_demo
+from tests.fixtures import municipality_store, seed_open_demo
 from tests.reporting.test_report_document import outline_titles, strip_number
 
 QUESTIONNAIRE = "sicherheitsbefragung"
@@ -43,7 +42,7 @@ def demo_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 def tiny(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Document]:
     url = f"sqlite:///{tmp_path_factory.mktemp('report') / 'tiny.db'}"
     seed_open_demo(url, responses=6)
-    with Store(url) as store:
+    with municipality_store(url) as store:
         workspace = Workspace(store)
         inputs = workspace.inputs(QUESTIONNAIRE)
         analysis = workspace.analyse(inputs)
@@ -134,7 +133,7 @@ def test_the_demo_report_in_three_formats_has_the_same_headings(
 
 
 def test_the_report_file_name_and_english(demo_url: str, tmp_path: Path) -> None:
-    with Store(demo_url) as store:
+    with municipality_store(demo_url) as store:
         workspace = Workspace(store)
         inputs = workspace.inputs(QUESTIONNAIRE)
         analysis = workspace.analyse(inputs)
@@ -206,7 +205,7 @@ def test_bad_input_is_located_and_writes_nothing(demo_url: str, tmp_path: Path) 
 def test_the_managers_text_and_typical_measures_but_never_a_placeholder(
     demo_url: str,
 ) -> None:
-    with Store(demo_url) as store:
+    with municipality_store(demo_url) as store:
         workspace = Workspace(store)
         inputs = workspace.inputs(QUESTIONNAIRE)
         analysis = workspace.analyse(inputs)
@@ -226,7 +225,7 @@ def test_the_managers_text_and_typical_measures_but_never_a_placeholder(
 
 
 def test_without_responses_and_police_data_the_report_says_so(demo_url: str) -> None:
-    with Store(demo_url) as store:
+    with municipality_store(demo_url) as store:
         workspace = Workspace(store)
         full = workspace.inputs(QUESTIONNAIRE)
         inputs = dataclasses.replace(

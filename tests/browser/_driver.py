@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from core import t
-from storage import Store
 from survey import Questionnaire, load_questionnaire
+from tests.fixtures import municipality_store
 from views import manager as manager_pages
 
 
@@ -70,6 +70,6 @@ def assert_stored(row: Mapping[str, Any], answers: Mapping[str, Any]) -> None:
 def publish(database_url: str, path: Path) -> Questionnaire:
     """Publish the questionnaire file ``path`` in the app's database, as ``setup`` would."""
     questionnaire = load_questionnaire(path)
-    with Store(database_url) as store:
+    with municipality_store(database_url) as store:
         store.publish_questionnaire(questionnaire, path.read_text(encoding="utf-8"))
     return questionnaire

@@ -20,11 +20,11 @@ from typing import Any
 import pytest
 
 from core import t
-from storage import Store
 from survey import Form
 from tests.browser._driver import StreamlitPage, publish
 from tests.browser.conftest import RunningApp
 from tests.conftest import DEFAULT_QUESTIONNAIRE
+from tests.fixtures import municipality_store
 from views._widgets import question_label
 
 pytestmark = pytest.mark.browser
@@ -153,5 +153,5 @@ def test_every_screen_of_the_default_survey_is_accessible(
             assert min(width, height) >= MIN_TARGET_PX, (
                 f"{screen}: tap target {text!r} is {width:.0f}×{height:.0f} px"
             )
-    with Store(running_app.database_url) as store:
+    with municipality_store(running_app.database_url) as store:
         assert len(store.responses(q)) == 1

@@ -12,18 +12,18 @@ from typing import Any
 from urllib.parse import quote
 
 from core import t
-from storage import Store
 from survey import load_questionnaire
 from tests.browser._driver import StreamlitPage
 from tests.browser.conftest import RunningApp
 from tests.conftest import DEFAULT_QUESTIONNAIRE
+from tests.fixtures import municipality_store
 
 
 def test_bad_urls_end_on_a_helpful_page(
     app_database_url: str, running_app: RunningApp, browser: Any, tmp_path: Path
 ) -> None:
     questionnaire = load_questionnaire(DEFAULT_QUESTIONNAIRE)
-    with Store(app_database_url) as store:
+    with municipality_store(app_database_url) as store:
         store.publish_questionnaire(questionnaire, DEFAULT_QUESTIONNAIRE.read_text("utf-8"))
     title = questionnaire.text(questionnaire.meta.title, "de")
     context = browser.new_context()

@@ -10,10 +10,10 @@ import pytest
 
 from core import t
 from reporting import letter_link
-from storage import Store
 from survey import load_questionnaire_text
 from tests.browser._driver import StreamlitPage
 from tests.browser.conftest import RunningApp
+from tests.fixtures import municipality_store
 
 pytestmark = pytest.mark.browser
 
@@ -28,7 +28,7 @@ def app_database_url(tmp_path: Path) -> str:
     text = FIXTURE.read_text(encoding="utf-8").replace(
         "  languages:", "  access: code\n  languages:"
     )
-    with Store(url) as store:
+    with municipality_store(url) as store:
         store.publish_questionnaire(load_questionnaire_text(text), text)
         (tmp_path / "code.txt").write_text(store.create_codes("kleinstadt", 1).codes[0])
     return url
@@ -56,5 +56,5 @@ def test_the_qr_link_enters_the_code_and_removes_it_from_the_address_bar(
         assert t("form.code_label", LANG) not in page.locator("body").inner_text()
     finally:
         context.close()
-    with Store(running_app.database_url) as store:
+    with municipality_store(running_app.database_url) as store:
         assert store.check_code("kleinstadt", code).value == "valid"  # entered, not used up

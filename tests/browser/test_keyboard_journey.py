@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 
 from core import t
-from storage import Store
 from survey import (
     BatteryItem,
     Form,
@@ -29,6 +28,7 @@ from tests.browser._driver import StreamlitPage, assert_stored, publish
 from tests.browser.conftest import RunningApp
 from tests.browser.test_survey_journey import planned_answers
 from tests.conftest import DEFAULT_QUESTIONNAIRE
+from tests.fixtures import municipality_store
 from views._widgets import question_label
 
 pytestmark = pytest.mark.browser
@@ -191,7 +191,7 @@ def test_a_keyboard_only_resident_answers_everything_and_it_is_stored(
     respondent.see(t("form.thanks_title", LANG))
     context.close()
 
-    with Store(running_app.database_url) as store:
+    with municipality_store(running_app.database_url) as store:
         responses = store.responses(q)
     assert len(responses) == 1
     row = responses.iloc[0]

@@ -15,11 +15,12 @@ from sqlalchemy import select
 
 from app import Workspace
 from core import t
-from storage import Accounts, QuestionnaireState, Store, responses_table, test_responses_table
+from storage import Accounts, QuestionnaireState, responses_table, test_responses_table
 from survey import load_questionnaire_text
 from tests.browser._driver import StreamlitPage
 from tests.browser.conftest import RunningApp
 from tests.conftest import DEFAULT_QUESTIONNAIRE
+from tests.fixtures import municipality_store
 
 pytestmark = pytest.mark.browser
 
@@ -41,7 +42,7 @@ def app_database_url(tmp_path: Path) -> str:
     """The shipped default survey, open, and the manager's account."""
     url = f"sqlite:///{tmp_path / 'app.db'}"
     text = DEFAULT_QUESTIONNAIRE.read_text(encoding="utf-8")
-    with Store(url) as store:
+    with municipality_store(url) as store:
         store.publish_questionnaire(load_questionnaire_text(text), text)
     with Accounts(url) as accounts:
         accounts.add_user(NAME, PASSWORD)
@@ -78,7 +79,7 @@ class Manager(StreamlitPage):
 
 
 def records(url: str) -> dict[str, Any]:
-    with Store(url) as store:
+    with municipality_store(url) as store:
         return {r.id: r for r in store.questionnaires()}
 
 
@@ -117,12 +118,12 @@ def test_publish_preview_and_a_new_version_with_its_diff(
         manager.click(t("form.next", LANG))
         manager.click(t("form.submit", LANG))
         manager.see(t("form.thanks_title", LANG))
-        with Store(url) as store:
+        with municipality_store(url) as store:
             assert store.test_response_count("kleinstadt") == 1
             assert len(store.response_counts_by_day("kleinstadt")) == 0
 
         # Opened, a resident answers (outside the browser: any resident would do).
-        with Store(url) as store:
+        with municipality_store(url) as store:
             store.set_state("kleinstadt", "open")
             first = load_questionnaire_text(TOWN, "kleinstadt.yaml")
             resident = store.submit(
@@ -152,7 +153,7 @@ def test_publish_preview_and_a_new_version_with_its_diff(
 
     # What the database holds.
     second = load_questionnaire_text(EDITED, "kleinstadt.yaml")
-    with Store(url) as store:
+    with municipality_store(url) as store:
         record = store.questionnaire("kleinstadt")
         assert record is not None
         assert record.revision == second.revision

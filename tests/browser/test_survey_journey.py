@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 
-from storage import Store
 from survey import (
     Access,
     BatteryItem,
@@ -32,6 +31,7 @@ from survey import (
 from tests.browser._driver import StreamlitPage, assert_stored, publish
 from tests.browser.conftest import RunningApp
 from tests.conftest import DEFAULT_QUESTIONNAIRE
+from tests.fixtures import municipality_store
 from views._widgets import battery_key, question_label
 
 pytestmark = pytest.mark.browser
@@ -159,7 +159,7 @@ def test_phone_respondent_saves_resumes_on_another_device_and_submits(
     running_app: RunningApp, browser: Any
 ) -> None:
     q = load_questionnaire(DEFAULT_QUESTIONNAIRE)
-    with Store(running_app.database_url) as store:
+    with municipality_store(running_app.database_url) as store:
         store.publish_questionnaire(q, DEFAULT_QUESTIONNAIRE.read_text(encoding="utf-8"))
         store.set_access(q.id, Access.CODE)
         code = store.create_codes(q.id, 1, stratum="Altstadt").codes[0]
@@ -231,7 +231,7 @@ def test_phone_respondent_saves_resumes_on_another_device_and_submits(
     tablet.close()
 
     # --- the stored response ---
-    with Store(running_app.database_url) as store:
+    with municipality_store(running_app.database_url) as store:
         responses = store.responses(q)
         assert store.load_draft(q.id, code) is None
     assert len(responses) == 1
@@ -265,7 +265,7 @@ def test_a_double_click_on_submit_stores_one_response(
     respondent.settle()
     respondent.see("Vielen Dank!")
     context.close()
-    with Store(running_app.database_url) as store:
+    with municipality_store(running_app.database_url) as store:
         responses = store.responses(q)
     assert len(responses) == 1
     assert responses.iloc[0]["years"] == 12

@@ -9,10 +9,10 @@ import pytest
 from typer.testing import CliRunner
 
 from cli import app
-from storage import Store
 from survey import load_questionnaire
 from tests.cli.test_score_cli import MUNICIPALITY, _score, files  # noqa: F401  (fixture)
 from tests.conftest import DEFAULT_QUESTIONNAIRE
+from tests.fixtures import municipality_store
 
 
 def _invoke(*args: str) -> tuple[int, str]:
@@ -26,7 +26,7 @@ def test_responses_import_of_a_path_that_is_no_file(
     tmp_path: Path, sqlite_url: str, name: str
 ) -> None:
     questionnaire = load_questionnaire(DEFAULT_QUESTIONNAIRE)
-    with Store(sqlite_url) as store:
+    with municipality_store(sqlite_url) as store:
         store.publish_questionnaire(questionnaire, DEFAULT_QUESTIONNAIRE.read_text("utf-8"))
     code, output = _invoke(
         "responses",
@@ -40,7 +40,7 @@ def test_responses_import_of_a_path_that_is_no_file(
     assert code == 1
     assert "cannot be read" in output
     assert "Traceback" not in output
-    with Store(sqlite_url) as store:
+    with municipality_store(sqlite_url) as store:
         assert store.responses(questionnaire).empty
 
 

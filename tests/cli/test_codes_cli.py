@@ -9,9 +9,10 @@ import pytest
 from typer.testing import CliRunner
 
 from cli import app
-from storage import CodeStatus, Store
+from storage import CodeStatus
 from survey import normalise_code
 from tests.conftest import QUESTIONNAIRES
+from tests.fixtures import municipality_store
 
 runner = CliRunner()
 
@@ -58,7 +59,7 @@ def test_create_writes_the_mail_merge_csv(tmp_path: Path, database_url: str) -> 
     assert {row["stratum"] for row in rows} == {"Nord"}
     assert len({row["batch"] for row in rows}) == 1
     assert len({row["code"] for row in rows}) == 25
-    with Store(database_url) as store:
+    with municipality_store(database_url) as store:
         assert store.check_code("sicherheitsbefragung", rows[0]["code"]) is CodeStatus.VALID
         [batch] = store.code_batches("sicherheitsbefragung")
         assert (batch.issued, batch.used, batch.stratum) == (25, 0, "Nord")
@@ -116,7 +117,7 @@ def test_an_unwritable_path_fails_cleanly_and_creates_no_codes(
     code, output = create(tmp_path / "missing" / "codes.csv", sqlite_url, "--count", "3")
     assert code == 1
     assert "Cannot write" in output
-    with Store(sqlite_url) as store:
+    with municipality_store(sqlite_url) as store:
         assert store.code_batches("sicherheitsbefragung") == []
 
 

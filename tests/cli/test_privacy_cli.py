@@ -12,10 +12,10 @@ from typer.testing import CliRunner
 from app import demo_data
 from cli import app
 from core import MIN_CELL_SIZE
-from storage import Store
 from survey import load_action_fields, load_questionnaire
 from tests.cli.test_score_cli import MUNICIPALITY, _score, files  # noqa: F401  (fixture)
 from tests.conftest import DEFAULT_QUESTIONNAIRE
+from tests.fixtures import municipality_store
 
 
 def test_score_blanks_every_survey_cell_of_a_small_district(
@@ -44,7 +44,7 @@ def test_score_blanks_every_survey_cell_of_a_small_district(
 
 def test_responses_remove_counts_first_and_deletes_everything_with_yes(database_url: str) -> None:
     questionnaire = load_questionnaire(DEFAULT_QUESTIONNAIRE)
-    with Store(database_url) as store:
+    with municipality_store(database_url) as store:
         store.publish_questionnaire(questionnaire, DEFAULT_QUESTIONNAIRE.read_text("utf-8"))
         frame = demo_data(questionnaire, load_action_fields()).responses.head(7)
         store.import_responses(questionnaire, frame)
@@ -55,12 +55,12 @@ def test_responses_remove_counts_first_and_deletes_everything_with_yes(database_
     assert dry.exit_code == 0, dry.output
     assert "7 responses" in dry.output
     assert "--yes" in dry.output
-    with Store(database_url) as store:
+    with municipality_store(database_url) as store:
         assert len(store.responses(questionnaire)) == 7
     done = CliRunner().invoke(app, [*base, "--yes", "--database-url", database_url])
     assert done.exit_code == 0, done.output
     assert "7 Antworten" in done.output
-    with Store(database_url) as store:
+    with municipality_store(database_url) as store:
         assert store.responses(questionnaire).empty
         assert store.load_draft(questionnaire.id, code) is None
         assert store.code_batches(questionnaire.id) == []

@@ -12,8 +12,9 @@ from typer.testing import CliRunner
 
 from app import setup_installation
 from cli import app
-from storage import QuestionnaireState, Store
+from storage import QuestionnaireState
 from survey import load_questionnaire
+from tests.fixtures import municipality_store
 
 runner = CliRunner()
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "kleinstadt.yaml"
@@ -34,7 +35,7 @@ def town(tmp_path: Path) -> Path:
 
 def answer(database_url: str, path: Path) -> None:
     """One resident's response to the published revision of ``path``."""
-    with Store(database_url) as store:
+    with municipality_store(database_url) as store:
         store.set_state("kleinstadt", "open")
         result = store.submit(
             load_questionnaire(path), {"safe_night": 2}, language="de", submission_token="t" * 20
@@ -75,7 +76,7 @@ def test_a_new_survey_is_published_as_a_draft_and_opened_by_state(
     assert code == 0, output
     assert "Published: “kleinstadt”" in output
     assert "draft" in output
-    with Store(sqlite_url) as store:
+    with municipality_store(sqlite_url) as store:
         record = store.questionnaire("kleinstadt")
         assert record is not None
         assert record.state is QuestionnaireState.DRAFT
@@ -86,7 +87,7 @@ def test_a_new_survey_is_published_as_a_draft_and_opened_by_state(
         sqlite_url, "questionnaire", "state", "--questionnaire", "kleinstadt", "open"
     )
     assert code == 0, output
-    with Store(sqlite_url) as store:
+    with municipality_store(sqlite_url) as store:
         record = store.questionnaire("kleinstadt")
         assert record is not None
         assert record.state is QuestionnaireState.OPEN
@@ -107,7 +108,7 @@ def test_a_changed_survey_with_responses_needs_a_new_version_and_shows_the_diff_
     assert "changed: safe_night, code 3: “fairly unsafe” → “rather unsafe”" in output
     assert "already has one response" in output
     assert "Nothing was changed." in output
-    with Store(sqlite_url) as store:
+    with municipality_store(sqlite_url) as store:
         record = store.questionnaire("kleinstadt")
         assert record is not None
         assert record.revision == first
@@ -116,7 +117,7 @@ def test_a_changed_survey_with_responses_needs_a_new_version_and_shows_the_diff_
     assert code == 0, output
     assert "added: years_here" in output
     assert "Published as a new version" in output
-    with Store(sqlite_url) as store:
+    with municipality_store(sqlite_url) as store:
         record = store.questionnaire("kleinstadt")
         assert record is not None
         assert record.revision == load_questionnaire(town).revision
@@ -142,7 +143,7 @@ def test_setup_skips_a_changed_live_survey_and_says_so(sqlite_url: str, tmp_path
     assert result.exit_code == 0, result.output
     assert "has changed, but the survey already has responses" in result.output
     assert "--new-version" in result.output
-    with Store(sqlite_url) as store:
+    with municipality_store(sqlite_url) as store:
         record = store.questionnaire("kleinstadt")
         assert record is not None
         assert record.revision == first
@@ -159,7 +160,7 @@ def test_a_questionnaire_with_errors_is_reported_where_and_nothing_changes(
     line = broken.splitlines().index("        kind: numbr") + 1
     assert f"{town}:{line}:" in output
     assert "Nothing was changed." in output
-    with Store(sqlite_url) as store:
+    with municipality_store(sqlite_url) as store:
         assert len(store.questionnaires()) == 1
 
 

@@ -9,12 +9,13 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from app import DEMO_QUESTIONNAIRE_ID, demo_data, demo_questionnaire
+from app import DEMO, DEMO_QUESTIONNAIRE_ID, demo_data, demo_questionnaire
 from cli import app
 from reporting import responses_csv
 from storage import Accounts, Datasets, Store
 from survey import load_action_fields, load_questionnaire
 from tests.conftest import DEFAULT_QUESTIONNAIRE, QUESTIONNAIRES
+from tests.fixtures import municipality_store
 
 PASSWORD_LINE = re.compile(r"^Admin-Passwort \(nur jetzt sichtbar\): (\S+)$", re.MULTILINE)
 
@@ -65,7 +66,7 @@ def test_setup_reports_a_broken_file_and_goes_on(
     assert "kaputt.yaml" in err
     assert "Fragebogen „sicherheitsbefragung“ veröffentlicht" in out
     assert "Demo-Kommune nicht angelegt (--no-demo)." in out
-    with Store(sqlite_url) as store:
+    with municipality_store(sqlite_url) as store:
         assert [r.id for r in store.questionnaires()] == ["sicherheitsbefragung"]
 
 
@@ -81,12 +82,14 @@ def test_setup_on_an_unreachable_database_is_one_line(runner: CliRunner) -> None
 def test_demo_reset_restores_the_demo(runner: CliRunner, sqlite_url: str) -> None:
     invoke(runner, "setup", "--questionnaires", str(QUESTIONNAIRES), "--database-url", sqlite_url)
     questionnaire = demo_questionnaire()
-    with Store(sqlite_url) as store:
+    with Store(sqlite_url) as base:
+        store = base.for_municipality(DEMO.ags)  # the demo is its own municipality
         store.remove_responses(DEMO_QUESTIONNAIRE_ID)
     code, out, _ = invoke(runner, "demo", "reset", "--database-url", sqlite_url)
     assert code == 0
     assert "zurückgesetzt: 800 Antworten" in out
-    with Store(sqlite_url) as store:
+    with Store(sqlite_url) as base:
+        store = base.for_municipality(DEMO.ags)  # the demo is its own municipality
         assert len(store.responses(questionnaire)) == 800
 
 
@@ -94,7 +97,7 @@ def test_responses_import_stores_a_paper_file(
     runner: CliRunner, tmp_path: Path, database_url: str
 ) -> None:
     questionnaire = load_questionnaire(DEFAULT_QUESTIONNAIRE)
-    with Store(database_url) as store:
+    with municipality_store(database_url) as store:
         store.publish_questionnaire(questionnaire, DEFAULT_QUESTIONNAIRE.read_text("utf-8"))
     frame = demo_data(questionnaire, load_action_fields()).responses.head(25)
     path = tmp_path / "papier.csv"
@@ -111,7 +114,7 @@ def test_responses_import_stores_a_paper_file(
     )
     assert code == 0, out
     assert "25 Antworten in „sicherheitsbefragung“ importiert (Modus: paper)." in out
-    with Store(database_url) as store:
+    with municipality_store(database_url) as store:
         stored = store.responses(questionnaire)
     assert len(stored) == 25
     assert set(stored["mode"]) == {"paper"}
@@ -121,7 +124,7 @@ def test_responses_import_of_a_bad_file_names_every_bad_cell(
     runner: CliRunner, tmp_path: Path, database_url: str
 ) -> None:
     questionnaire = load_questionnaire(DEFAULT_QUESTIONNAIRE)
-    with Store(database_url) as store:
+    with municipality_store(database_url) as store:
         store.publish_questionnaire(questionnaire, DEFAULT_QUESTIONNAIRE.read_text("utf-8"))
     path = tmp_path / "papier.csv"
     path.write_text("sex;age_group;consent\n1;2;1\n\n9x;2;1\n1;2;jein\n", encoding="utf-8")
@@ -145,7 +148,7 @@ def test_responses_import_of_a_bad_file_names_every_bad_cell(
     assert "Bitte wählen Sie eine der angebotenen Antworten (nicht '9x')." in lines[0]
     assert "Zeile 5" in lines[1]
     assert "consent" in lines[1]
-    with Store(database_url) as store:
+    with municipality_store(database_url) as store:
         assert len(store.responses(questionnaire)) == 0
 
 
@@ -174,15 +177,18 @@ def test_demo_remove_keeps_it_away_until_reset(runner: CliRunner, sqlite_url: st
     code, out, _ = invoke(runner, "demo", "remove", "--database-url", sqlite_url)
     assert code == 0
     assert "entfernt" in out
-    with Store(sqlite_url) as store:
+    with Store(sqlite_url) as base:
+        store = base.for_municipality(DEMO.ags)  # the demo is its own municipality
         assert len(store.responses(demo_questionnaire())) == 0
-        assert Datasets(store.engine).list() == []
+        assert Datasets(store.engine, store.municipality).list() == []
     code, out, _ = invoke(runner, *args)
     assert code == 0
     assert "wurde entfernt (zurückholen: sicherheitsanalyse demo reset)" in out
-    with Store(sqlite_url) as store:
+    with Store(sqlite_url) as base:
+        store = base.for_municipality(DEMO.ags)  # the demo is its own municipality
         assert len(store.responses(demo_questionnaire())) == 0
     code, out, _ = invoke(runner, "demo", "reset", "--database-url", sqlite_url)
     assert code == 0
-    with Store(sqlite_url) as store:
+    with Store(sqlite_url) as base:
+        store = base.for_municipality(DEMO.ags)  # the demo is its own municipality
         assert len(store.responses(demo_questionnaire())) == 800

@@ -28,8 +28,8 @@ from reporting import (
     write_responses_sav,
 )
 from scoring import suppress_ranking
-from storage import Store
 from survey import Questionnaire, codebook
+from tests.fixtures import municipality_store
 
 LABEL = {"de": "Test", "en": "Test"}
 
@@ -437,7 +437,7 @@ def test_spss_of_no_responses(tmp_path: Path) -> None:
 
 
 def test_exports_from_the_real_store(sqlite_url: str) -> None:
-    with Store(sqlite_url) as store:
+    with municipality_store(sqlite_url) as store:
         store.publish_questionnaire(QUESTIONNAIRE, "source")
         store.submit(
             QUESTIONNAIRE,

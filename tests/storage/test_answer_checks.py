@@ -12,7 +12,7 @@ import pytest
 from core import InvalidInput, Problem
 from storage import Store
 from survey import Form, Questionnaire
-from tests.fixtures import SOURCE_TEXT, small_questionnaire
+from tests.fixtures import SOURCE_TEXT, municipality_store, small_questionnaire
 
 #: (answer key, the value as the form or an API caller gives it, the same answer as a text
 #: cell of a codebook-layout table, the problem key all three must report).
@@ -36,7 +36,7 @@ BAD_ANSWERS: list[tuple[str, Any, str, str]] = [
 
 @pytest.fixture
 def store(sqlite_url: str) -> Iterator[Store]:
-    with Store(sqlite_url) as opened:
+    with municipality_store(sqlite_url) as opened:
         opened.publish_questionnaire(small_questionnaire(), SOURCE_TEXT)
         yield opened
 

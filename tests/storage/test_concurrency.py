@@ -12,7 +12,7 @@ import pytest
 from core import InvalidInput
 from storage import Store, SubmitStatus
 from tests.conftest import StoreFactory
-from tests.fixtures import SOURCE_TEXT, full_answers, small_questionnaire
+from tests.fixtures import SOURCE_TEXT, full_answers, municipality_store, small_questionnaire
 
 THREADS = 8
 PER_THREAD = 250
@@ -113,7 +113,7 @@ def test_a_failing_unit_in_a_group_commit_does_not_take_the_others_down(sqlite_u
     from storage import submission_tokens_table
     from storage._engine import PendingWrites
 
-    with Store(sqlite_url, group_commit=True) as store:
+    with municipality_store(sqlite_url, group_commit=True) as store:
         committer = store.database.committer
         assert committer is not None
 

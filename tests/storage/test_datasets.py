@@ -11,7 +11,8 @@ from tests.conftest import StoreFactory
 @pytest.fixture
 def datasets(store_factory: StoreFactory) -> Datasets:
     # The store's engine: the datasets table as the migrations create it.
-    return Datasets(store_factory().engine)
+    store = store_factory()
+    return Datasets(store.engine, store.municipality)
 
 
 def _incidents(year: int, count: int) -> ImportResult:

@@ -25,10 +25,10 @@ import pytest
 from sqlalchemy import text
 
 from core import StorageError
-from storage import SQLITE_PAGE_SIZE, Store
+from storage import SQLITE_PAGE_SIZE
 from storage._engine import CHECKPOINT_QUIET_SECONDS
 from survey import Access, keyed_hash, normalise_code
-from tests.fixtures import SOURCE_TEXT, full_answers, small_questionnaire
+from tests.fixtures import SOURCE_TEXT, full_answers, municipality_store, small_questionnaire
 
 RESPONDENTS = 40
 
@@ -94,7 +94,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     rng = np.random.default_rng(20261127)
     tmp_path = tmp_path_factory.mktemp("anonymity")
     db = tmp_path / "data" / "survey.db"
-    store = Store(f"sqlite:///{db}")
+    store = municipality_store(f"sqlite:///{db}")
     store.publish_questionnaire(small_questionnaire(), SOURCE_TEXT)
     store.set_access("befragung", Access.CODE)
     codes = store.create_codes("befragung", RESPONDENTS).codes
@@ -188,7 +188,7 @@ def test_secure_delete_and_wal_truncation_are_set_explicitly(run: dict[str, Any]
 def test_keys_of_an_existing_database_move_to_the_key_file(sqlite_url: str) -> None:
     """A database from before the key file: its codes keep working, its keys leave it."""
     db = Path(sqlite_url.split("///", 1)[1])
-    with Store(sqlite_url) as store:
+    with municipality_store(sqlite_url) as store:
         store.publish_questionnaire(small_questionnaire(), SOURCE_TEXT)
         [code] = store.create_codes("befragung", 1).codes
         keys = store.database.keys
@@ -200,7 +200,7 @@ def test_keys_of_an_existing_database_move_to_the_key_file(sqlite_url: str) -> N
             connection.execute(
                 "insert into installation_secrets values (?, ?)", (f"{name}_hash_key", value)
             )
-    with Store(sqlite_url) as store:
+    with municipality_store(sqlite_url) as store:
         assert store.check_code("befragung", code).value == "valid"
         with store.engine.connect() as connection:
             names = connection.execute(text("select name from installation_secrets")).scalars()
@@ -216,18 +216,18 @@ def test_a_missing_or_foreign_key_file_is_refused_not_replaced(
     """New keys would quietly invalidate every issued code (a lost file, a CLI run from
     another folder, a replica without the shared file): the database refuses to open."""
     db = Path(sqlite_url.split("///", 1)[1])
-    with Store(sqlite_url) as store:
+    with municipality_store(sqlite_url) as store:
         store.publish_questionnaire(small_questionnaire(), SOURCE_TEXT)
         [code] = store.create_codes("befragung", 1).codes
     keys = Path(f"{db}.keys")
     kept = keys.read_bytes()
     keys.unlink()
     with pytest.raises(StorageError, match="is missing"):
-        Store(sqlite_url)
-    Store(f"sqlite:///{tmp_path / 'other.db'}").close()
+        municipality_store(sqlite_url)
+    municipality_store(f"sqlite:///{tmp_path / 'other.db'}").close()
     keys.write_bytes(Path(f"{tmp_path / 'other.db'}.keys").read_bytes())
     with pytest.raises(StorageError, match="belongs to another database"):
-        Store(sqlite_url)
+        municipality_store(sqlite_url)
     keys.write_bytes(kept)
-    with Store(sqlite_url) as store:
+    with municipality_store(sqlite_url) as store:
         assert store.check_code("befragung", code).value == "valid"

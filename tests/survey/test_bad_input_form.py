@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from core import InvalidInput
-from storage import Store
 from survey import Form, load_questionnaire
+from tests.fixtures import municipality_store
 
 MINI = Path(__file__).resolve().parent.parent / "views" / "fixtures" / "mini_survey.yaml"
 ABOUT = 3
@@ -40,7 +40,7 @@ def test_impossible_values_are_problems_at_their_field(
 
 def test_an_unhashable_single_choice_answer_is_refused_by_the_store(sqlite_url: str) -> None:
     questionnaire = load_questionnaire(MINI)
-    with Store(sqlite_url) as store:
+    with municipality_store(sqlite_url) as store:
         store.publish_questionnaire(questionnaire, MINI.read_text("utf-8"))
         for answers in (
             {"consent": True, "years": 3, "district": {"a": 1}},

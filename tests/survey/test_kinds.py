@@ -12,7 +12,6 @@ import pytest
 
 from app import synthetic_responses
 from core import Problem
-from storage import Store
 from survey import (
     KINDS,
     AnswerSpec,
@@ -25,7 +24,7 @@ from survey import (
     load_questionnaire_text,
 )
 from survey.kinds import Accepted, Checked
-from tests.fixtures import small_questionnaire
+from tests.fixtures import municipality_store, small_questionnaire
 
 
 @pytest.fixture(scope="module")
@@ -209,7 +208,7 @@ def test_year_checks_its_range_and_draws_synthetic_years() -> None:
 
 def test_a_year_round_trips_through_the_store_and_the_paper_import(sqlite_url: str) -> None:
     questionnaire = load_questionnaire_text(YEAR_SOURCE)
-    with Store(sqlite_url) as store:
+    with municipality_store(sqlite_url) as store:
         store.publish_questionnaire(questionnaire, YEAR_SOURCE)
         store.submit(questionnaire, {"since": 1990.0}, language="de", submission_token="t" * 16)
         store.import_responses(

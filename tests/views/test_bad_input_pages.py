@@ -8,8 +8,8 @@ import re
 import pytest
 
 from core import escape_markdown
-from storage import Datasets, Store
-from tests.fixtures import fixture_bytes
+from storage import Datasets
+from tests.fixtures import fixture_bytes, municipality_store
 from tests.views.test_manager_pages import _upload, empty_url, page, texts  # noqa: F401
 from views._session import MANAGER_KEY, Manager
 
@@ -47,8 +47,8 @@ def test_a_crafted_file_name_is_shown_as_text_when_rejected_and_when_saved(
     shown = texts(at)
     assert "evil" in shown
     assert not LIVE_LINK.search(shown), shown
-    with Store(empty_url) as store:
-        [saved] = Datasets(store.engine).list()
+    with municipality_store(empty_url) as store:
+        [saved] = Datasets(store.engine, store.municipality).list()
     assert saved.source == CRAFTED  # stored as uploaded, escaped only where shown
 
 

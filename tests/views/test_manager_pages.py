@@ -15,8 +15,8 @@ from streamlit.testing.v1 import AppTest
 from app import csv_bytes
 from core import t
 from sources import read_incidents
-from storage import DATABASE_URL_ENV_VAR, DatasetKind, Datasets, Store
-from tests.fixtures import fixture_bytes, seed_open_demo
+from storage import DATABASE_URL_ENV_VAR, DatasetKind, Datasets
+from tests.fixtures import fixture_bytes, municipality_store, seed_open_demo
 from views._cache import CHOICE_KEY, Choice
 from views._edge import is_download_pass_script
 from views._session import MANAGER_KEY, Manager
@@ -40,6 +40,7 @@ def demo_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def empty_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     url = f"sqlite:///{tmp_path / 'empty.db'}"
     monkeypatch.setenv(DATABASE_URL_ENV_VAR, url)
+    municipality_store(url).close()  # the test town, whose member the signed-in manager is
     return url
 
 
@@ -93,7 +94,7 @@ def test_overview_creates_a_code_batch_and_offers_its_csv(demo_url: str) -> None
     next(b for b in at.button if b.label == create).click().run()
     assert not at.exception, at.exception
     assert at.download_button(key="manager.overview.download_codes") is not None
-    with Store(demo_url) as store:
+    with municipality_store(demo_url) as store:
         batches = store.code_batches("sicherheitsbefragung")
     assert [(b.issued, b.used, b.stratum) for b in batches] == [(7, 0, "Altstadt")]
     rates, strata = at.dataframe[1].value, at.dataframe[2].value
@@ -107,7 +108,7 @@ def test_overview_closes_and_reopens_the_survey(demo_url: str) -> None:
     for state in ("closed", "open"):
         at.radio(key="manager.overview.state.sicherheitsbefragung").set_value(state).run()
         assert not at.exception, at.exception
-        with Store(demo_url) as store:
+        with municipality_store(demo_url) as store:
             record = store.questionnaire("sicherheitsbefragung")
         assert record is not None
         assert record.state.value == state
@@ -138,8 +139,8 @@ def test_data_page_shows_every_bad_row_and_saves_nothing(empty_url: str) -> None
     problems = at.dataframe[0].value
     assert problems[t("manager.col.row", "de")].tolist() == [5, 12]
     assert not [b for b in at.button if b.label == t("manager.data.save", "de")]
-    with Store(empty_url) as store:
-        assert Datasets(store.engine).list() == []
+    with municipality_store(empty_url) as store:
+        assert Datasets(store.engine, store.municipality).list() == []
 
 
 def test_data_page_skips_bad_rows_on_request_and_saves(empty_url: str) -> None:
@@ -153,8 +154,8 @@ def test_data_page_skips_bad_rows_on_request_and_saves(empty_url: str) -> None:
     [save] = [b for b in at.button if b.label == t("manager.data.save", "de")]
     save.click().run()
     assert not at.exception, at.exception
-    with Store(empty_url) as store:
-        [saved] = Datasets(store.engine).list()
+    with municipality_store(empty_url) as store:
+        [saved] = Datasets(store.engine, store.municipality).list()
     assert saved.kind is DatasetKind.INCIDENTS
     assert saved.row_count == len(good) - 1
     assert saved.years == (2023, 2024, 2025)
@@ -162,15 +163,15 @@ def test_data_page_skips_bad_rows_on_request_and_saves(empty_url: str) -> None:
     assert "pks.csv" in texts(at)
     [delete] = [b for b in at.button if b.label == t("manager.data.delete", "de")]
     delete.click().run()
-    with Store(empty_url) as store:
-        assert Datasets(store.engine).list() == []
+    with municipality_store(empty_url) as store:
+        assert Datasets(store.engine, store.municipality).list() == []
 
 
 def test_data_page_rejects_an_unreadable_file(empty_url: str) -> None:
     at = _upload(page("data"), "kaputt.csv", b"\x00\x01\x02binary")
     assert at.error
-    with Store(empty_url) as store:
-        assert Datasets(store.engine).list() == []
+    with municipality_store(empty_url) as store:
+        assert Datasets(store.engine, store.municipality).list() == []
 
 
 # --- priorities -------------------------------------------------------------------------------
@@ -277,7 +278,7 @@ def test_exports_offer_every_file(demo_url: str, tmp_path: Path) -> None:
 def test_report_and_spss_contents(demo_url: str, tmp_path: Path) -> None:
     from app import Workspace, report_html
 
-    with Store(demo_url) as store:
+    with municipality_store(demo_url) as store:
         workspace = Workspace(store)
         inputs = workspace.inputs("sicherheitsbefragung")
         analysis = workspace.analyse(inputs)
@@ -304,7 +305,7 @@ def test_incident_import_used_by_the_seed_reads_back(demo_url: str) -> None:
 def test_free_text_with_markup_is_shown_escaped(empty_url: str) -> None:
     questionnaire = seed_open_demo(empty_url, responses=60, datasets=False)
     [*_others, last_text] = [v.id for v in questionnaire.variables() if v.kind == "text"]
-    with Store(empty_url) as store:
+    with municipality_store(empty_url) as store:
         for number in range(5):
             result = store.submit(
                 questionnaire,
@@ -322,19 +323,21 @@ def test_free_text_with_markup_is_shown_escaped(empty_url: str) -> None:
 
 
 def test_the_seeded_demo_and_real_uploads_never_mix(empty_url: str) -> None:
-    from app import DEMO_QUESTIONNAIRE_ID, Workspace
+    from app import DEMO, DEMO_QUESTIONNAIRE_ID, Workspace
     from app import seed_demo as seed_installation_demo
 
-    with Store(empty_url) as store:
+    with municipality_store(empty_url) as store:
         seed_installation_demo(store)
     real = seed_open_demo(empty_url, responses=50)  # uploads "pks.csv" and "bevoelkerung.csv"
     extra = read_incidents(
         io.BytesIO(b"area;year;key;count\n14999000;2025;------;5\n"), filename="extra.csv"
     )
-    with Store(empty_url) as store:
-        Datasets(store.engine).save(DatasetKind.INCIDENTS, extra, source="extra.csv")
+    with municipality_store(empty_url) as store:
+        Datasets(store.engine, store.municipality).save(
+            DatasetKind.INCIDENTS, extra, source="extra.csv"
+        )
         workspace = Workspace(store)
-        demo_inputs = workspace.inputs(DEMO_QUESTIONNAIRE_ID)
+        demo_inputs = Workspace(store, municipality=DEMO.ags).inputs(DEMO_QUESTIONNAIRE_ID)
         real_inputs = workspace.inputs(real.id)
     assert demo_inputs.incidents is not None
     assert real_inputs.incidents is not None
@@ -362,9 +365,9 @@ def test_data_page_reads_a_bka_table_with_its_derived_population(
     assert t("manager.data.read_ok", "de", rows=2, layout="bka") in texts(at)
     [save] = [b for b in at.button if b.label == t("manager.data.save", "de")]
     save.click().run()
-    with Store(empty_url) as store:
-        [saved] = Datasets(store.engine).list()
-        dataset = Datasets(store.engine).load(saved.id)
+    with municipality_store(empty_url) as store:
+        [saved] = Datasets(store.engine, store.municipality).list()
+        dataset = Datasets(store.engine, store.municipality).load(saved.id)
     assert saved.layout == "bka"
     assert dataset.derived_population is not None
 
@@ -382,9 +385,9 @@ def test_data_page_saves_a_population_table_with_margins(empty_url: str) -> None
     assert t("manager.data.read_ok", "de", rows=1, layout="tidy") in texts(at)
     [save] = [b for b in at.button if b.label == t("manager.data.save", "de")]
     save.click().run()
-    with Store(empty_url) as store:
-        [saved] = Datasets(store.engine).list()
-        dataset = Datasets(store.engine).load(saved.id)
+    with municipality_store(empty_url) as store:
+        [saved] = Datasets(store.engine, store.municipality).list()
+        dataset = Datasets(store.engine, store.municipality).load(saved.id)
     assert saved.kind is DatasetKind.POPULATION
     assert dataset.margins is not None
     assert len(dataset.margins) == 2
@@ -397,13 +400,15 @@ def test_exports_use_the_weights_chosen_on_the_priorities_page(demo_url: str) ->
     at.session_state[CHOICE_KEY] = {QID: Choice(perceived=1.0, registered=0.0)}
     at.run()
     assert not at.exception, at.exception
+    from app import Workspace, reweighted
     from reporting import field_label
-    from views._cache import cached_analysis
-    from views._session import workspace
 
-    _base, survey_only = cached_analysis(QID, Choice(perceived=1.0, registered=0.0))
-    assert not isinstance(survey_only, list)
-    catalogue = workspace().catalogue
+    # The same analysis outside the page (the page's caches need a signed-in session).
+    with municipality_store(demo_url) as store:
+        workspace = Workspace(store)
+        base = workspace.analyse(workspace.inputs(QID))
+    survey_only = reweighted(base, {"perceived": 1.0, "registered": 0.0})
+    catalogue = workspace.catalogue
     town = survey_only.ranking[
         (survey_only.ranking["area"] == survey_only.area) & survey_only.ranking["rank"].notna()
     ]
@@ -435,8 +440,10 @@ def test_recommendations_survive_leaving_the_exports_page(demo_url: str) -> None
 def test_priorities_explains_what_is_missing_instead_of_failing(empty_url: str) -> None:
     seed_open_demo(empty_url, responses=60, datasets=False)
     counts = read_incidents(io.BytesIO(fixture_bytes("pks.csv")), filename="pks.csv")
-    with Store(empty_url) as store:
-        Datasets(store.engine).save(DatasetKind.INCIDENTS, counts, source="pks.csv")
+    with municipality_store(empty_url) as store:
+        Datasets(store.engine, store.municipality).save(
+            DatasetKind.INCIDENTS, counts, source="pks.csv"
+        )
     at = page("priorities")
     errors = [e.value for e in at.error]
     assert len(errors) == 1, errors

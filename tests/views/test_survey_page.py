@@ -29,6 +29,7 @@ from survey import (
     load_questionnaire,
 )
 from tests.conftest import DEFAULT_QUESTIONNAIRE, ROOT
+from tests.fixtures import municipality_store
 from views import survey_page
 from views._widgets import WIDGETS, widget_key
 
@@ -108,7 +109,7 @@ class Survey:
 def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Store]:
     url = f"sqlite:///{tmp_path / 'survey.db'}"
     monkeypatch.setenv(DATABASE_URL_ENV_VAR, url)
-    with Store(url) as opened:
+    with municipality_store(url) as opened:
         yield opened
     survey_page._store.clear()
     survey_page._form.clear()
