@@ -40,19 +40,24 @@ from storage._schema import (
     drafts_table,
     memberships_table,
     municipalities_table,
+    pending_keyings_table,
     questionnaires_table,
 )
 
 BACKUP_FORMAT = "sicherheitsanalyse-municipality-1"
 MANIFEST = "manifest.json"
-_CODE_TABLES = (access_codes_table, drafts_table)
+#: Rows keyed by a hash under the installation's keys: codes, drafts, first keyings of paper forms.
+_CODE_TABLES = (access_codes_table, drafts_table, pending_keyings_table)
 _TABLES: tuple[Table, ...] = (*OWNED_TABLES, memberships_table)
 
 
 def code_key_fingerprint(database: Database) -> str:
-    """SHA-256 over the code and draft keys: equal on two installations exactly when their
-    stored code hashes and draft keys are interchangeable."""
-    return hashlib.sha256(b"codes\0" + database.keys.code + b"\0" + database.keys.draft).hexdigest()
+    """SHA-256 over the code, draft and keying keys: equal on two installations exactly when
+    their stored code hashes, draft keys and pending keyings' keys are interchangeable."""
+    keys = database.keys
+    return hashlib.sha256(
+        b"codes\0" + keys.code + b"\0" + keys.draft + b"\0" + keys.keying
+    ).hexdigest()
 
 
 def _encode(table: Table, row: dict[str, Any]) -> dict[str, Any]:

@@ -22,13 +22,13 @@ from sqlalchemy import func, select
 
 from app import entry_fields
 from core import t
-from storage import Accounts, Store, pending_keyings_table
+from storage import Accounts, pending_keyings_table
 from survey import Form, load_questionnaire
 from tests.app.test_paper_entry import ANSWERS, TYPED
 from tests.browser._driver import assert_stored
 from tests.browser.conftest import RunningApp
 from tests.browser.test_keyboard_journey import KeyboardRespondent
-from tests.fixtures import fixture_path, fixture_text
+from tests.fixtures import fixture_path, fixture_text, municipality_store
 
 pytestmark = pytest.mark.browser
 
@@ -48,7 +48,7 @@ SECOND = {**FIRST, "age": "77"}
 def app_database_url(tmp_path: Path) -> str:
     """The paper questionnaire published with one code batch, and the manager's account."""
     url = f"sqlite:///{tmp_path / 'app.db'}"
-    with Store(url) as store:
+    with municipality_store(url) as store:
         store.publish_questionnaire(
             load_questionnaire(fixture_path("paper_form.yaml")), fixture_text("paper_form.yaml")
         )
@@ -157,7 +157,7 @@ def test_double_entry_by_keyboard_with_one_difference_resolved(
         first.page.wait_for_timeout(400)
         assert first.focused() == ("textbox", t("paper_entry.code", LANG))
 
-    with Store(running_app.database_url) as store:
+    with municipality_store(running_app.database_url) as store:
         assert store.responses(questionnaire).empty
         assert store.keying_progress("papier")[0].pending == 1
 
@@ -179,7 +179,7 @@ def test_double_entry_by_keyboard_with_one_difference_resolved(
         second.see(t("paper_entry.stored_resolved", LANG))
         second.shoot(shots / f"paper_entry_stored_{size}.png")
 
-    with Store(running_app.database_url) as store:
+    with municipality_store(running_app.database_url) as store:
         responses = store.responses(questionnaire)
         with store.engine.connect() as connection:
             left = connection.execute(select(func.count()).select_from(pending_keyings_table))

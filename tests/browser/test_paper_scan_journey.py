@@ -26,11 +26,12 @@ from app._synthetic_scans import (
 )
 from core import t
 from reporting import paper_layout
-from storage import Accounts, Store
+from storage import Accounts
 from survey import Questionnaire, load_questionnaire
 from tests.browser._driver import StreamlitPage, assert_stored, publish
 from tests.browser.conftest import RunningApp
 from tests.conftest import DEFAULT_QUESTIONNAIRE
+from tests.fixtures import municipality_store
 
 pytestmark = pytest.mark.browser
 
@@ -131,7 +132,7 @@ def test_print_scan_review_store(running_app: RunningApp, browser: Any) -> None:
         # Storing before the review is refused, nothing stored.
         manager.click(t("paper.scans.store", LANG))
         manager.see(t("paper.scans.not_stored", LANG))
-        with Store(running_app.database_url) as store:
+        with municipality_store(running_app.database_url) as store:
             assert len(store.responses(questionnaire)) == 0
         # The blot is no tick: "keine Antwort"; the years are typed from the snippet.
         radio = page.get_by_test_id("stRadio").filter(
@@ -143,7 +144,7 @@ def test_print_scan_review_store(running_app: RunningApp, browser: Any) -> None:
         manager.see(t("paper.scans.stored", LANG, count=1))
         assert page.get_by_test_id("stException").count() == 0
 
-        with Store(running_app.database_url) as store:
+        with municipality_store(running_app.database_url) as store:
             frame = store.responses(questionnaire)
         assert list(frame["mode"]) == ["scanned"]
         assert_stored(frame.iloc[0], {**TICKS, "years_lived": int(YEARS)})

@@ -14,9 +14,9 @@ from app import value_text
 from app._synthetic_scans import Degradation, degrade, fill_form, images_pdf, rasterise
 from cli import app
 from reporting import paper_layout
-from storage import Store
 from survey import load_questionnaire
 from tests.conftest import DEFAULT_QUESTIONNAIRE, QUESTIONNAIRES
+from tests.fixtures import municipality_store
 
 runner = CliRunner()
 QUESTIONNAIRE = load_questionnaire(DEFAULT_QUESTIONNAIRE)
@@ -68,7 +68,7 @@ def test_print_scan_review_and_store(
         rows = list(csv.DictReader(stream, delimiter=";"))
     assert {r["answer_id"] for r in rows} >= set(filled.written)
     assert all((review / r["image"]).read_bytes().startswith(b"\x89PNG") for r in rows)
-    with Store(sqlite_url) as store:
+    with municipality_store(sqlite_url) as store:
         assert len(store.responses(QUESTIONNAIRE)) == 0
 
     # The reviewer's answers: what was ticked or written; "-" for nothing.
@@ -102,7 +102,7 @@ def test_print_scan_review_and_store(
     )  # fmt: skip
     assert code == 0, output
     assert "1 paper forms stored" in output
-    with Store(sqlite_url) as store:
+    with municipality_store(sqlite_url) as store:
         assert list(store.responses(QUESTIONNAIRE)["mode"]) == ["scanned"]
     # Again: the code is used now.
     code, output = run(

@@ -11,7 +11,7 @@ from ruamel.yaml import YAML
 
 from app import csv_bytes, demo_data
 from sources import read_incidents
-from storage import DatasetKind, Datasets, Municipalities, QuestionnaireState, Store
+from storage import DatasetKind, Datasets, Municipalities, PaperForm, QuestionnaireState, Store
 from survey import Questionnaire, load_action_fields, load_questionnaire_text
 from tests.fixtures import TEST_AGS, fixture_data, full_answers, seed_open_demo
 
@@ -24,6 +24,8 @@ B_OPEN_ID = "bstadt-qxz-offen"
 B_DRAFT_ID = "bstadt-qxz-entwurf"
 B_ANSWER = "UNIQUE-B-ANSWER-7731"
 B_DATASET = "bstadt-QXZ-pks.csv"
+#: B's stored responses: six online, one paper form keyed in.
+B_RESPONSES = 7
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,16 @@ def seed_towns(url: str) -> Towns:
             assert b.submit(q, answers, language="de", submission_token=f"b-token-{i:012d}").stored
         batch = b.create_codes(B_OPEN_ID, 5, stratum=f"Ortsteil {MARKER}")
         b.save_draft(B_OPEN_ID, batch.codes[0], {"remarks": B_ANSWER}, 1)
+        # Paper forms: one first keying waiting for its second, one keyed form stored.
+        b.save_first_keying(q, PaperForm(batch.id, code=batch.codes[1]), answers)
+        keyed = b.store_keyed(
+            q,
+            PaperForm(batch.id, code=batch.codes[2]),
+            answers,
+            language="de",
+            submission_token=f"b-keyed-{0:012d}",
+        )
+        assert keyed.stored
         b.submit_test(q, answers, language="de")
         demo = demo_data(a, load_action_fields())
         counts = read_incidents(io.BytesIO(csv_bytes(demo.incidents)), filename=B_DATASET)

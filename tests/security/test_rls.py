@@ -18,7 +18,7 @@ from core import InvalidInput
 from storage import MUNICIPALITY_SETTING, OWNED_TABLES, Store
 from tests.databases import POSTGRES_ADMIN_URL
 from tests.fixtures import TEST_AGS, full_answers
-from tests.security._towns import B_ANSWER, B_OPEN_ID, TOWN_B, Towns, seed_towns
+from tests.security._towns import B_ANSWER, B_OPEN_ID, B_RESPONSES, TOWN_B, Towns, seed_towns
 
 pytestmark = pytest.mark.postgres
 
@@ -158,4 +158,6 @@ def test_the_app_works_under_the_app_role_and_sees_one_town(app_role: AppRole) -
             submission_token="public-" + "x" * 20,
         )
         assert result.stored
-        assert len(store.for_municipality(TOWN_B).responses(towns.b_questionnaire)) == 7
+        assert (
+            len(store.for_municipality(TOWN_B).responses(towns.b_questionnaire)) == B_RESPONSES + 1
+        )

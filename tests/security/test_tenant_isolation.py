@@ -25,11 +25,20 @@ from core import InvalidInput
 from storage import DATABASE_URL_ENV_VAR, Backups, Datasets, Municipalities, Store
 from tests.conftest import ROOT
 from tests.fixtures import TEST_AGS, TEST_MANAGER
-from tests.security._towns import B_DRAFT_ID, B_OPEN_ID, TOWN_B, Towns, seed_towns
+from tests.security._towns import B_DRAFT_ID, B_OPEN_ID, B_RESPONSES, TOWN_B, Towns, seed_towns
 from views._session import MANAGER_KEY, QUESTIONNAIRE_KEY, Manager
 
 TIMEOUT = 240
-MANAGER_PAGES = ("overview", "data", "priorities", "findings", "exports", "municipalities")
+MANAGER_PAGES = (
+    "overview",
+    "data",
+    "paper_entry",
+    "paper_scans",
+    "priorities",
+    "findings",
+    "exports",
+    "municipalities",
+)
 
 
 @pytest.fixture(scope="module")
@@ -180,7 +189,7 @@ def test_town_a_store_treats_every_id_of_town_b_as_unknown(towns: Towns) -> None
             workspace.inputs(B_OPEN_ID)
         # Nothing of B was changed by the attempts.
         b = base.for_municipality(TOWN_B)
-        assert len(b.responses(towns.b_questionnaire)) == 6
+        assert len(b.responses(towns.b_questionnaire)) == B_RESPONSES
         assert b.questionnaire(B_OPEN_ID) is not None
         assert str(b.questionnaire(B_OPEN_ID).state) == "open"  # type: ignore[union-attr]
         assert Datasets(base.engine, TOWN_B).load(towns.b_dataset).table is not None
@@ -278,17 +287,17 @@ def test_a_town_s_backup_restores_into_another_installation(towns: Towns, tmp_pa
         assert "backup.schema_version" in [p.key for p in raised.value.problems]
         assert Municipalities(other.engine).get(TOWN_B) is None
         written = backups.restore(exported, source="b.zip", drop_codes=True)
-        assert written["responses"] == 6
-        assert written["access_codes"] == written["drafts"] == 0
+        assert written["responses"] == B_RESPONSES
+        assert written["access_codes"] == written["drafts"] == written["pending_keyings"] == 0
         restored = other.for_municipality(TOWN_B)
         assert {r.id for r in restored.questionnaires()} == {B_OPEN_ID, B_DRAFT_ID}
-        assert len(restored.responses(towns.b_questionnaire)) == 6
+        assert len(restored.responses(towns.b_questionnaire)) == B_RESPONSES
         assert Datasets(other.engine, TOWN_B).load(towns.b_dataset).table is not None
         # A second restore is refused as a whole and writes nothing.
         with pytest.raises(InvalidInput) as again:
             backups.restore(exported, source="b.zip", drop_codes=True)
         assert "backup.municipality_exists" in [p.key for p in again.value.problems]
-        assert len(restored.responses(towns.b_questionnaire)) == 6
+        assert len(restored.responses(towns.b_questionnaire)) == B_RESPONSES
 
 
 def test_a_removed_account_leaves_no_membership_for_a_new_one_of_that_name(

@@ -11,9 +11,9 @@ from typing import Any
 
 from sqlalchemy import select
 
-from storage import PaperForm, Store, pending_keyings_table
+from storage import PaperForm, pending_keyings_table
 from survey import keyed_hash, normalise_code
-from tests.fixtures import SOURCE_TEXT, small_questionnaire
+from tests.fixtures import SOURCE_TEXT, municipality_store, small_questionnaire
 
 #: Typed only in the first keyings, corrected in the second: what an attacker would look for.
 MARKER = "erstkeying-markierung"
@@ -31,7 +31,7 @@ def test_after_storing_no_code_answer_link_is_left_in_the_file(tmp_path: Path) -
     db = tmp_path / "app.db"
     questionnaire = small_questionnaire(access="code")
     forms: list[tuple[PaperForm, str]] = []
-    with Store(f"sqlite:///{db}") as store:
+    with municipality_store(f"sqlite:///{db}") as store:
         store.publish_questionnaire(questionnaire, SOURCE_TEXT)
         batch = store.create_codes("befragung", 6)
         keys = store.database.keys

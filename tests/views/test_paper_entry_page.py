@@ -11,10 +11,10 @@ from streamlit.testing.v1 import AppTest
 
 from app import Resolution
 from core import t
-from storage import DATABASE_URL_ENV_VAR, CodeBatch, Store
+from storage import DATABASE_URL_ENV_VAR, CodeBatch
 from survey import Questionnaire, load_questionnaire
 from tests.app.test_paper_entry import TYPED
-from tests.fixtures import fixture_path, fixture_text
+from tests.fixtures import fixture_path, fixture_text, municipality_store
 from tests.views.test_manager_pages import page, texts
 
 LANG = "de"
@@ -26,7 +26,7 @@ PREFIX = "manager.paper_entry"
 def setup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[str, CodeBatch]:
     url = f"sqlite:///{tmp_path / 'app.db'}"
     monkeypatch.setenv(DATABASE_URL_ENV_VAR, url)
-    with Store(url) as store:
+    with municipality_store(url) as store:
         store.publish_questionnaire(questionnaire(), fixture_text("paper_form.yaml"))
         batch = store.create_codes("papier", 3, stratum="Süd")
     return url, batch
@@ -54,7 +54,7 @@ def press_enter(at: AppTest) -> None:
 
 
 def stored(url: str) -> list[dict[str, object]]:
-    with Store(url) as store:
+    with municipality_store(url) as store:
         frame = store.responses(questionnaire())
     return [dict(row) for _index, row in frame.iterrows()]
 
