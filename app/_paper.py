@@ -21,7 +21,7 @@ from app._publishing import current_questionnaire
 from app._scanning import Review, ScannedForm, ScanResult, read_scans
 from core import InvalidInput, Location, Problem
 from reporting import PageMark, PaperLayout, answer_choices, paper_layout, paper_pdf, short_revision
-from storage import CodeStatus, QuestionnaireState, Store
+from storage import CodeStatus, PaperForm, QuestionnaireState, Store
 from survey import Form, InfoItem, Questionnaire, kind_named, kind_of, normalise_code
 
 #: The mode stored with every response read from a scanned form.
@@ -210,16 +210,18 @@ def store_scanned_forms(
     ``decisions`` maps each form's code to its reviewed answers (:func:`form_answers`).
     Everything is checked first: every review decided, every answer accepted by its kind's
     check, every code one of the questionnaire's and unused (a used code is refused exactly
-    as online), no code twice, the questionnaire open. Any problem raises
-    :class:`InvalidInput` with all of them and nothing is stored. Then each form is submitted
-    on its own, marking its code used in the same transaction.
+    as online), no code twice, the questionnaire published (paper forms come back after the
+    survey closed; they are taken then, as keyed forms are). Any problem raises
+    :class:`InvalidInput` with all of them and nothing is stored. Then each form is stored
+    through the data entry's path (:meth:`storage.Store.store_keyed`): its code marked used
+    and the batch's count of paper forms raised in the same transaction.
     """
     questionnaire = current_questionnaire(store, questionnaire_id)
     problems: list[Problem] = []
     record = store.questionnaire(questionnaire_id)
-    if record is None or record.state is not QuestionnaireState.OPEN:
+    if record is None or record.state is QuestionnaireState.DRAFT:
         problems.append(Problem(Location(field=questionnaire_id), "paper.not_open"))
-    ready: list[tuple[ScannedForm, dict[str, Any]]] = []
+    ready: list[tuple[ScannedForm, str, dict[str, Any]]] = []
     seen: set[str] = set()
     for form in forms:
         where = Location(file=_form_place(form))
@@ -242,21 +244,23 @@ def store_scanned_forms(
             continue
         seen.add(normalised)
         status = store.check_code(questionnaire_id, form.code)
-        if status is not CodeStatus.VALID:
+        batch = store.code_batch(questionnaire_id, form.code)
+        if status is not CodeStatus.VALID or batch is None:
             problems.append(Problem(where, f"paper.code_{status.value}", {"code": form.code}))
-        ready.append((form, answers))
+            continue
+        ready.append((form, batch, answers))
     if problems:
         raise InvalidInput(problems)
     stored = 0
     refused: list[Problem] = []
-    for form, answers in ready:
-        result = store.submit(
+    for form, batch, answers in ready:
+        result = store.store_keyed(
             questionnaire,
+            PaperForm(batch, code=form.code),
             answers,
             language=form.lang,
             submission_token=secrets.token_hex(16),
             mode=SCANNED_MODE,
-            code=form.code,
         )
         if result.stored:
             stored += 1

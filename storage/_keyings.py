@@ -171,6 +171,21 @@ class Keyings:
             return None
         return self.pending(questionnaire_id, form)
 
+    def code_batch(self, questionnaire_id: str, code: str) -> str | None:
+        """The batch of one of the questionnaire's access codes (``None``: not one of them);
+        a scanned form names its code, not its batch."""
+        normalised = normalise_code(code)
+        if normalised is None:
+            return None
+        a = access_codes_table
+        with self._database.read() as connection:
+            batch = connection.execute(
+                select(a.c.batch_id).where(
+                    a.c.code_hash == self._codes.hash(questionnaire_id, normalised)
+                )
+            ).scalar_one_or_none()
+        return None if batch is None else str(batch)
+
     # -- the first keying -------------------------------------------------------------------
 
     def pending(self, questionnaire_id: str, form: PaperForm) -> PendingKeying | None:

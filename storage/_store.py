@@ -436,6 +436,11 @@ class Store:
         with self._on(questionnaire_id):
             return self._keyings.check_form(questionnaire_id, form)
 
+    def code_batch(self, questionnaire_id: str, code: str) -> str | None:
+        """The code batch of one of the questionnaire's access codes (``None``: not one)."""
+        with self._on(questionnaire_id):
+            return self._keyings.code_batch(questionnaire_id, code)
+
     def pending_keying(self, questionnaire_id: str, form: PaperForm) -> PendingKeying | None:
         """The first keying of ``form`` waiting for its second, or ``None``."""
         with self._on(questionnaire_id):

@@ -123,7 +123,7 @@ def test_a_code_used_online_refuses_the_paper_form(
     assert list(store.responses(QUESTIONNAIRE)["mode"]) == ["web"]
 
 
-def test_nothing_is_stored_while_the_survey_is_closed_or_a_code_is_foreign(
+def test_a_foreign_code_is_refused_and_a_closed_survey_still_takes_its_paper_forms(
     store_factory: StoreFactory, rng: np.random.Generator
 ) -> None:
     store = store_factory()
@@ -134,8 +134,11 @@ def test_nothing_is_stored_while_the_survey_is_closed_or_a_code_is_foreign(
     assert [(p.key, p.location.row) for p in foreign.value.problems] == [
         ("letters.code_not_in_batch", 3)
     ]
+    # Paper forms come back by post after the survey closed: taken, as keyed forms are, and
+    # counted in the batch's progress like them (one path for keyed and scanned forms).
     store.set_state(QUESTIONNAIRE.id, "closed")
-    with pytest.raises(InvalidInput) as closed:
-        store_scanned_forms(store, QUESTIONNAIRE.id, result.forms, decisions)
-    assert "paper.not_open" in {p.key for p in closed.value.problems}
-    assert len(store.responses(QUESTIONNAIRE)) == 0
+    stored = store_scanned_forms(store, QUESTIONNAIRE.id, result.forms, decisions)
+    assert stored.stored == 1
+    assert list(store.responses(QUESTIONNAIRE)["mode"]) == ["scanned"]
+    [progress] = [p for p in store.keying_progress(QUESTIONNAIRE.id) if p.batch_id == batch_id]
+    assert progress.keyed == 1
