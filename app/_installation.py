@@ -370,9 +370,13 @@ def remove_demo(store: Store) -> None:
 def demo_store(store: Store, demo: DemoMunicipality = DEMO) -> Store:
     """The store of the demo municipality (created if the database has none yet), whose
     name says DEMO and whose key (99…) names no real place."""
-    Municipalities(store.engine).ensure(
-        demo.ags, t("installation.demo.municipality", "de", name=demo.name), demo=True
+    # The demo's own name says DEMO already ("Musterstadt (DEMO)"); another demo gets it added.
+    name = (
+        demo.name
+        if "DEMO" in demo.name
+        else t("installation.demo.municipality", "de", name=demo.name)
     )
+    Municipalities(store.engine).ensure(demo.ags, name, demo=True)
     return store.for_municipality(demo.ags)
 
 
