@@ -15,7 +15,7 @@ from app import Workspace
 from app._workspace import PAGE_DRAWS, PAGE_SEED
 from cli import app as cli_app
 from core import t
-from storage import DATABASE_URL_ENV_VAR, Store
+from storage import DATABASE_URL_ENV_VAR, Municipalities, Store
 from tests.fixtures import seed_open_demo
 from views._session import MANAGER_KEY, QUESTIONNAIRE_KEY, Manager
 from views.priorities import TABLE, widget_key
@@ -122,12 +122,16 @@ def test_an_earlier_wave_in_the_database_is_the_reference_on_page_and_report(
 ) -> None:
     """The closed demo survey stands in for last year's wave: the page compares with it when
     chosen, and `report --perceived-reference-wave` builds the same reference."""
-    from app import DEMO_QUESTIONNAIRE_ID, perceived_reference_wave, seed_demo
+    from app import DEMO, DEMO_QUESTIONNAIRE_ID, perceived_reference_wave, seed_demo
 
     url = f"sqlite:///{tmp_path / 'waves.db'}"
-    seed_open_demo(url)
-    with Store(url) as store:
-        seed_demo(store)
+    with Store(url) as base:
+        # Both waves in one municipality (an earlier wave is always the same town's): the
+        # closed demo survey, and this year's open one beside it.
+        seed_demo(base)
+        store = base.for_municipality(DEMO.ags)
+        seed_demo(store, closed_copy=False)
+        Municipalities(base.engine).add_member("anna", DEMO.ags)
         ws = Workspace(store)
         wave = perceived_reference_wave(store, ws.datasets, DEMO_QUESTIONNAIRE_ID, ws.catalogue)
     assert wave.source == "wave"
@@ -148,7 +152,8 @@ def test_an_earlier_wave_in_the_database_is_the_reference_on_page_and_report(
     result = CliRunner().invoke(
         cli_app,
         ["report", "--questionnaire", QID, "--out", str(out), "--format", "html",
-         "--database-url", url, "--perceived-reference-wave", DEMO_QUESTIONNAIRE_ID],
+         "--database-url", url, "--perceived-reference-wave", DEMO_QUESTIONNAIRE_ID,
+         "--municipality", DEMO.ags],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     assert f"verglichen mit der Befragung „{wave.label}“" in out.read_text(encoding="utf-8")
