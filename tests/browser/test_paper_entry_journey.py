@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from app import entry_fields
@@ -54,6 +55,8 @@ def app_database_url(tmp_path: Path) -> str:
         )
         batch = store.create_codes("papier", 5, stratum="Süd")
     (tmp_path / "code.txt").write_text(batch.codes[2], encoding="utf-8")
+    # The batch's codes file, as `codes create` and the Übersicht hand it out.
+    (tmp_path / "codes.csv").write_text("code\n" + "\n".join(batch.codes) + "\n", encoding="utf-8")
     with Accounts(url) as accounts:
         accounts.add_user(NAME, PASSWORD)
     return url
@@ -132,6 +135,33 @@ def keyer(browser: Any, url: str, viewport: dict[str, int]) -> Iterator[Keyer]:
         context.close()
 
 
+def _print_the_forms(browser: Any, url: str, tmp_path: Path, code: str) -> None:
+    """The manager prints the batch's paper questionnaires on the Übersicht: one form per
+    code, the code on it, the questions numbered as the data entry asks for them."""
+    context = browser.new_context(viewport=VIEWPORTS["desktop"], accept_downloads=True)
+    try:
+        manager = Keyer(
+            context.new_page(), Form(load_questionnaire(fixture_path("paper_form.yaml")))
+        )
+        manager.sign_in(url, NAME, PASSWORD, LANG)
+        panel = manager.page.get_by_test_id("stForm").filter(has_text=t("paper.page.print", LANG))
+        panel.locator("input[type=file]").set_input_files(str(tmp_path / "codes.csv"))
+        manager.settle()
+        manager.click(t("paper.page.print", LANG))
+        button = manager.page.get_by_role("button", name=t("paper.page.download", LANG))
+        button.wait_for(timeout=STEP_TIMEOUT_MS)
+        with manager.page.expect_download(timeout=STEP_TIMEOUT_MS) as info:
+            button.click()
+        pdf = PdfReader(Path(info.value.path()))
+        text = "\n".join(page.extract_text() for page in pdf.pages)
+        assert code in text
+        assert len(pdf.pages) % 5 == 0  # five codes, forms of equal length
+        assert "1." in text  # numbered as keyed
+        assert "6." in text
+    finally:
+        context.close()
+
+
 @pytest.mark.parametrize("size", list(VIEWPORTS))
 def test_double_entry_by_keyboard_with_one_difference_resolved(
     running_app: RunningApp, browser: Any, tmp_path: Path, size: str
@@ -141,6 +171,8 @@ def test_double_entry_by_keyboard_with_one_difference_resolved(
     questionnaire = load_questionnaire(fixture_path("paper_form.yaml"))
     labels = {f.key: f"{f.number}. {f.question}" for f in entry_fields(questionnaire, LANG)}
     viewport = VIEWPORTS[size]
+    if size == "desktop":
+        _print_the_forms(browser, running_app.url, tmp_path, code)
 
     with keyer(browser, running_app.url, viewport) as first:
         first.tab_to("checkbox", t("paper_entry.double", LANG))
