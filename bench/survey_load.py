@@ -65,8 +65,9 @@ from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 
 from core import t
-from storage import DATABASE_URL_ENV_VAR, Store
+from storage import DATABASE_URL_ENV_VAR
 from survey import load_questionnaire
+from tests.fixtures import municipality_store
 from tests.serving import ROOT, Started, insecure_context, start_app, start_caddy
 
 QUESTIONNAIRE = ROOT / "questionnaires" / "sicherheitsbefragung.yaml"
@@ -458,7 +459,7 @@ def _percentile(values: Sequence[float], share: float) -> float:
 
 
 def stored_responses(database_url: str) -> int:
-    with Store(database_url) as store:
+    with municipality_store(database_url) as store:
         return len(store.responses(load_questionnaire(QUESTIONNAIRE)))
 
 
@@ -479,7 +480,8 @@ def database(workdir: Path, postgres: bool) -> Iterator[str]:
 
 def _publish(url: str) -> None:
     questionnaire = load_questionnaire(QUESTIONNAIRE)
-    with Store(url) as store:
+    # The questionnaire belongs to a municipality, as every published one does.
+    with municipality_store(url) as store:
         store.publish_questionnaire(questionnaire, QUESTIONNAIRE.read_text(encoding="utf-8"))
 
 

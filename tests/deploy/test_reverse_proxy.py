@@ -19,11 +19,11 @@ from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
 from websockets.sync.client import connect
 
-from storage import Store
 from survey import Form, Questionnaire, load_questionnaire
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.browser.test_survey_journey import LANG, MINI, PHONE, Respondent
 from tests.deploy.conftest import Deployment
+from tests.fixtures import municipality_store
 from tests.serving import insecure_context
 from views._widgets import question_label
 
@@ -132,14 +132,14 @@ def test_a_survey_is_completed_through_the_proxy(deployment: Deployment) -> None
     """A resident on a phone, through the proxy: the page, the WebSocket and every rerun reach
     the replica that holds the session (the same path as the mini-survey journey)."""
     questionnaire = load_questionnaire(MINI)
-    with Store(deployment.database_url) as store:
+    with municipality_store(deployment.database_url) as store:
         store.publish_questionnaire(questionnaire, MINI.read_text(encoding="utf-8"))
     # Playwright's sync API runs one instance per thread, and the browser tests' session-wide
     # one may be open in this thread: this journey gets a thread and a chromium of its own.
     with ThreadPoolExecutor(max_workers=1) as pool:
         cookies = pool.submit(_answer_through_proxy, deployment.url, questionnaire).result()
     assert STICKY_COOKIE in cookies
-    with Store(deployment.database_url) as store:
+    with municipality_store(deployment.database_url) as store:
         responses = store.responses(questionnaire)
     assert len(responses) == 1
     assert responses.iloc[0]["years"] == 12
