@@ -29,9 +29,15 @@ from app import (
     scan_forms,
     store_scanned_forms,
 )
-from cli._options import DatabaseOption, LangOption, fail, output_file
+from cli._options import (
+    DatabaseOption,
+    LangOption,
+    MunicipalityOption,
+    fail,
+    output_file,
+    tenant_store,
+)
 from core import InvalidInput, Location, Problem, current_language, format_integer, t
-from storage import Store
 from survey import Questionnaire
 
 paper_app = typer.Typer(help=t("cli.paper.help"), no_args_is_help=True)
@@ -65,6 +71,7 @@ def print_command(
         str | None, typer.Option("--language", help=t("cli.paper.print.language"))
     ] = None,
     database_url: DatabaseOption = None,
+    municipality: MunicipalityOption = None,
     lang: LangOption = None,
 ) -> None:
     """The paper questionnaire for every code of a codes file, as one PDF."""
@@ -76,7 +83,7 @@ def print_command(
         batch_id = batch or _batch_column(data)
         if batch_id is None:
             raise InvalidInput([Problem(Location(file=codes.name), "paper.cli.no_batch")])
-        with Store(database_url) as store:
+        with tenant_store(database_url, municipality, lang) as store:
             questionnaire = current_questionnaire(store, questionnaire_id)
             forms = print_forms_from_file(
                 store,
@@ -114,6 +121,7 @@ def scan_command(
         Path | None, typer.Option("--resolved", help=t("cli.paper.scan.resolved"))
     ] = None,
     database_url: DatabaseOption = None,
+    municipality: MunicipalityOption = None,
     lang: LangOption = None,
 ) -> None:
     """Read scanned forms; store them once every uncertain box and written field is decided."""
@@ -124,7 +132,7 @@ def scan_command(
             raise InvalidInput(
                 [Problem(Location(file=str(f)), "paper.cli.no_file") for f in missing]
             )
-        with Store(database_url) as store:
+        with tenant_store(database_url, municipality, lang) as store:
             result = scan_forms(store, questionnaire_id, [(f.name, f.read_bytes()) for f in files])
             if result.problems:
                 raise InvalidInput(result.problems)

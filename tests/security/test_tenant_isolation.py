@@ -235,6 +235,19 @@ def test_no_cli_command_for_town_a_reaches_town_b(towns: Towns, tmp_path: Path) 
     )  # fmt: skip
     assert code != 0
     assert not (tmp_path / "letters.pdf").exists()
+    # Paper forms: neither B's questionnaires printed nor scans stored into B's survey.
+    code, output = _cli(
+        "paper", "print", B_OPEN_ID, "--codes", str(codes_file), "--batch", towns.b_batch,
+        "-o", str(tmp_path / "forms.pdf"), *a,
+    )  # fmt: skip
+    assert code != 0, output
+    _assert_clean(output.replace(B_OPEN_ID, ""), towns, "paper print")
+    assert not (tmp_path / "forms.pdf").exists()
+    scan = tmp_path / "scan.png"
+    scan.write_bytes(b"not an image of B")
+    code, output = _cli("paper", "scan", B_OPEN_ID, str(scan), *a)
+    assert code != 0, output
+    _assert_clean(output.replace(B_OPEN_ID, ""), towns, "paper scan")
     # Town A's own commands print nothing of B.
     code, output = _cli("codes", "list", "--questionnaire", "sicherheitsbefragung", *a)
     assert code == 0, output
