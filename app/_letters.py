@@ -54,14 +54,7 @@ def letter_kit(
     elif not chosen_url.startswith(_URL_SCHEMES) or any(c.isspace() for c in chosen_url):
         problems.append(Problem(where, "letters.bad_url", {"url": chosen_url}))
     chosen_lang = lang or questionnaire.meta.default_language
-    if chosen_lang not in questionnaire.meta.languages:
-        problems.append(
-            Problem(
-                Location(field="--lang"),
-                "storage.bad_choice",
-                {"value": chosen_lang, "expected": ", ".join(questionnaire.meta.languages)},
-            )
-        )
+    problems += questionnaire.language_problems(chosen_lang, "--lang")
     if problems:
         raise InvalidInput(problems)
     return LetterKit(

@@ -56,14 +56,7 @@ def print_forms(
     membership = store.batch_membership(batch_id, codes)
     problems = foreign_codes(membership, rows, source)
     questionnaire = current_questionnaire(store, membership.questionnaire_id)
-    if lang not in questionnaire.meta.languages:
-        problems.append(
-            Problem(
-                Location(field="language"),
-                "storage.bad_choice",
-                {"value": lang, "expected": ", ".join(questionnaire.meta.languages)},
-            )
-        )
+    problems += questionnaire.language_problems(lang, "language")
     if problems:
         raise InvalidInput(problems)
     pdf = paper_pdf(questionnaire, list(codes), lang, large_print=large_print)

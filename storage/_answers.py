@@ -94,15 +94,7 @@ def validate_answers(
 
 def meta_problems(questionnaire: Questionnaire, language: str, mode: str) -> list[Problem]:
     """The language and mode of a response, as :meth:`Store.submit` and the import check them."""
-    problems: list[Problem] = []
-    if language not in questionnaire.meta.languages:
-        problems.append(
-            Problem(
-                Location(field="language"),
-                "storage.bad_choice",
-                {"value": language, "expected": ", ".join(questionnaire.meta.languages)},
-            )
-        )
+    problems = questionnaire.language_problems(language, "language")
     if mode not in MODES:
         problems.append(
             Problem(

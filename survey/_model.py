@@ -23,7 +23,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from core import LocalizedText, localized
+from core import LocalizedText, Location, Problem, localized
 
 Code = int | str
 
@@ -332,6 +332,18 @@ class Questionnaire(Strict):
         from survey.kinds import kind_of
 
         return kind_of(item).variables(item, self)
+
+    def language_problems(self, lang: str, field: str) -> list[Problem]:
+        """``[]`` when ``lang`` is one of the questionnaire's languages, else the one problem,
+        located at ``field`` (a response's language, a letter's or a printed form's)."""
+        if lang in self.meta.languages:
+            return []
+        expected = ", ".join(self.meta.languages)
+        return [
+            Problem(
+                Location(field=field), "storage.bad_choice", {"value": lang, "expected": expected}
+            )
+        ]
 
     def design_variable(self, design: Design) -> Variable | None:
         """The single-choice variable marked ``design`` (the respondent's district, sex or
