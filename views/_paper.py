@@ -8,9 +8,10 @@ import io
 
 import streamlit as st
 
-from app import current_questionnaire, print_forms, print_forms_from_file
-from core import InvalidInput, Location, Problem, t
+from app import current_questionnaire, print_forms
+from core import InvalidInput, t
 from storage import CodeBatch
+from views._publishing import batch_codes
 from views._session import workspace
 
 PAPER_KEY = "manager.paper.forms"
@@ -58,28 +59,16 @@ def paper_print_panel(questionnaire_id: str, batch: CodeBatch | None, lang: str)
         make = st.form_submit_button(t("paper.page.print", lang))
     if make:
         try:
-            if fresh is not None and chosen == fresh.id and codes_file is None:
-                with st.spinner(t("paper.page.making", lang)):
-                    forms = print_forms(
-                        store,
-                        str(chosen),
-                        list(fresh.codes),
-                        lang=str(language),
-                        large_print=size == "large",
-                    )
-            elif codes_file is not None:
-                with st.spinner(t("paper.page.making", lang)):
-                    forms = print_forms_from_file(
-                        store,
-                        str(chosen),
-                        codes_file.getvalue(),
-                        codes_file.name,
-                        lang=str(language),
-                        large_print=size == "large",
-                    )
-            else:
-                raise InvalidInput(
-                    [Problem(Location(field="codes"), "publishing.letters.need_file")]
+            codes, rows, source = batch_codes(fresh, str(chosen), codes_file)
+            with st.spinner(t("paper.page.making", lang)):
+                forms = print_forms(
+                    store,
+                    str(chosen),
+                    codes,
+                    lang=str(language),
+                    large_print=size == "large",
+                    rows=rows,
+                    source=source,
                 )
         except InvalidInput as error:
             for problem in error.problems:

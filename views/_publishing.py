@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 
 import streamlit as st
+from streamlit.runtime.uploaded_file_manager import UploadedFile
 
 from app import (
     DEFAULT_QUESTIONNAIRE_ID,
@@ -160,6 +161,20 @@ def close_default_prompt(lang: str) -> None:
         st.rerun()
 
 
+def batch_codes(
+    fresh: CodeBatch | None, chosen: str, codes_file: UploadedFile | None
+) -> tuple[list[str], list[int] | None, str | None]:
+    """The codes of the chosen batch (letters, paper forms): the batch just created still
+    has them in memory; an earlier one only in its codes file (the database keeps hashes).
+    Returns the codes, their rows in the file and the file's name (``None`` for memory)."""
+    if fresh is not None and chosen == fresh.id and codes_file is None:
+        return list(fresh.codes), None, None
+    if codes_file is not None:
+        read = read_codes_file(codes_file.getvalue(), codes_file.name)
+        return list(read.codes), list(read.rows), codes_file.name
+    raise InvalidInput([Problem(Location(field="codes"), "publishing.letters.need_file")])
+
+
 def letters_panel(questionnaire_id: str, batch: CodeBatch | None, lang: str) -> None:
     """The letters of a batch: of the batch just created (its codes are still in memory), or
     of an earlier one from its codes file."""
@@ -184,15 +199,7 @@ def letters_panel(questionnaire_id: str, batch: CodeBatch | None, lang: str) -> 
         make = st.form_submit_button(t("publishing.letters.make", lang))
     if make:
         try:
-            if fresh is not None and chosen == fresh.id and codes_file is None:
-                codes, rows, source = list(fresh.codes), None, None
-            elif codes_file is not None:
-                read = read_codes_file(codes_file.getvalue(), codes_file.name)
-                codes, rows, source = list(read.codes), list(read.rows), codes_file.name
-            else:
-                raise InvalidInput(
-                    [Problem(Location(field="codes"), "publishing.letters.need_file")]
-                )
+            codes, rows, source = batch_codes(fresh, str(chosen), codes_file)
             made = batch_letters(
                 store,
                 str(chosen),
