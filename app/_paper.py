@@ -22,7 +22,7 @@ from app._scanning import Review, ScannedForm, ScanResult, read_scans
 from core import InvalidInput, Location, Problem
 from reporting import PageMark, PaperLayout, answer_choices, paper_layout, paper_pdf, short_revision
 from storage import CodeStatus, PaperForm, QuestionnaireState, Store
-from survey import Form, InfoItem, Questionnaire, kind_named, kind_of, normalise_code
+from survey import Form, Questionnaire, kind_named, kind_of, normalise_code
 
 #: The mode stored with every response read from a scanned form.
 SCANNED_MODE = "scanned"
@@ -167,21 +167,10 @@ def form_answers(
             answers.pop(review.answer_id, None)
     rules = Form(questionnaire)
     kept = rules.clean(answers)
-    for section in questionnaire.sections:
-        if not rules.section_visible(section, kept):
-            continue
-        for item in rules.visible_items(section, kept):
-            if isinstance(item, InfoItem):
-                continue
-            for problem in rules.item_problems(item, kept, form.lang):
-                if problem.severity == "error":
-                    problems.append(
-                        Problem(
-                            Location(file=where, field=problem.location.field),
-                            problem.key,
-                            problem.params,
-                        )
-                    )
+    problems += [
+        Problem(Location(file=where, field=p.location.field), p.key, p.params)
+        for p in rules.blocking_problems(kept, form.lang)
+    ]
     return kept, problems
 
 

@@ -191,10 +191,12 @@ class KeyedForm:
     answers: dict[str, Any]
     #: Answer ids answered although the skip logic hides them, in form order.
     skipped: tuple[str, ...] = ()
+    #: The form's own rules broken (consent not given, a hard-required answer missing).
+    rules: tuple[Problem, ...] = ()
 
     @property
     def problems(self) -> list[Problem]:
-        return [r.problem for r in self.readings if r.problem is not None]
+        return [r.problem for r in self.readings if r.problem is not None] + list(self.rules)
 
     @property
     def ok(self) -> bool:
@@ -311,7 +313,19 @@ def read_form(questionnaire: Questionnaire, typed: Mapping[str, str], lang: str)
         for entry in entry_fields(questionnaire, lang)
     )
     answers = {r.field.key: r.value for r in readings if r.value is not None}
-    return KeyedForm(readings, answers, skipped_answers(questionnaire, answers))
+    # The form's own rules, as for a scanned form (Form.blocking_problems): a paper form
+    # whose consent is not given, or that breaks a validate rule, is not stored either.
+    # Fields with a problem of their own are left to it.
+    entries = {r.field.key: r for r in readings}
+    unread = {r.field.key for r in readings if r.problem is not None}
+    rules = tuple(
+        _field_problem(entries[p.location.field].field, p, entries[p.location.field].typed, lang)
+        if p.location.field in entries
+        else p
+        for p in Form(questionnaire).blocking_problems(answers, lang)
+        if p.location.field not in unread
+    )
+    return KeyedForm(readings, answers, skipped_answers(questionnaire, answers), rules)
 
 
 def typed_text(entry: EntryField, value: Any) -> str:

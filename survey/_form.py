@@ -285,6 +285,18 @@ class Form:
                 return page
         return None
 
+    def blocking_problems(self, answers: Answers, lang: str) -> list[Problem]:
+        """The errors that refuse a whole form (a hard-required answer missing, a
+        ``validate`` rule broken, e.g. consent not given), on every visible page of the
+        cleaned ``answers``: what a paper form, keyed or scanned, is checked against at once."""
+        cleaned = self.clean(answers)
+        return [
+            problem
+            for page in self.visible_pages(cleaned)
+            for problem in self._section_problems(self.questionnaire.sections[page], cleaned, lang)
+            if problem.severity == "error"
+        ]
+
     def _section_problems(self, section: Section, answers: Answers, lang: str) -> list[Problem]:
         problems: list[Problem] = []
         for item in self.visible_items(section, answers):

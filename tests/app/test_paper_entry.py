@@ -29,7 +29,7 @@ from app import (
 )
 from storage import NO_BATCH, PaperForm, Store, SubmitStatus
 from survey import Questionnaire, load_questionnaire, load_questionnaire_text
-from tests.conftest import StoreFactory
+from tests.conftest import DEFAULT_QUESTIONNAIRE, StoreFactory
 from tests.fixtures import fixture_path, fixture_text
 
 LANG = "de"
@@ -419,3 +419,16 @@ def test_a_first_keying_of_an_earlier_revision_is_not_compared(
     assert [p.key for p in outcome.problems] == ["paper_entry.other_revision"]
     assert store.discard_keying("papier", form)
     assert keyed(store, revised, form).step is KeyingStep.STORED
+
+
+def test_a_form_without_consent_is_not_stored_whether_keyed_or_scanned() -> None:
+    """One rule for paper forms: the questionnaire's own hard rules (here the consent, which
+    must be 'ja') refuse a keyed form as they refuse a scanned one (Form.blocking_problems)."""
+    default = load_questionnaire(DEFAULT_QUESTIONNAIRE)
+    refused = read_form(default, {"consent": "0"}, "de")
+    assert not refused.ok
+    [problem] = [p for p in refused.problems if p.location.field == "consent"]
+    assert problem.key == "paper_entry.field_problem"
+    assert str(problem.params["number"]) == "1"
+    assert "Einverständnis" in problem.message("de")
+    assert read_form(default, {"consent": "1"}, "de").ok
